@@ -1,0 +1,88 @@
+//! The link-layer device abstraction and the devices that live in the core.
+//!
+//! A [`LinkDevice`] moves whole Ethernet frames (no preamble, no FCS) in and
+//! out, never blocking. Backends implement it over real hardware or sockets
+//! (`whohas-hal-linux`, `whohas-hal-pcap`); the core adds an in-memory
+//! [`Segment`] for tests and demos.
+
+mod segment;
+
+pub use segment::{Segment, SegmentError, SegmentPort};
+
+use crate::wire::EthernetAddress;
+use crate::wire::ethernet::MAX_PAYLOAD_LEN;
+
+/// What a device can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Capabilities {
+    /// Largest Ethernet payload (the interface MTU), in bytes. Frames are at
+    /// most `mtu + 14` bytes long.
+    pub mtu: usize,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities { mtu: MAX_PAYLOAD_LEN }
+    }
+}
+
+impl Capabilities {
+    /// Largest frame the device carries: `mtu` plus the Ethernet header.
+    pub const fn max_frame_len(&self) -> usize {
+        self.mtu + crate::wire::ethernet::HEADER_LEN
+    }
+}
+
+/// A non-blocking Ethernet device.
+///
+/// # Contract
+///
+/// - `receive` and `transmit` never block. `Err(nb::Error::WouldBlock)` means
+///   "not now": no frame is waiting, or the transmit queue is full. Callers
+///   retry later, usually after waiting for readiness.
+/// - `Err(nb::Error::Other(e))` is a real fault of the device (interface gone,
+///   socket error). Implementations never panic on I/O errors.
+/// - Frames are complete Ethernet II frames starting at the destination
+///   address, without FCS. Devices do not pad: the caller pads frames shorter
+///   than 60 bytes if the medium needs it.
+pub trait LinkDevice {
+    /// A device fault.
+    type Error: core::fmt::Debug;
+
+    /// The station's own MAC address: the source of the frames it sends.
+    fn mac_address(&self) -> EthernetAddress;
+
+    /// What the device can carry.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Receives one frame into `buffer`.
+    ///
+    /// Returns the frame's length on the wire. If that is more than
+    /// `buffer.len()` the frame did not fit: only the first `buffer.len()`
+    /// bytes were stored and the caller should treat it as truncated.
+    fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Self::Error>;
+
+    /// Transmits one frame.
+    fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Self::Error>;
+}
+
+impl<D: LinkDevice + ?Sized> LinkDevice for &mut D {
+    type Error = D::Error;
+
+    fn mac_address(&self) -> EthernetAddress {
+        (**self).mac_address()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        (**self).capabilities()
+    }
+
+    fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Self::Error> {
+        (**self).receive(buffer)
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Self::Error> {
+        (**self).transmit(frame)
+    }
+}

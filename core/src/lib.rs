@@ -1,0 +1,54 @@
+//! # whohas-core
+//!
+//! The protocol core of whohas: find stations on an Ethernet segment by
+//! *name*. A node broadcasts "who has VM2?" (name-ARP, ethertype `0xFFFE`),
+//! the station called VM2 answers with its MAC address, and the two exchange
+//! data frames (ethertype `0xFFFD`), byte-compatible with the original C
+//! program (see `docs/PROTOCOL.md`).
+//!
+//! `#![no_std]`, no `alloc`, no `unsafe`: every buffer is a fixed-size field
+//! or a stack array, sized by const generics. The core never reads a clock;
+//! callers pass [`time::Instant`]s in.
+//!
+//! - [`wire`]: zero-copy packet views and parsed representations.
+//! - [`device`]: the [`LinkDevice`] trait, and an in-memory [`Segment`].
+//! - [`node`]: the name-ARP [`Node`] state machine.
+//! - [`neighbor`]: the bounded, expiring address cache.
+//!
+//! ```
+//! use whohas_core::device::Segment;
+//! use whohas_core::node::{Config, Event, Node};
+//! use whohas_core::time::Instant;
+//! use whohas_core::wire::{EthernetAddress, Name};
+//!
+//! let segment: Segment<2, 8> = Segment::new();
+//! let vm1_port = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 1])).unwrap();
+//! let vm2_port = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 2])).unwrap();
+//! let mut vm1: Node<_> = Node::new(vm1_port, Name::try_from("VM1").unwrap(), Config::default());
+//! let mut vm2: Node<_> = Node::new(vm2_port, Name::try_from("VM2").unwrap(), Config::default());
+//!
+//! let now = Instant::ZERO;
+//! vm1.send(now, &Name::try_from("VM2").unwrap(), b"hello").unwrap(); // queued, request broadcast
+//! vm2.poll(now, |_| {}).unwrap(); // VM2 answers
+//! vm1.poll(now, |_| {}).unwrap(); // VM1 caches VM2's MAC and sends the data
+//! let mut got = None;
+//! vm2.poll(now, |event| if let Event::Data { payload, .. } = event { got = Some(payload.to_vec()) }).unwrap();
+//! assert_eq!(got.as_deref(), Some(&b"hello"[..]));
+//! ```
+#![no_std]
+#![deny(unsafe_code)]
+
+#[macro_use]
+mod fmt;
+
+pub mod device;
+pub mod neighbor;
+pub mod node;
+pub mod queue;
+pub mod time;
+pub mod wire;
+
+pub use device::{Capabilities, LinkDevice, Segment};
+pub use node::{Config, Event, Node};
+pub use time::{Duration, Instant};
+pub use wire::{EthernetAddress, Name};

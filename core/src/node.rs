@@ -1,0 +1,691 @@
+//! The name-ARP node: answers for its own name, resolves peers' names, and
+//! sends and receives data frames, over any [`LinkDevice`].
+//!
+//! The node is a state machine driven by [`Node::poll`], which the caller
+//! invokes with the current time whenever a frame may have arrived or the
+//! deadline returned by the previous poll has passed. It holds everything in
+//! fixed-size fields sized by const generics and allocates nothing.
+//!
+//! # Rules
+//!
+//! - A name-ARP *request* (its MAC field all zero) for the node's own name is
+//!   answered with a unicast reply to the requester. Requests for other names
+//!   are counted and ignored.
+//! - A name-ARP *reply* is accepted only when it is addressed to this node
+//!   and answers a resolution the node has in progress. Anything else is an
+//!   unsolicited reply: counted, never cached, so nobody can poison the cache
+//!   by announcing a name.
+//! - A resolution sends up to [`Config::max_attempts`] broadcast requests,
+//!   [`Config::retry_interval`] apart, and fails one interval after the last.
+//!   After a failure the name is held off for [`Config::failure_holdoff`]:
+//!   no new request for it goes out before then (a per-name rate limit).
+//! - Data for a name whose MAC is cached goes out at once; otherwise it waits
+//!   in a bounded queue while the name resolves, and is dropped, with an
+//!   event saying how many frames, if resolution fails.
+//! - Frames from the node's own MAC, other ethertypes and unicast frames for
+//!   other stations are ignored; malformed frames are counted and dropped.
+
+use core::fmt;
+
+use crate::device::LinkDevice;
+use crate::neighbor::NeighborCache;
+use crate::queue::{FrameQueue, Keep};
+use crate::time::{Duration, Instant};
+use crate::wire::ethernet::{self, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
+use crate::wire::{self, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name, NameArpPacket, NameArpRepr};
+
+/// Frames handled per [`Node::poll`] before timers get their turn, so a flood
+/// cannot starve retries.
+const RX_BUDGET: usize = 64;
+
+/// Timing of resolution and caching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// Wait for a reply before sending the request again.
+    pub retry_interval: Duration,
+    /// Requests sent per resolution before giving up (at least 1).
+    pub max_attempts: u8,
+    /// How long a resolved name stays cached.
+    pub cache_ttl: Duration,
+    /// After a failed resolution, how long before the name may be requested
+    /// again.
+    pub failure_holdoff: Duration,
+}
+
+impl Default for Config {
+    /// 3 attempts 1 s apart, names cached for 5 minutes, 1 s hold-off.
+    fn default() -> Self {
+        Config {
+            retry_interval: Duration::from_secs(1),
+            max_attempts: 3,
+            cache_ttl: Duration::from_secs(300),
+            failure_holdoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Counters of everything the node saw and did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Stats {
+    /// Frames received from the device.
+    pub rx_frames: u64,
+    /// Frames larger than the receive buffer, dropped.
+    pub rx_truncated: u64,
+    /// Frames that failed to parse, dropped.
+    pub rx_malformed: u64,
+    /// Frames of ethertypes the node does not speak.
+    pub rx_foreign: u64,
+    /// Frames carrying the node's own source MAC (loops, duplicates).
+    pub rx_own: u64,
+    /// Frames unicast to another station.
+    pub rx_not_for_us: u64,
+    /// name-ARP requests for names other than the node's.
+    pub rx_requests_for_others: u64,
+    /// name-ARP replies nobody asked for (ignored, never cached).
+    pub rx_unsolicited_replies: u64,
+    /// Data frames delivered to the application.
+    pub rx_data: u64,
+    /// Frames handed to the device.
+    pub tx_frames: u64,
+    /// Frames the device was too busy to take, dropped.
+    pub tx_busy_drops: u64,
+    /// name-ARP requests sent.
+    pub requests_sent: u64,
+    /// name-ARP replies sent.
+    pub replies_sent: u64,
+    /// Data frames sent.
+    pub data_sent: u64,
+    /// Resolutions that ran out of attempts.
+    pub resolution_failures: u64,
+    /// Queued data frames dropped because their peer never resolved.
+    pub queue_drops: u64,
+}
+
+/// Something the application should know about, passed to the `poll`
+/// callback. Borrowed data is only valid during the callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A data frame arrived for this node.
+    Data {
+        /// The sender's MAC address.
+        from: EthernetAddress,
+        /// The sender's name, if this node has it cached.
+        from_name: Option<&'a Name>,
+        /// The payload. A frame padded to Ethernet's 60-byte minimum has its
+        /// trailing zero bytes removed (see `docs/PROTOCOL.md`).
+        payload: &'a [u8],
+    },
+    /// The node answered a request for its own name.
+    Answered {
+        /// Who asked.
+        requester: EthernetAddress,
+    },
+    /// A name this node asked for was resolved and cached.
+    Resolved {
+        /// The name.
+        name: &'a Name,
+        /// Its MAC address.
+        hardware_addr: EthernetAddress,
+    },
+    /// A resolution ran out of attempts without a reply.
+    ResolutionFailed {
+        /// The name nobody answered for.
+        name: &'a Name,
+        /// Queued data frames for it that were dropped.
+        dropped_frames: usize,
+    },
+}
+
+/// What [`Node::send`] did with a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Delivery {
+    /// The frame went to the device.
+    Sent,
+    /// The frame waits for the name to resolve (or the device to be ready);
+    /// `poll` sends it.
+    Queued,
+}
+
+/// Why a name cannot be resolved now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ResolveError<E> {
+    /// The name failed to resolve recently and is held off until `until`.
+    HeldOff {
+        /// When a new request may go out.
+        until: Instant,
+    },
+    /// Every resolution slot is busy; raise the `PENDING` const parameter or
+    /// wait for one to finish.
+    TooManyResolutions,
+    /// The device failed.
+    Device(E),
+}
+
+/// Why [`Node::send`] refused a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SendError<E> {
+    /// The payload exceeds the device MTU.
+    PayloadTooLong {
+        /// Payload length.
+        len: usize,
+        /// Largest payload the device carries.
+        max: usize,
+    },
+    /// The queue of frames waiting for resolution is full.
+    QueueFull,
+    /// The name could not be resolved.
+    Resolve(ResolveError<E>),
+    /// The device failed.
+    Device(E),
+}
+
+impl<E> From<ResolveError<E>> for SendError<E> {
+    fn from(err: ResolveError<E>) -> Self {
+        match err {
+            ResolveError::Device(err) => SendError::Device(err),
+            other => SendError::Resolve(other),
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for ResolveError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResolveError::HeldOff { until } => {
+                write!(f, "the name did not resolve recently; retry after {until}")
+            }
+            ResolveError::TooManyResolutions => f.write_str("too many resolutions in progress"),
+            ResolveError::Device(err) => write!(f, "device error: {err:?}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Display for SendError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::PayloadTooLong { len, max } => {
+                write!(f, "a {len}-byte payload does not fit the link; the limit is {max} bytes")
+            }
+            SendError::QueueFull => f.write_str("the send queue is full; poll the node until it drains"),
+            SendError::Resolve(err) => fmt::Display::fmt(err, f),
+            SendError::Device(err) => write!(f, "device error: {err:?}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> core::error::Error for ResolveError<E> {}
+impl<E: fmt::Debug> core::error::Error for SendError<E> {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    /// `attempts` requests sent; the next decision is due at `next_at`.
+    Resolving { attempts: u8, next_at: Instant },
+    /// Gave up; no request before `until`.
+    HeldOff { until: Instant },
+}
+
+#[derive(Debug, Clone)]
+struct Resolution {
+    name: Name,
+    progress: Progress,
+}
+
+impl Resolution {
+    fn deadline(&self) -> Instant {
+        match self.progress {
+            Progress::Resolving { next_at, .. } => next_at,
+            Progress::HeldOff { until } => until,
+        }
+    }
+}
+
+/// A station on an Ethernet segment known by its name.
+///
+/// - `CACHE`: names cached (default 8).
+/// - `PENDING`: resolutions in progress or held off at once (default 4).
+/// - `QUEUE_BYTES`: room for data waiting for resolution (default 2048,
+///   one full-MTU frame plus small messages).
+///
+/// With the defaults and a zero-sized device the node is under 4 KiB; the
+/// exact figure is checked by a test (`node_size_with_defaults`).
+pub struct Node<D: LinkDevice, const CACHE: usize = 8, const PENDING: usize = 4, const QUEUE_BYTES: usize = 2048> {
+    device: D,
+    mac: EthernetAddress,
+    name: Name,
+    config: Config,
+    cache: NeighborCache<Name, CACHE>,
+    resolutions: heapless::Vec<Resolution, PENDING>,
+    queue: FrameQueue<QUEUE_BYTES>,
+    stats: Stats,
+}
+
+impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize>
+    Node<D, CACHE, PENDING, QUEUE_BYTES>
+{
+    /// A node called `name` on `device`.
+    pub fn new(device: D, name: Name, config: Config) -> Self {
+        let mac = device.mac_address();
+        Node {
+            device,
+            mac,
+            name,
+            config,
+            cache: NeighborCache::new(),
+            resolutions: heapless::Vec::new(),
+            queue: FrameQueue::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+
+    /// The node's MAC address.
+    pub fn mac_address(&self) -> EthernetAddress {
+        self.mac
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The name cache.
+    pub fn cache(&self) -> &NeighborCache<Name, CACHE> {
+        &self.cache
+    }
+
+    /// The device.
+    pub fn device(&self) -> &D {
+        &self.device
+    }
+
+    /// The device, mutably (for backend-specific calls such as waiting).
+    pub fn device_mut(&mut self) -> &mut D {
+        &mut self.device
+    }
+
+    /// Gives the device back.
+    pub fn into_device(self) -> D {
+        self.device
+    }
+
+    /// The cached MAC address of `name`, if any.
+    pub fn lookup(&self, name: &[u8], now: Instant) -> Option<EthernetAddress> {
+        self.cache.lookup(name, now)
+    }
+
+    /// Largest data payload this node's device carries.
+    pub fn max_payload_len(&self) -> usize {
+        self.device.capabilities().mtu.min(MAX_PAYLOAD_LEN)
+    }
+
+    /// Processes received frames and timers. Calls `on_event` for each event.
+    ///
+    /// Returns when the node next needs polling even if no frame arrives:
+    /// `None` means only when a frame arrives, `Some(t)` with `t <= now`
+    /// means poll again right away (work is left over).
+    pub fn poll(&mut self, now: Instant, mut on_event: impl FnMut(Event<'_>)) -> Result<Option<Instant>, D::Error> {
+        let mut buffer = [0u8; MAX_FRAME_LEN];
+        let mut busy = true;
+        for _ in 0..RX_BUDGET {
+            match self.device.receive(&mut buffer) {
+                Ok(len) => self.process(now, &buffer, len, &mut on_event)?,
+                Err(nb::Error::WouldBlock) => {
+                    busy = false;
+                    break;
+                }
+                Err(nb::Error::Other(err)) => return Err(err),
+            }
+        }
+        self.run_timers(now, &mut on_event)?;
+        let queue_blocked = self.flush_queue(now, &mut on_event)?;
+        let next = self.resolutions.iter().map(Resolution::deadline).min();
+        Ok(if busy || queue_blocked { Some(now) } else { next })
+    }
+
+    /// Starts resolving `name` unless it is cached or already in progress.
+    ///
+    /// Returns its MAC address if cached; `Ok(None)` means a resolution is
+    /// running and `poll` will report [`Event::Resolved`] or
+    /// [`Event::ResolutionFailed`].
+    pub fn resolve(&mut self, now: Instant, name: &Name) -> Result<Option<EthernetAddress>, ResolveError<D::Error>> {
+        if let Some(mac) = self.cache.lookup(name, now) {
+            return Ok(Some(mac));
+        }
+        self.start_resolution(now, name)?;
+        Ok(None)
+    }
+
+    /// Sends `payload` in a data frame to the station called `to`,
+    /// resolving the name first when it is not cached.
+    pub fn send(&mut self, now: Instant, to: &Name, payload: &[u8]) -> Result<Delivery, SendError<D::Error>> {
+        let max = self.max_payload_len();
+        if payload.len() > max {
+            return Err(SendError::PayloadTooLong { len: payload.len(), max });
+        }
+        // Frames already waiting for `to` go first, so order is preserved.
+        if let Some(mac) = self.cache.lookup(to, now).filter(|_| !self.queue.contains(to.as_bytes())) {
+            match self.transmit_data(mac, payload) {
+                Ok(()) => return Ok(Delivery::Sent),
+                Err(nb::Error::Other(err)) => return Err(SendError::Device(err)),
+                Err(nb::Error::WouldBlock) => {}
+            }
+        } else {
+            self.start_resolution(now, to)?;
+        }
+        self.queue.push(to, payload).map_err(|_| SendError::QueueFull)?;
+        Ok(Delivery::Queued)
+    }
+
+    /// Sends `payload` in a data frame straight to a MAC address (for
+    /// example to answer the sender of a data frame).
+    pub fn send_to_address(&mut self, to: EthernetAddress, payload: &[u8]) -> nb::Result<(), SendError<D::Error>> {
+        let max = self.max_payload_len();
+        if payload.len() > max {
+            return Err(nb::Error::Other(SendError::PayloadTooLong { len: payload.len(), max }));
+        }
+        self.transmit_data(to, payload).map_err(|err| err.map(SendError::Device))
+    }
+
+    fn process(
+        &mut self,
+        now: Instant,
+        buffer: &[u8],
+        len: usize,
+        on_event: &mut impl FnMut(Event<'_>),
+    ) -> Result<(), D::Error> {
+        self.stats.rx_frames += 1;
+        let Some(frame) = buffer.get(..len) else {
+            self.stats.rx_truncated += 1;
+            return Ok(());
+        };
+        let Ok(eth) = EthernetFrame::new_checked(frame) else {
+            self.stats.rx_malformed += 1;
+            return Ok(());
+        };
+        let Ok(header) = EthernetRepr::parse(&eth) else {
+            self.stats.rx_malformed += 1;
+            return Ok(());
+        };
+        if header.src_addr == self.mac {
+            self.stats.rx_own += 1;
+            return Ok(());
+        }
+        match header.ethertype {
+            EtherType::NAME_ARP => self.process_name_arp(now, &header, eth.payload(), on_event),
+            EtherType::DATA => {
+                self.process_data(now, &header, frame.len(), eth.payload(), on_event);
+                Ok(())
+            }
+            _ => {
+                self.stats.rx_foreign += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn process_name_arp(
+        &mut self,
+        now: Instant,
+        header: &EthernetRepr,
+        body: &[u8],
+        on_event: &mut impl FnMut(Event<'_>),
+    ) -> Result<(), D::Error> {
+        let repr = match NameArpRepr::parse(&NameArpPacket::new_unchecked(body)) {
+            Ok(repr) => repr,
+            Err(err) => {
+                debug!("dropping malformed name-ARP from {:?}: {:?}", header.src_addr, err);
+                self.stats.rx_malformed += 1;
+                return Ok(());
+            }
+        };
+        match repr {
+            NameArpRepr::Request { name } => {
+                if !(header.dst_addr.is_broadcast() || header.dst_addr == self.mac) {
+                    self.stats.rx_not_for_us += 1;
+                } else if name != self.name {
+                    self.stats.rx_requests_for_others += 1;
+                } else {
+                    let reply = NameArpRepr::Reply { name, hardware_addr: self.mac };
+                    match self.transmit_name_arp(header.src_addr, &reply) {
+                        Ok(()) => {
+                            self.stats.replies_sent += 1;
+                            debug!("answered {:?} for our name", header.src_addr);
+                            on_event(Event::Answered { requester: header.src_addr });
+                        }
+                        Err(nb::Error::WouldBlock) => self.stats.tx_busy_drops += 1,
+                        Err(nb::Error::Other(err)) => return Err(err),
+                    }
+                }
+            }
+            NameArpRepr::Reply { name, hardware_addr } => {
+                let pending = self.resolutions.iter().position(|resolution| {
+                    resolution.name == name && matches!(resolution.progress, Progress::Resolving { .. })
+                });
+                match pending {
+                    Some(index) if header.dst_addr == self.mac => {
+                        let resolution = self.resolutions.swap_remove(index);
+                        debug!("{:?} is at {:?}", resolution.name, hardware_addr);
+                        self.cache.fill(resolution.name.clone(), hardware_addr, now, self.config.cache_ttl);
+                        on_event(Event::Resolved { name: &resolution.name, hardware_addr });
+                    }
+                    Some(_) => self.stats.rx_not_for_us += 1,
+                    None => {
+                        debug!("ignoring unsolicited reply {:?} is at {:?}", name, hardware_addr);
+                        self.stats.rx_unsolicited_replies += 1;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn process_data(
+        &mut self,
+        now: Instant,
+        header: &EthernetRepr,
+        frame_len: usize,
+        payload: &[u8],
+        on_event: &mut impl FnMut(Event<'_>),
+    ) {
+        if !(header.dst_addr == self.mac || header.dst_addr.is_broadcast()) {
+            self.stats.rx_not_for_us += 1;
+            return;
+        }
+        let payload = wire::data::message(frame_len, payload);
+        self.stats.rx_data += 1;
+        let from_name = self.cache.reverse_lookup(header.src_addr, now);
+        on_event(Event::Data { from: header.src_addr, from_name, payload });
+    }
+
+    fn start_resolution(&mut self, now: Instant, name: &Name) -> Result<(), ResolveError<D::Error>> {
+        match self.resolutions.iter().find(|resolution| resolution.name == *name).map(|r| r.progress) {
+            Some(Progress::Resolving { .. }) => return Ok(()),
+            Some(Progress::HeldOff { until }) if until > now => return Err(ResolveError::HeldOff { until }),
+            Some(Progress::HeldOff { .. }) => self.resolutions.retain(|resolution| resolution.name != *name),
+            None => {}
+        }
+        if self.resolutions.is_full() {
+            // A hold-off that has not expired yet may give way to live work.
+            match self.resolutions.iter().position(|r| matches!(r.progress, Progress::HeldOff { .. })) {
+                Some(index) => {
+                    self.resolutions.swap_remove(index);
+                }
+                None => return Err(ResolveError::TooManyResolutions),
+            }
+        }
+        let request = NameArpRepr::Request { name: name.clone() };
+        match self.transmit_name_arp(EthernetAddress::BROADCAST, &request) {
+            Ok(()) => self.stats.requests_sent += 1,
+            // Counted as an attempt that was lost on the way; the retry timer covers it.
+            Err(nb::Error::WouldBlock) => self.stats.tx_busy_drops += 1,
+            Err(nb::Error::Other(err)) => return Err(ResolveError::Device(err)),
+        }
+        debug!("resolving {:?}", name);
+        let progress = Progress::Resolving { attempts: 1, next_at: now + self.config.retry_interval };
+        // Room was made above, so the push cannot fail.
+        let _ = self.resolutions.push(Resolution { name: name.clone(), progress });
+        Ok(())
+    }
+
+    fn run_timers(&mut self, now: Instant, on_event: &mut impl FnMut(Event<'_>)) -> Result<(), D::Error> {
+        let mut index = 0;
+        while let Some(resolution) = self.resolutions.get_mut(index) {
+            match resolution.progress {
+                Progress::Resolving { next_at, .. } | Progress::HeldOff { until: next_at } if next_at > now => {}
+                Progress::HeldOff { .. } => {
+                    self.resolutions.swap_remove(index);
+                    continue;
+                }
+                Progress::Resolving { attempts, .. } if attempts >= self.config.max_attempts => {
+                    resolution.progress = Progress::HeldOff { until: now + self.config.failure_holdoff };
+                    let dropped_frames = self.queue.remove_all(resolution.name.as_bytes());
+                    self.stats.resolution_failures += 1;
+                    self.stats.queue_drops += dropped_frames as u64;
+                    warn!("no answer for {:?} after {} requests", resolution.name, attempts);
+                    on_event(Event::ResolutionFailed { name: &resolution.name, dropped_frames });
+                }
+                Progress::Resolving { attempts, .. } => {
+                    resolution.progress =
+                        Progress::Resolving { attempts: attempts + 1, next_at: now + self.config.retry_interval };
+                    let request = NameArpRepr::Request { name: resolution.name.clone() };
+                    match transmit_name_arp(
+                        &mut self.device,
+                        &mut self.stats,
+                        self.mac,
+                        EthernetAddress::BROADCAST,
+                        &request,
+                    ) {
+                        Ok(()) => self.stats.requests_sent += 1,
+                        Err(nb::Error::WouldBlock) => self.stats.tx_busy_drops += 1,
+                        Err(nb::Error::Other(err)) => return Err(err),
+                    }
+                }
+            }
+            index += 1;
+        }
+        Ok(())
+    }
+
+    /// Sends queued frames whose peer is now cached. Returns whether the
+    /// device refused some, so the caller should poll again soon.
+    fn flush_queue(&mut self, now: Instant, on_event: &mut impl FnMut(Event<'_>)) -> Result<bool, D::Error> {
+        if self.queue.is_empty() {
+            return Ok(false);
+        }
+        let (cache, device, stats, mac) = (&self.cache, &mut self.device, &mut self.stats, self.mac);
+        let mut blocked = false;
+        let mut failure = None;
+        self.queue.retain(|name, payload| {
+            let Some(peer) = cache.lookup(name, now).filter(|_| !blocked) else {
+                return Keep::Yes;
+            };
+            match transmit_data(device, stats, mac, peer, payload) {
+                Ok(()) => Keep::No,
+                Err(err) => {
+                    blocked = true;
+                    if let nb::Error::Other(err) = err {
+                        failure = Some(err);
+                    }
+                    Keep::Yes
+                }
+            }
+        });
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        self.restart_orphans(now, on_event)?;
+        Ok(blocked)
+    }
+
+    /// Frames whose peer is neither cached nor being resolved (its entry was
+    /// evicted or expired while they waited) get a fresh resolution, or are
+    /// dropped with an event if none can start.
+    fn restart_orphans(&mut self, now: Instant, on_event: &mut impl FnMut(Event<'_>)) -> Result<(), D::Error> {
+        loop {
+            let orphan = self.queue.iter().map(|(name, _)| name).find(|name| {
+                self.cache.lookup(*name, now).is_none() && !self.resolutions.iter().any(|r| r.name.as_bytes() == *name)
+            });
+            let Some(name) = orphan.and_then(|name| Name::new(name).ok()) else {
+                return Ok(());
+            };
+            match self.start_resolution(now, &name) {
+                Ok(()) => {}
+                Err(ResolveError::Device(err)) => return Err(err),
+                Err(_) => {
+                    let dropped_frames = self.queue.remove_all(name.as_bytes());
+                    self.stats.queue_drops += dropped_frames as u64;
+                    on_event(Event::ResolutionFailed { name: &name, dropped_frames });
+                }
+            }
+        }
+    }
+
+    fn transmit_name_arp(&mut self, to: EthernetAddress, repr: &NameArpRepr) -> nb::Result<(), D::Error> {
+        transmit_name_arp(&mut self.device, &mut self.stats, self.mac, to, repr)
+    }
+
+    fn transmit_data(&mut self, to: EthernetAddress, payload: &[u8]) -> nb::Result<(), D::Error> {
+        transmit_data(&mut self.device, &mut self.stats, self.mac, to, payload)
+    }
+}
+
+/// Builds a frame in a stack buffer, pads it to the Ethernet minimum and
+/// hands it to the device. `fill` writes `payload_len` payload bytes.
+pub(crate) fn transmit_frame<D: LinkDevice>(
+    device: &mut D,
+    stats: &mut Stats,
+    header: EthernetRepr,
+    payload_len: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> nb::Result<(), D::Error> {
+    let mut buffer = [0u8; MAX_FRAME_LEN];
+    let len = EthernetFrame::<&[u8]>::buffer_len(payload_len);
+    let mut frame = EthernetFrame::new_unchecked(&mut buffer[..len]);
+    header.emit(&mut frame);
+    fill(frame.payload_mut());
+    let padded = ethernet::pad_to_minimum(&mut buffer, len);
+    device.transmit(&buffer[..padded])?;
+    stats.tx_frames += 1;
+    trace!("sent {} bytes to {:?}", padded, header.dst_addr);
+    Ok(())
+}
+
+fn transmit_name_arp<D: LinkDevice>(
+    device: &mut D,
+    stats: &mut Stats,
+    from: EthernetAddress,
+    to: EthernetAddress,
+    repr: &NameArpRepr,
+) -> nb::Result<(), D::Error> {
+    let header = EthernetRepr { src_addr: from, dst_addr: to, ethertype: EtherType::NAME_ARP };
+    transmit_frame(device, stats, header, repr.buffer_len(), |payload| {
+        repr.emit(&mut NameArpPacket::new_unchecked(payload))
+    })
+}
+
+fn transmit_data<D: LinkDevice>(
+    device: &mut D,
+    stats: &mut Stats,
+    from: EthernetAddress,
+    to: EthernetAddress,
+    payload: &[u8],
+) -> nb::Result<(), D::Error> {
+    let header = EthernetRepr { src_addr: from, dst_addr: to, ethertype: EtherType::DATA };
+    transmit_frame(device, stats, header, payload.len(), |buffer| buffer.copy_from_slice(payload))?;
+    stats.data_sent += 1;
+    Ok(())
+}

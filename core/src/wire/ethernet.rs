@@ -1,0 +1,358 @@
+//! Ethernet II framing: destination, source, ethertype, payload.
+
+use core::fmt;
+use core::str::FromStr;
+
+use super::{Error, Result};
+
+/// Length of the Ethernet II header (destination, source, ethertype).
+pub const HEADER_LEN: usize = 14;
+/// Shortest frame on the wire without FCS; shorter frames are zero-padded.
+pub const MIN_FRAME_LEN: usize = 60;
+/// Largest frame for a 1500-byte MTU, without FCS.
+pub const MAX_FRAME_LEN: usize = 1514;
+/// Largest payload of a frame for a 1500-byte MTU.
+pub const MAX_PAYLOAD_LEN: usize = MAX_FRAME_LEN - HEADER_LEN;
+
+/// A 48-bit Ethernet (MAC) address.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EthernetAddress(pub [u8; 6]);
+
+impl EthernetAddress {
+    /// `ff:ff:ff:ff:ff:ff`.
+    pub const BROADCAST: EthernetAddress = EthernetAddress([0xff; 6]);
+    /// `00:00:00:00:00:00`, used by name-ARP requests for "unknown".
+    pub const UNSPECIFIED: EthernetAddress = EthernetAddress([0; 6]);
+
+    /// The address from its six bytes.
+    pub const fn new(bytes: [u8; 6]) -> Self {
+        EthernetAddress(bytes)
+    }
+
+    /// The address from a slice; `None` unless it is exactly six bytes long.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(EthernetAddress)
+    }
+
+    /// The six bytes of the address.
+    pub const fn as_bytes(&self) -> &[u8; 6] {
+        &self.0
+    }
+
+    /// Whether this is the broadcast address.
+    pub fn is_broadcast(&self) -> bool {
+        *self == Self::BROADCAST
+    }
+
+    /// Whether this is a group address (multicast, including broadcast).
+    pub const fn is_multicast(&self) -> bool {
+        self.0[0] & 0x01 != 0
+    }
+
+    /// Whether this is an individual (unicast) address other than all-zero.
+    pub fn is_unicast(&self) -> bool {
+        !self.is_multicast() && *self != Self::UNSPECIFIED
+    }
+
+    /// Whether this is the all-zero address.
+    pub fn is_unspecified(&self) -> bool {
+        *self == Self::UNSPECIFIED
+    }
+}
+
+impl fmt::Display for EthernetAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0;
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
+    }
+}
+
+impl fmt::Debug for EthernetAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for EthernetAddress {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let b = self.0;
+        defmt::write!(
+            f,
+            "{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}:{=u8:02x}",
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4],
+            b[5]
+        )
+    }
+}
+
+/// The error of parsing a MAC address from text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ParseAddressError;
+
+impl fmt::Display for ParseAddressError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("expected a MAC address as six hex bytes, like 02:00:00:00:00:01")
+    }
+}
+
+impl core::error::Error for ParseAddressError {}
+
+impl FromStr for EthernetAddress {
+    type Err = ParseAddressError;
+
+    /// Parses `aa:bb:cc:dd:ee:ff` or `aa-bb-cc-dd-ee-ff`.
+    fn from_str(s: &str) -> core::result::Result<Self, Self::Err> {
+        let separator = if s.contains('-') { '-' } else { ':' };
+        let mut bytes = [0u8; 6];
+        let mut parts = s.split(separator);
+        for byte in &mut bytes {
+            let part = parts.next().ok_or(ParseAddressError)?;
+            if part.is_empty() || part.len() > 2 {
+                return Err(ParseAddressError);
+            }
+            *byte = u8::from_str_radix(part, 16).map_err(|_| ParseAddressError)?;
+        }
+        match parts.next() {
+            None => Ok(EthernetAddress(bytes)),
+            Some(_) => Err(ParseAddressError),
+        }
+    }
+}
+
+/// The ethertype field of an Ethernet II frame.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EtherType(pub u16);
+
+impl EtherType {
+    /// IPv4.
+    pub const IPV4: EtherType = EtherType(0x0800);
+    /// RFC 826 ARP.
+    pub const ARP: EtherType = EtherType(0x0806);
+    /// IPv6.
+    pub const IPV6: EtherType = EtherType(0x86dd);
+    /// 802.1Q VLAN tag.
+    pub const VLAN: EtherType = EtherType(0x8100);
+    /// The name-ARP protocol of the original C program.
+    pub const NAME_ARP: EtherType = EtherType(0xfffe);
+    /// The data protocol of the original C program.
+    pub const DATA: EtherType = EtherType(0xfffd);
+}
+
+impl fmt::Debug for EtherType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            EtherType::IPV4 => f.write_str("IPv4"),
+            EtherType::ARP => f.write_str("ARP"),
+            EtherType::IPV6 => f.write_str("IPv6"),
+            EtherType::VLAN => f.write_str("802.1Q"),
+            EtherType::NAME_ARP => f.write_str("name-ARP"),
+            EtherType::DATA => f.write_str("data"),
+            EtherType(other) => write!(f, "0x{other:04x}"),
+        }
+    }
+}
+
+impl fmt::Display for EtherType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+mod field {
+    use core::ops::{Range, RangeFrom};
+    pub const DESTINATION: Range<usize> = 0..6;
+    pub const SOURCE: Range<usize> = 6..12;
+    pub const ETHERTYPE: Range<usize> = 12..14;
+    pub const PAYLOAD: RangeFrom<usize> = 14..;
+}
+
+/// A zero-copy view of an Ethernet II frame.
+#[derive(Debug, Clone)]
+pub struct EthernetFrame<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> EthernetFrame<T> {
+    /// Wraps a buffer without checking its length; accessors may panic on a
+    /// buffer shorter than [`HEADER_LEN`].
+    pub const fn new_unchecked(buffer: T) -> Self {
+        EthernetFrame { buffer }
+    }
+
+    /// Wraps a buffer, checking it holds at least a full header.
+    pub fn new_checked(buffer: T) -> Result<Self> {
+        if buffer.as_ref().len() < HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        Ok(EthernetFrame { buffer })
+    }
+
+    /// The wrapped buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// Header length plus `payload_len`.
+    pub const fn buffer_len(payload_len: usize) -> usize {
+        HEADER_LEN + payload_len
+    }
+
+    /// The destination address.
+    pub fn dst_addr(&self) -> EthernetAddress {
+        EthernetAddress::from_bytes(&self.buffer.as_ref()[field::DESTINATION]).unwrap_or_default()
+    }
+
+    /// The source address.
+    pub fn src_addr(&self) -> EthernetAddress {
+        EthernetAddress::from_bytes(&self.buffer.as_ref()[field::SOURCE]).unwrap_or_default()
+    }
+
+    /// The ethertype.
+    pub fn ethertype(&self) -> EtherType {
+        let b = &self.buffer.as_ref()[field::ETHERTYPE];
+        EtherType(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    /// Everything after the header, including any padding.
+    pub fn payload(&self) -> &[u8] {
+        &self.buffer.as_ref()[field::PAYLOAD]
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> EthernetFrame<T> {
+    /// Sets the destination address.
+    pub fn set_dst_addr(&mut self, addr: EthernetAddress) {
+        self.buffer.as_mut()[field::DESTINATION].copy_from_slice(&addr.0);
+    }
+
+    /// Sets the source address.
+    pub fn set_src_addr(&mut self, addr: EthernetAddress) {
+        self.buffer.as_mut()[field::SOURCE].copy_from_slice(&addr.0);
+    }
+
+    /// Sets the ethertype.
+    pub fn set_ethertype(&mut self, ethertype: EtherType) {
+        self.buffer.as_mut()[field::ETHERTYPE].copy_from_slice(&ethertype.0.to_be_bytes());
+    }
+
+    /// The payload, writable.
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        &mut self.buffer.as_mut()[field::PAYLOAD]
+    }
+}
+
+/// The parsed header of an Ethernet II frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EthernetRepr {
+    /// Source address.
+    pub src_addr: EthernetAddress,
+    /// Destination address.
+    pub dst_addr: EthernetAddress,
+    /// Ethertype of the payload.
+    pub ethertype: EtherType,
+}
+
+impl EthernetRepr {
+    /// Parses a frame header, rejecting group source addresses.
+    pub fn parse<T: AsRef<[u8]>>(frame: &EthernetFrame<T>) -> Result<Self> {
+        let src_addr = frame.src_addr();
+        if src_addr.is_multicast() {
+            return Err(Error::GroupSource);
+        }
+        Ok(EthernetRepr { src_addr, dst_addr: frame.dst_addr(), ethertype: frame.ethertype() })
+    }
+
+    /// Length of the header this repr emits.
+    pub const fn buffer_len(&self) -> usize {
+        HEADER_LEN
+    }
+
+    /// Writes the header into `frame`.
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, frame: &mut EthernetFrame<T>) {
+        frame.set_dst_addr(self.dst_addr);
+        frame.set_src_addr(self.src_addr);
+        frame.set_ethertype(self.ethertype);
+    }
+}
+
+/// Zero-pads `buffer[len..]` up to [`MIN_FRAME_LEN`] and returns the padded
+/// length; `buffer` must hold at least that many bytes.
+pub fn pad_to_minimum(buffer: &mut [u8], len: usize) -> usize {
+    if len >= MIN_FRAME_LEN {
+        return len;
+    }
+    buffer[len..MIN_FRAME_LEN].fill(0);
+    MIN_FRAME_LEN
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // First frame of shared/captures/seed000-vm1-vm2.pcap: a name-ARP request.
+    const REQUEST: [u8; 29] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xfe, //
+        0x03, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, b'V', b'M', b'2', 0, 0,
+    ];
+
+    #[test]
+    fn parses_the_seed_header() {
+        let frame = EthernetFrame::new_checked(&REQUEST[..]).unwrap();
+        let repr = EthernetRepr::parse(&frame).unwrap();
+        assert_eq!(repr.dst_addr, EthernetAddress::BROADCAST);
+        assert_eq!(repr.src_addr, EthernetAddress([2, 0, 0, 0, 0, 1]));
+        assert_eq!(repr.ethertype, EtherType::NAME_ARP);
+        assert_eq!(frame.payload(), &REQUEST[14..]);
+    }
+
+    #[test]
+    fn emits_the_seed_header() {
+        let repr = EthernetRepr {
+            src_addr: EthernetAddress([2, 0, 0, 0, 0, 1]),
+            dst_addr: EthernetAddress::BROADCAST,
+            ethertype: EtherType::NAME_ARP,
+        };
+        let mut buf = [0u8; HEADER_LEN];
+        repr.emit(&mut EthernetFrame::new_unchecked(&mut buf[..]));
+        assert_eq!(buf, REQUEST[..HEADER_LEN]);
+    }
+
+    #[test]
+    fn rejects_short_buffers_and_group_sources() {
+        assert_eq!(EthernetFrame::new_checked(&REQUEST[..13]).unwrap_err(), Error::Truncated);
+        let mut bad = REQUEST;
+        bad[6] = 0x01;
+        let frame = EthernetFrame::new_checked(&bad[..]).unwrap();
+        assert_eq!(EthernetRepr::parse(&frame), Err(Error::GroupSource));
+    }
+
+    #[test]
+    fn pads_short_frames_with_zeros() {
+        let mut buf = [0xaau8; 64];
+        assert_eq!(pad_to_minimum(&mut buf, 29), 60);
+        assert!(buf[29..60].iter().all(|&b| b == 0));
+        assert_eq!(buf[60], 0xaa);
+        assert_eq!(pad_to_minimum(&mut buf, 61), 61);
+    }
+
+    #[test]
+    fn classifies_and_parses_addresses() {
+        assert!(EthernetAddress::BROADCAST.is_multicast());
+        assert!(EthernetAddress([0x01, 0, 0x5e, 0, 0, 1]).is_multicast());
+        assert!(EthernetAddress([2, 0, 0, 0, 0, 1]).is_unicast());
+        assert!(!EthernetAddress::UNSPECIFIED.is_unicast());
+        assert_eq!("02:00:00:00:00:0A".parse(), Ok(EthernetAddress([2, 0, 0, 0, 0, 10])));
+        assert_eq!("02-00-00-00-00-0a".parse(), Ok(EthernetAddress([2, 0, 0, 0, 0, 10])));
+        assert_eq!("02:00:00:00:00".parse::<EthernetAddress>(), Err(ParseAddressError));
+        assert_eq!("02:00:00:00:00:00:00".parse::<EthernetAddress>(), Err(ParseAddressError));
+        assert_eq!("02:00:00:00:00:100".parse::<EthernetAddress>(), Err(ParseAddressError));
+    }
+}

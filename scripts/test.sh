@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace after setting the machine up.
+# Tests that build network namespaces run when root and skip, saying so,
+# otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc
