@@ -7,7 +7,7 @@
 # As root it installs what is missing; otherwise it prints the exact command.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config iproute2 tcpdump tshark iputils-arping arp-scan tcpreplay)
+packages=(libpcap-dev pkg-config iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan tcpreplay)
 
 missing=()
 for package in "${packages[@]}"; do

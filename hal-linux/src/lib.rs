@@ -1,1 +1,29 @@
-//! placeholder
+//! # whohas-hal-linux
+//!
+//! A [`LinkDevice`](whohas_core::LinkDevice) over a Linux AF_PACKET raw
+//! socket bound to one interface: what the original C program used.
+//!
+//! ```no_run
+//! use whohas_hal_linux::AfPacketDevice;
+//! let device = AfPacketDevice::open("eth0")?;
+//! println!("{} is {}", device.interface().name, device.interface().mac);
+//! # Ok::<(), whohas_hal_linux::Error>(())
+//! ```
+//!
+//! - [`AfPacketDevice`]: non-blocking raw socket, optional kernel BPF filter
+//!   on ethertypes, outgoing copies ignored; its descriptor can be polled.
+//! - [`interface`]: list interfaces with MAC, MTU, state and IPv4 networks;
+//!   find the default-route interface.
+//! - [`Error`]: one-line messages that say what to do.
+//!
+//! All `unsafe` code is in the private `sys` module.
+
+mod device;
+mod error;
+mod filter;
+pub mod interface;
+mod sys;
+
+pub use device::{AfPacketDevice, Options};
+pub use error::Error;
+pub use interface::{Interface, Ipv4Network};

@@ -1,0 +1,62 @@
+//! The only unsafe code of this crate: socket options and addresses that
+//! `nix` does not wrap. Each block says why it is sound.
+
+use std::mem;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+use nix::errno::Errno;
+use nix::sys::socket::{LinkAddr, SockaddrLike};
+
+/// A `sockaddr_ll` for `bind(2)`: the interface and the ethertype to receive
+/// (`libc::ETH_P_ALL` for everything).
+pub(crate) fn link_addr(ifindex: u32, protocol: u16) -> Result<LinkAddr, Errno> {
+    // SAFETY: sockaddr_ll is a plain C struct of integers and a byte array;
+    // all-zero is a valid value of it.
+    let mut raw: libc::sockaddr_ll = unsafe { mem::zeroed() };
+    raw.sll_family = libc::AF_PACKET as u16;
+    raw.sll_protocol = protocol.to_be();
+    raw.sll_ifindex = i32::try_from(ifindex).map_err(|_| Errno::EINVAL)?;
+    let len = mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    // SAFETY: `raw` is a fully initialised sockaddr_ll of family AF_PACKET
+    // and `len` is its exact size, which is what LinkAddr::from_raw checks
+    // for; the pointer is valid for the duration of the call.
+    unsafe { LinkAddr::from_raw(std::ptr::addr_of!(raw).cast(), Some(len)) }.ok_or(Errno::EINVAL)
+}
+
+fn set_option<T>(fd: BorrowedFd<'_>, level: libc::c_int, name: libc::c_int, value: &T) -> Result<(), Errno> {
+    // SAFETY: `value` points to a live, initialised T for the duration of the
+    // call, and the length passed is exactly size_of::<T>(); the kernel only
+    // reads that many bytes. `fd` is a valid open descriptor (BorrowedFd).
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            (value as *const T).cast(),
+            mem::size_of::<T>() as libc::socklen_t,
+        )
+    };
+    Errno::result(rc).map(drop)
+}
+
+/// Stops the kernel from looping the socket's own transmissions back to it
+/// (`PACKET_IGNORE_OUTGOING`, Linux 4.20).
+pub(crate) fn ignore_outgoing(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    set_option(fd, libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, &1 as &libc::c_int)
+}
+
+/// Sends frames straight to the driver, skipping the qdisc layer
+/// (`PACKET_QDISC_BYPASS`): faster, but no traffic shaping applies.
+pub(crate) fn bypass_qdisc(fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    set_option(fd, libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &1 as &libc::c_int)
+}
+
+/// Attaches a classic BPF program (`SO_ATTACH_FILTER`).
+pub(crate) fn attach_filter(fd: BorrowedFd<'_>, program: &[libc::sock_filter]) -> Result<(), Errno> {
+    let fprog = libc::sock_fprog {
+        len: u16::try_from(program.len()).map_err(|_| Errno::EINVAL)?,
+        // The kernel copies the program and never writes through this pointer.
+        filter: program.as_ptr().cast_mut(),
+    };
+    set_option(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
+}

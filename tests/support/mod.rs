@@ -1,0 +1,347 @@
+//! Test support: throw-away network namespaces joined by veth pairs or a
+//! bridge, the project's example binaries, and processes that die with the
+//! test. Everything created here is removed on drop, even when a test fails.
+//!
+//! Addresses come from 198.18.0.0/15 (RFC 2544) and 2001:2::/48 (RFC 5180),
+//! the benchmarking ranges; nothing leaves the namespaces.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::io::{BufRead, BufReader};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use whohas::EthernetAddress;
+
+/// Returns early from a test (with a printed reason) unless running as root.
+macro_rules! require_root {
+    () => {
+        if !support::is_root() {
+            eprintln!("skipped: network namespace tests need root (CI runs them as root)");
+            return;
+        }
+    };
+}
+pub(crate) use require_root;
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Runs a command to completion, panicking with its output if it fails.
+pub fn sh(program: &str, args: &[&str]) -> Output {
+    let output = Command::new(program).args(args).output().unwrap_or_else(|err| panic!("{program}: {err}"));
+    assert!(
+        output.status.success(),
+        "{program} {} failed: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A network namespace, deleted on drop.
+pub struct Namespace {
+    pub name: String,
+}
+
+impl Namespace {
+    pub fn new(role: &str) -> Namespace {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("wh{}-{}-{role}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+        sh("ip", &["netns", "add", &name]);
+        let ns = Namespace { name };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `ip ARGS` inside the namespace.
+    pub fn ip(&self, args: &[&str]) -> Output {
+        let mut full = vec!["-n", &self.name];
+        full.extend_from_slice(args);
+        sh("ip", &full)
+    }
+
+    /// A command that will run inside the namespace.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.name]).arg(program);
+        command
+    }
+
+    /// Runs `program args` in the namespace to completion.
+    pub fn run(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Output {
+        self.command(program).args(args).output().expect("ip netns exec")
+    }
+
+    /// Starts `program args` in the namespace with piped output.
+    pub fn spawn(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Process {
+        let child = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ip netns exec");
+        Process::new(child)
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+    }
+}
+
+/// A host on a test LAN: a namespace with one interface, `eth0`.
+pub struct Host {
+    pub ns: Namespace,
+    pub mac: EthernetAddress,
+    pub ipv4: Ipv4Addr,
+}
+
+impl Host {
+    pub fn mac_string(&self) -> String {
+        self.mac.to_string()
+    }
+}
+
+/// The MAC address of test host `index`: locally administered, unicast.
+pub fn host_mac(index: usize) -> EthernetAddress {
+    EthernetAddress([0x02, 0x00, 0x00, 0x00, (index >> 8) as u8, index as u8])
+}
+
+/// The IPv4 address of test host `index` in 198.18.0.0/24 (index 1..=254).
+pub fn host_ipv4(index: usize) -> Ipv4Addr {
+    Ipv4Addr::new(198, 18, 0, index as u8)
+}
+
+/// Hosts on one Ethernet segment. Hosts are numbered from 1; host `i` has
+/// MAC `02:00:00:00:00:0i` and IPv4 `198.18.0.i/24`.
+pub struct Lan {
+    pub hosts: Vec<Host>,
+    /// The namespace holding the bridge, when there is one.
+    pub switch: Option<Namespace>,
+}
+
+impl Lan {
+    /// Two hosts joined by one veth pair.
+    pub fn pair() -> Lan {
+        let a = Namespace::new("a");
+        let b = Namespace::new("b");
+        let (mac_a, mac_b) = (host_mac(1).to_string(), host_mac(2).to_string());
+        sh(
+            "ip",
+            &[
+                "link", "add", "eth0", "netns", &a.name, "address", &mac_a, "type", "veth", "peer", "name", "eth0",
+                "netns", &b.name, "address", &mac_b,
+            ],
+        );
+        let hosts = vec![Self::new_host(a, 1), Self::new_host(b, 2)];
+        Lan { hosts, switch: None }
+    }
+
+    /// `count` hosts on a bridge, like machines on a switch.
+    pub fn bridged(count: usize) -> Lan {
+        let switch = Namespace::new("sw");
+        switch.ip(&["link", "add", "br0", "type", "bridge"]);
+        // No forwarding delay, and no STP frames on the wire.
+        switch.ip(&["link", "set", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0"]);
+        switch.ip(&["link", "set", "br0", "up"]);
+        let mut hosts = Vec::new();
+        for index in 1..=count {
+            let ns = Namespace::new(&format!("h{index}"));
+            let port = format!("p{index}");
+            let mac = host_mac(index).to_string();
+            sh(
+                "ip",
+                &[
+                    "link",
+                    "add",
+                    &port,
+                    "netns",
+                    &switch.name,
+                    "type",
+                    "veth",
+                    "peer",
+                    "name",
+                    "eth0",
+                    "netns",
+                    &ns.name,
+                    "address",
+                    &mac,
+                ],
+            );
+            switch.ip(&["link", "set", &port, "master", "br0"]);
+            switch.ip(&["link", "set", &port, "up"]);
+            hosts.push(Self::new_host(ns, index));
+        }
+        Lan { hosts, switch: Some(switch) }
+    }
+
+    fn new_host(ns: Namespace, index: usize) -> Host {
+        // No IPv6 autoconfiguration chatter unless a test asks for IPv6.
+        ns.run("sysctl", &["-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+        ns.run("sysctl", &["-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
+        ns.ip(&["link", "set", "eth0", "up"]);
+        Host { ns, mac: host_mac(index), ipv4: host_ipv4(index) }
+    }
+
+    /// Host `index` (1-based).
+    pub fn host(&self, index: usize) -> &Host {
+        &self.hosts[index - 1]
+    }
+
+    /// Gives every host its 198.18.0.i/24 address.
+    pub fn add_ipv4(&self) {
+        for host in &self.hosts {
+            host.ns.ip(&["addr", "add", &format!("{}/24", host.ipv4), "dev", "eth0"]);
+        }
+    }
+
+    /// Enables IPv6 and gives host i the address 2001:2::i/64 (RFC 5180).
+    pub fn add_ipv6(&self) {
+        for (i, host) in self.hosts.iter().enumerate() {
+            host.ns.run("sysctl", &["-qw", "net.ipv6.conf.all.disable_ipv6=0"]);
+            host.ns.run("sysctl", &["-qw", "net.ipv6.conf.eth0.disable_ipv6=0"]);
+            // No duplicate address detection delay before the address works.
+            host.ns.run("sysctl", &["-qw", "net.ipv6.conf.eth0.accept_dad=0"]);
+            host.ns.ip(&["-6", "addr", "add", &format!("2001:2::{}/64", i + 1), "dev", "eth0", "nodad"]);
+        }
+    }
+}
+
+/// A child process killed on drop, whose output lines arrive on channels.
+pub struct Process {
+    pub child: Child,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    pub stdout_lines: Vec<String>,
+    pub stderr_lines: Vec<String>,
+}
+
+fn lines(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for_line(source: &mpsc::Receiver<String>, seen: &mut Vec<String>, needle: &str, timeout: Duration) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let Ok(line) = source.recv_timeout(left) else { return false };
+        let found = line.contains(needle);
+        seen.push(line);
+        if found {
+            return true;
+        }
+    }
+}
+
+impl Process {
+    fn new(mut child: Child) -> Process {
+        let stdout = lines(child.stdout.take().expect("piped stdout"));
+        let stderr = lines(child.stderr.take().expect("piped stderr"));
+        Process { child, stdout, stderr, stdout_lines: Vec::new(), stderr_lines: Vec::new() }
+    }
+
+    /// Waits up to `timeout` for a stdout line containing `needle`.
+    pub fn wait_for_stdout(&mut self, needle: &str, timeout: Duration) -> bool {
+        wait_for_line(&self.stdout, &mut self.stdout_lines, needle, timeout)
+    }
+
+    /// Waits up to `timeout` for a stderr line containing `needle`.
+    pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) -> bool {
+        wait_for_line(&self.stderr, &mut self.stderr_lines, needle, timeout)
+    }
+
+    /// The process id (`ip netns exec` execs the program, keeping the pid).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM, waits for exit, and collects the remaining output.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let status = self.child.wait().expect("wait");
+        self.drain();
+        status
+    }
+
+    /// Waits for the process to exit on its own (up to `timeout`).
+    pub fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                self.drain();
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    fn drain(&mut self) {
+        // The reader threads finish once the pipes close.
+        while let Ok(line) = self.stdout.recv_timeout(Duration::from_millis(500)) {
+            self.stdout_lines.push(line);
+        }
+        while let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(200)) {
+            self.stderr_lines.push(line);
+        }
+    }
+
+    pub fn stdout(&self) -> String {
+        self.stdout_lines.join("\n")
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr_lines.join("\n")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Path of a built example binary (cargo builds examples before running
+/// integration tests).
+pub fn example(name: &str) -> PathBuf {
+    let mut dir = std::env::current_exe().expect("current_exe");
+    dir.pop(); // the test binary
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join("examples").join(name);
+    assert!(path.exists(), "{} is not built: run the tests with `cargo test --all-targets`", path.display());
+    path
+}
+
+/// CPU time (user + system) a process has used, from /proc/PID/stat.
+pub fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process stat");
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall.
+    let after = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100) as u64;
+    Duration::from_micros(ticks * 1_000_000 / hz)
+}
