@@ -5,11 +5,17 @@
 //! address: no second name-ARP request crosses the wire. A monitor port on
 //! the segment prints every frame as it goes by.
 //!
-//! Run: `cargo run --example demo`
+//! Run: `cargo run --example demo`, or `cargo run --example demo -- --pcap
+//! demo.pcap` to also record the conversation (VM1's side: everything it
+//! sends and receives) for tcpdump, tshark or Wireshark.
 
+use std::path::PathBuf;
+
+use clap::Parser;
 use whohas::device::{LinkDevice, Segment, SegmentPort};
 use whohas::host::Clock;
 use whohas::node::{Event, Node};
+use whohas::pcap::{PcapFileWriter, PcapTee};
 use whohas::wire::{EtherType, EthernetFrame, PrettyFrame};
 use whohas::{Config, EthernetAddress, Name};
 
@@ -19,8 +25,17 @@ const ANSWER: &[u8] = b"Nice to meet you!\n";
 
 type Port<'a> = SegmentPort<'a, 3, 16>;
 
-struct Demo<'a> {
-    vm1: Node<Port<'a>>,
+/// The seed conversation between VM1 and VM2 on an in-memory segment.
+#[derive(Parser)]
+struct Args {
+    /// Also write VM1's side of the conversation to this capture file.
+    #[arg(long)]
+    pcap: Option<PathBuf>,
+}
+
+/// VM1 on any device (its segment port, or the port recorded to a file).
+struct Demo<'a, D: LinkDevice> {
+    vm1: Node<D>,
     vm2: Node<Port<'a>>,
     monitor: Port<'a>,
     clock: Clock,
@@ -28,7 +43,7 @@ struct Demo<'a> {
     requests: usize,
 }
 
-impl Demo<'_> {
+impl<D: LinkDevice<Error: std::error::Error + 'static>> Demo<'_, D> {
     /// Polls both stations until the segment is quiet, printing frames and events.
     fn settle(&mut self) -> Result<(), Box<dyn std::error::Error>> {
         loop {
@@ -88,12 +103,31 @@ impl Demo<'_> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
     let segment: Segment<3, 16> = Segment::new();
     let vm1_mac = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
+    let vm1_port = segment.attach(vm1_mac)?;
+    match &args.pcap {
+        None => drop(run(&segment, vm1_port)?),
+        Some(path) => {
+            let vm1 = run(&segment, PcapTee::new(vm1_port, PcapFileWriter::create(path)?))?;
+            let (_, writer) = vm1.into_device().into_parts()?;
+            println!("{} frames written to {}", writer.frames(), path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Plays the conversation with VM1 on `vm1_port`; gives VM1 back.
+fn run<D: LinkDevice<Error: std::error::Error + 'static>>(
+    segment: &Segment<3, 16>,
+    vm1_port: D,
+) -> Result<Node<D>, Box<dyn std::error::Error>> {
+    let vm1_mac = vm1_port.mac_address();
     let vm2_mac = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
     let vm2_name = Name::try_from("VM2")?;
     let mut demo = Demo {
-        vm1: Node::new(segment.attach(vm1_mac)?, Name::try_from("VM1")?, Config::default()),
+        vm1: Node::new(vm1_port, Name::try_from("VM1")?, Config::default()),
         vm2: Node::new(segment.attach(vm2_mac)?, vm2_name.clone(), Config::default()),
         monitor: segment.attach(EthernetAddress([0x02, 0, 0, 0, 0, 0xee]))?,
         clock: Clock::new(),
@@ -114,5 +148,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     demo.settle()?;
 
     println!("\n{} frames crossed the segment, {} of them a name-ARP request.", demo.frames, demo.requests);
-    Ok(())
+    Ok(demo.vm1)
 }

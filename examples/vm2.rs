@@ -37,10 +37,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
-    let options = Options {
-        ethertypes: if args.all_frames { vec![] } else { Options::default().ethertypes },
-        ..Options::default()
-    };
+    let options = if args.all_frames { Options { ethertypes: None, ..Options::default() } } else { Options::default() };
     let device = AfPacketDevice::open_with(&args.iface, &options)?;
     println!("{} listening on {} ({})", args.myname, args.iface, device.interface().mac);
     let mut node: Node<_> = Node::new(device, args.myname.clone(), Config::default());

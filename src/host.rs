@@ -49,6 +49,16 @@ pub trait Wait: LinkDevice {
 /// Sleeps in `poll(2)` until `fd` is readable or `timeout` passes (`None`:
 /// no limit). Returns whether it is readable; a signal ends the wait early.
 pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Option<std::time::Duration>) -> std::io::Result<bool> {
+    wait_for(fd, PollFlags::POLLIN, timeout)
+}
+
+/// Sleeps in `poll(2)` until `fd` can take more data (a transmit queue has
+/// room) or `timeout` passes. Returns whether it is writable.
+pub fn wait_writable(fd: BorrowedFd<'_>, timeout: Option<std::time::Duration>) -> std::io::Result<bool> {
+    wait_for(fd, PollFlags::POLLOUT, timeout)
+}
+
+fn wait_for(fd: BorrowedFd<'_>, events: PollFlags, timeout: Option<std::time::Duration>) -> std::io::Result<bool> {
     let timeout = match timeout {
         None => PollTimeout::NONE,
         // Round up so a 0.4 ms deadline does not become a busy 0 ms poll.
@@ -56,7 +66,7 @@ pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Option<std::time::Duration>) -
             PollTimeout::try_from(t.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
         }
     };
-    match poll(&mut [PollFd::new(fd, PollFlags::POLLIN)], timeout) {
+    match poll(&mut [PollFd::new(fd, events)], timeout) {
         Ok(ready) => Ok(ready > 0),
         Err(Errno::EINTR) => Ok(false),
         Err(errno) => Err(errno.into()),

@@ -17,8 +17,9 @@ use crate::{Error, filter, sys};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Ethertypes the kernel passes up; everything else is dropped in the
-    /// kernel by a BPF filter. Empty means every frame.
-    pub ethertypes: Vec<EtherType>,
+    /// kernel by a BPF filter. `None`: every frame; an empty list: none (a
+    /// transmit-only socket).
+    pub ethertypes: Option<Vec<EtherType>>,
     /// Send straight to the driver, bypassing the kernel's qdisc
     /// (`PACKET_QDISC_BYPASS`): faster injection, no traffic control.
     pub bypass_qdisc: bool,
@@ -30,7 +31,7 @@ impl Default for Options {
     /// The ethertypes whohas speaks (name-ARP, data, ARP), qdisc kept, any MTU.
     fn default() -> Self {
         Options {
-            ethertypes: vec![EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP],
+            ethertypes: Some(vec![EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP]),
             bypass_qdisc: false,
             min_mtu: 0,
         }
@@ -87,8 +88,8 @@ impl AfPacketDevice {
             None,
         )
         .map_err(|errno| open_error(interface, "creating an AF_PACKET socket", errno))?;
-        if !options.ethertypes.is_empty() {
-            sys::attach_filter(fd.as_fd(), &filter::ethertype_filter(&options.ethertypes))
+        if let Some(ethertypes) = &options.ethertypes {
+            sys::attach_filter(fd.as_fd(), &filter::ethertype_filter(ethertypes))
                 .map_err(|errno| Error::io("attaching the BPF ethertype filter", errno))?;
         }
         match sys::ignore_outgoing(fd.as_fd()) {
@@ -110,6 +111,27 @@ impl AfPacketDevice {
     /// The interface the socket is bound to.
     pub fn interface(&self) -> &Interface {
         &self.interface
+    }
+
+    /// Sends several frames with one system call (`sendmmsg(2)`, up to 64 a
+    /// call), for injection at high rates. Returns how many were sent: a
+    /// prefix of `frames`, zero if the kernel's queue is full (wait for
+    /// writability or retry).
+    pub fn transmit_batch(&mut self, frames: &[&[u8]]) -> Result<usize, Error> {
+        if let Some(frame) = frames.iter().find(|frame| frame.len() > self.max_frame_len()) {
+            return Err(Error::FrameTooLong { len: frame.len(), max: self.max_frame_len() });
+        }
+        loop {
+            match sys::send_batch(self.fd.as_fd(), frames) {
+                Ok(sent) => return Ok(sent),
+                Err(Errno::EAGAIN | Errno::ENOBUFS) => return Ok(0),
+                Err(Errno::EINTR) => continue,
+                Err(Errno::ENETDOWN | Errno::ENXIO) => {
+                    return Err(Error::InterfaceDown { name: self.interface.name.clone() });
+                }
+                Err(errno) => return Err(Error::io("sending frames (sendmmsg)", errno)),
+            }
+        }
     }
 
     fn max_frame_len(&self) -> usize {

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! - [`AfPacketDevice`]: non-blocking raw socket, optional kernel BPF filter
-//!   on ethertypes, outgoing copies ignored; its descriptor can be polled.
+//!   on ethertypes, outgoing copies ignored, batched transmission with
+//!   `sendmmsg(2)`; its descriptor can be polled.
 //! - [`interface`]: list interfaces with MAC, MTU, state and IPv4 networks;
 //!   find the default-route interface.
 //! - [`Error`]: one-line messages that say what to do.

@@ -60,3 +60,29 @@ pub(crate) fn attach_filter(fd: BorrowedFd<'_>, program: &[libc::sock_filter]) -
     };
     set_option(fd, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &fprog)
 }
+
+/// Most frames handed to the kernel in one `sendmmsg(2)` call.
+pub(crate) const BATCH_MAX: usize = 64;
+
+/// Sends up to [`BATCH_MAX`] frames with one `sendmmsg(2)` on a socket bound
+/// to an interface. Returns how many the kernel took (a prefix of `frames`).
+pub(crate) fn send_batch(fd: BorrowedFd<'_>, frames: &[&[u8]]) -> Result<usize, Errno> {
+    let count = frames.len().min(BATCH_MAX);
+    // SAFETY: iovec and mmsghdr are plain C structs for which all-zero bytes
+    // (null pointers, zero lengths) are valid values.
+    let mut iovecs: [libc::iovec; BATCH_MAX] = unsafe { mem::zeroed() };
+    // SAFETY: as above.
+    let mut headers: [libc::mmsghdr; BATCH_MAX] = unsafe { mem::zeroed() };
+    for ((frame, iov), header) in frames[..count].iter().zip(&mut iovecs).zip(&mut headers) {
+        iov.iov_base = frame.as_ptr().cast_mut().cast();
+        iov.iov_len = frame.len();
+        header.msg_hdr.msg_iov = iov;
+        header.msg_hdr.msg_iovlen = 1;
+    }
+    // SAFETY: the first `count` headers each point at one iovec that points
+    // into a frame borrowed for the whole call; the kernel only reads the
+    // frames (sending) and writes the `msg_len` fields of the headers, which
+    // we own. No address is given: the socket is bound to its interface.
+    let sent = unsafe { libc::sendmmsg(fd.as_raw_fd(), headers.as_mut_ptr(), count as libc::c_uint, 0) };
+    Errno::result(sent).map(|sent| sent as usize)
+}

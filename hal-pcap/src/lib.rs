@@ -4,14 +4,16 @@
 //!
 //! - [`LiveDevice`]: a [`LinkDevice`](whohas_core::LinkDevice) capturing and
 //!   injecting on an interface (non-blocking, immediate mode, BPF filter).
-//! - [`ReplayDevice`] and [`replay`]: run a node over a capture file, frames
+//! - [`ReplayDevice`] and [`Replayer`]: run a node over a capture file, frames
 //!   in from the file, the node's answers out to another, deterministically.
 //! - [`PcapFileWriter`]: write a savefile; [`PcapTee`]: wrap any device and
 //!   record every frame it sends and receives (like smoltcp's `PcapWriter`).
 //! - [`CaptureReader`]: read a savefile's frames, checked to be Ethernet.
+//! - [`decode`]: tshark-style one-line summaries and a detailed view.
 //!
 //! Errors are [`Error`]s with one-line messages that say what to do.
 
+pub mod decode;
 mod error;
 mod live;
 mod reader;
@@ -21,7 +23,7 @@ mod writer;
 pub use error::Error;
 pub use live::{LiveDevice, LiveOptions};
 pub use reader::{CaptureReader, Frame};
-pub use replay::{ReplayDevice, ReplaySummary, replay};
+pub use replay::{ReplayDevice, ReplaySummary, Replayer};
 pub use writer::{PcapFileWriter, PcapTee};
 
 /// Microseconds since the Unix epoch as a core [`Instant`](whohas_core::Instant).

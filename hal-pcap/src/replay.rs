@@ -120,25 +120,47 @@ impl LinkDevice for ReplayDevice {
     }
 }
 
-/// Runs `node` over its replay device until the input is exhausted and no
-/// timer is left (for example the retries of a resolution that started
-/// during the capture), passing events to `on_event`.
-pub fn replay<const C: usize, const P: usize, const Q: usize>(
-    mut node: Node<ReplayDevice, C, P, Q>,
-    mut on_event: impl FnMut(Instant, Event<'_>),
-) -> Result<ReplaySummary, Error> {
-    let mut deadline: Option<Instant> = None;
-    loop {
-        let next_frame = node.device_mut().next_timestamp()?;
-        let now = match (next_frame, deadline) {
+/// Drives a node over its [`ReplayDevice`], one poll at a time, in capture
+/// time: each step polls at the earlier of the next input frame and the
+/// node's next deadline. Between steps the application may act on the node
+/// (answer a message, send one); what it sends is stamped with the step's
+/// time.
+pub struct Replayer<const C: usize, const P: usize, const Q: usize> {
+    node: Node<ReplayDevice, C, P, Q>,
+    deadline: Option<Instant>,
+}
+
+impl<const C: usize, const P: usize, const Q: usize> Replayer<C, P, Q> {
+    /// Starts a replay.
+    pub fn new(node: Node<ReplayDevice, C, P, Q>) -> Self {
+        Replayer { node, deadline: None }
+    }
+
+    /// Polls the node once at the next moment something happens, passing
+    /// events to `on_event`. Returns that moment, or `None` when the input
+    /// is exhausted and no timer is left (for example the retries of a
+    /// resolution started during the capture).
+    pub fn step(&mut self, on_event: impl FnMut(Event<'_>)) -> Result<Option<Instant>, Error> {
+        let next_frame = self.node.device_mut().next_timestamp()?;
+        let now = match (next_frame, self.deadline) {
             (Some(frame), Some(deadline)) => frame.min(deadline),
             (Some(at), None) | (None, Some(at)) => at,
-            (None, None) => break,
+            (None, None) => return Ok(None),
         };
         // Captures can be out of order; the node's clock never goes back.
-        let now = now.max(node.device().now());
-        node.device_mut().set_now(now);
-        deadline = node.poll(now, |event| on_event(now, event))?;
+        let now = now.max(self.node.device().now());
+        self.node.device_mut().set_now(now);
+        self.deadline = self.node.poll(now, on_event)?;
+        Ok(Some(now))
     }
-    node.into_device().finish()
+
+    /// The node, to act on between steps.
+    pub fn node_mut(&mut self) -> &mut Node<ReplayDevice, C, P, Q> {
+        &mut self.node
+    }
+
+    /// Flushes the output capture and reports the counts.
+    pub fn finish(self) -> Result<ReplaySummary, Error> {
+        self.node.into_device().finish()
+    }
 }

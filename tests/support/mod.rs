@@ -4,7 +4,7 @@
 //!
 //! Addresses come from 198.18.0.0/15 (RFC 2544) and 2001:2::/48 (RFC 5180),
 //! the benchmarking ranges; nothing leaves the namespaces.
-#![allow(dead_code)] // each test binary uses a different part of this module
+#![allow(dead_code, unused_macros, unused_imports)] // each test binary uses a different part
 
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;

@@ -8,6 +8,7 @@
 //! [`Error`] saying what was wrong, and `emit` writes a repr into a view.
 //! Parsing never panics, whatever the bytes.
 
+pub mod arp;
 pub mod data;
 mod error;
 pub mod ethernet;
@@ -15,6 +16,7 @@ pub mod name;
 pub mod name_arp;
 pub mod pretty;
 
+pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use error::Error;
 pub use ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
 pub use name::{NAME_MAX, Name, NameError};

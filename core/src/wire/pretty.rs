@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::name::write_escaped;
-use super::{EtherType, EthernetFrame, NameArpPacket, NameArpRepr, data};
+use super::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame, NameArpPacket, NameArpRepr, data};
 
 /// Longest stretch of a data payload shown before it is elided with `...`.
 const DATA_PREVIEW: usize = 64;
@@ -44,6 +44,13 @@ impl fmt::Display for PrettyFrame<'_> {
                 write_escaped(f, &message[..message.len().min(DATA_PREVIEW)])?;
                 f.write_str(if message.len() > DATA_PREVIEW { "\"..." } else { "\"" })
             }
+            EtherType::ARP => match ArpRepr::parse(&ArpPacket::new_unchecked(frame.payload())) {
+                Ok(arp) if arp.operation == ArpOperation::Request => {
+                    write!(f, "ARP who has {}? tell {}", arp.target_protocol_addr, arp.source_protocol_addr)
+                }
+                Ok(arp) => write!(f, "ARP {} is at {}", arp.source_protocol_addr, arp.source_hardware_addr),
+                Err(err) => write!(f, "ARP malformed: {err}"),
+            },
             other => write!(f, "{other} {} bytes", frame.payload().len()),
         }
     }
