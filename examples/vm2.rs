@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
-use whohas::host::{self, Clock, WaitMode};
+use whohas::host::{self, Clock, Wait, WaitMode};
 use whohas::linux::{AfPacketDevice, Options};
 use whohas::node::{Event, Node};
+use whohas::pcap::{LiveDevice, LiveOptions};
 use whohas::{Config, Name};
 
 const ANSWER: &[u8] = b"Nice to meet you!\n";
@@ -30,6 +31,9 @@ struct Args {
     /// node itself sorts out foreign traffic. For diagnostics and tests.
     #[arg(long)]
     all_frames: bool,
+    /// Capture and inject through libpcap instead of an AF_PACKET socket.
+    #[arg(long)]
+    pcap: bool,
 }
 
 fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -37,10 +41,23 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
-    let options = if args.all_frames { Options { ethertypes: None, ..Options::default() } } else { Options::default() };
-    let device = AfPacketDevice::open_with(&args.iface, &options)?;
-    println!("{} listening on {} ({})", args.myname, args.iface, device.interface().mac);
-    let mut node: Node<_> = Node::new(device, args.myname.clone(), Config::default());
+    if args.pcap {
+        let filter = if args.all_frames { None } else { LiveOptions::default().filter };
+        serve(&args, LiveDevice::open(&args.iface, &LiveOptions { filter, ..LiveOptions::default() })?, &stop)
+    } else {
+        let ethertypes = if args.all_frames { None } else { Options::default().ethertypes };
+        serve(&args, AfPacketDevice::open_with(&args.iface, &Options { ethertypes, ..Options::default() })?, &stop)
+    }
+}
+
+/// Answers on `device` until `stop` is set.
+fn serve<D: Wait<Error: std::error::Error + 'static>>(
+    args: &Args,
+    device: D,
+    stop: &AtomicBool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    println!("{} listening on {} ({})", args.myname, args.iface, device.mac_address());
+    let mut node: Node<D> = Node::new(device, args.myname.clone(), Config::default());
     let clock = Clock::new();
     // A signal interrupts the wait in poll(2), so the flag is seen at once.
     while !stop.load(Ordering::Relaxed) {

@@ -53,7 +53,10 @@ fn assert_seed_conversation(lan: &Lan, vm2: &mut support::Process) {
 fn vm1_and_vm2_complete_the_seed_conversation() {
     require_root!();
     let lan = Lan::pair();
-    let mut capture = lan.host(2).ns.spawn("tcpdump", &["-i", "eth0", "-n", "-e", "-l", "-U", "ether proto 0xfffe"]);
+    let mut capture = lan
+        .host(2)
+        .ns
+        .spawn("tcpdump", &["--immediate-mode", "-i", "eth0", "-n", "-e", "-l", "-U", "ether proto 0xfffe"]);
     assert!(capture.wait_for_stderr("listening on eth0", WAIT), "tcpdump: {}", capture.stderr());
     let mut vm2 = start_vm2(&lan, 2, &[]);
     assert_seed_conversation(&lan, &mut vm2);

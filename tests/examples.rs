@@ -1,4 +1,5 @@
-//! The README's demo runs and shows the seed conversation.
+//! The examples run: the demo shows the seed conversation, and every example
+//! answers `--help`.
 
 mod support;
 
@@ -16,5 +17,14 @@ fn demo_shows_the_seed_conversation_with_one_request() {
         "6 frames crossed the segment, 1 of them a name-ARP request.",
     ] {
         assert!(out.contains(line), "missing {line:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn every_example_explains_its_usage() {
+    for name in ["demo", "vm1", "vm2", "node", "replay", "inject", "decode"] {
+        let output = std::process::Command::new(support::example(name)).arg("--help").output().expect("run example");
+        assert!(output.status.success(), "{name} --help: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage:"), "{name} --help");
     }
 }

@@ -1,0 +1,366 @@
+//! libpcap backend: replay golden files, the decoder against live tshark,
+//! injection and capture across a veth pair, and bad input.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Lan, example, require_root, sh};
+use whohas::Instant;
+use whohas::pcap::{CaptureReader, PcapFileWriter};
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A scratch directory removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("whohas-{label}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn frames(path: &Path) -> Vec<(Instant, Vec<u8>)> {
+    let mut reader = CaptureReader::open(path).unwrap();
+    let mut frames = Vec::new();
+    while let Some(frame) = reader.next_frame().unwrap() {
+        frames.push((frame.timestamp, frame.data.to_vec()));
+    }
+    frames
+}
+
+fn run(program: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(program).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// VM1's side of the seed conversation, filtered out by tcpdump.
+fn vm1_side(scratch: &Scratch) -> PathBuf {
+    let path = scratch.path("vm1-side.pcap");
+    let input = repo("tests/captures/seed000-vm1-vm2.pcap");
+    sh("tcpdump", &["-r", input.to_str().unwrap(), "-w", path.to_str().unwrap(), "ether src 02:00:00:00:00:01"]);
+    path
+}
+
+#[test]
+fn checked_in_captures_are_the_shared_ones() {
+    let shared = repo("../shared/captures");
+    if !shared.exists() {
+        eprintln!("skipped: {} is not present on this machine", shared.display());
+        return;
+    }
+    for name in ["seed000-vm1-vm2.pcap", "seed004-arp.pcap"] {
+        let ours = std::fs::read(repo(&format!("tests/captures/{name}"))).unwrap();
+        assert_eq!(ours, std::fs::read(shared.join(name)).unwrap(), "{name} differs from shared/captures");
+    }
+}
+
+#[test]
+fn replaying_vm1s_side_reproduces_vm2s_answers() {
+    let scratch = Scratch::new("replay");
+    let input = vm1_side(&scratch);
+    let output = scratch.path("answers.pcap");
+    let replay = run(&example("replay"), &[input.to_str().unwrap(), "-n", "VM2", "-o", output.to_str().unwrap()]);
+    assert!(replay.status.success(), "{}", text(&replay.stderr));
+    let summary = format!("replayed 3 frames in, 3 frames out -> {}\n", output.display());
+    assert!(text(&replay.stdout).ends_with(&summary), "{}", text(&replay.stdout));
+
+    // Byte-identical to the checked-in golden file...
+    let golden = repo("tests/golden/seed000-vm2-answers.pcap");
+    assert_eq!(std::fs::read(&output).unwrap(), std::fs::read(&golden).unwrap(), "replay output changed");
+    // ...which holds VM2's frames of the original conversation (padded to
+    // Ethernet's minimum), stamped with the time of the frame they answer.
+    let original = frames(&repo("tests/captures/seed000-vm1-vm2.pcap"));
+    let answers = frames(&output);
+    assert_eq!(answers.len(), 3);
+    for (answer, (request, expected)) in answers.iter().zip([(0, 1), (2, 3), (4, 5)]) {
+        let mut padded = original[expected].1.clone();
+        padded.resize(padded.len().max(60), 0);
+        assert_eq!(answer.1, padded);
+        assert_eq!(answer.0, original[request].0);
+    }
+}
+
+#[test]
+fn replay_reads_nanosecond_and_pcapng_captures_identically() {
+    let scratch = Scratch::new("formats");
+    let input = vm1_side(&scratch);
+    let golden = std::fs::read(repo("tests/golden/seed000-vm2-answers.pcap")).unwrap();
+    for format in ["nsecpcap", "pcapng"] {
+        let converted = scratch.path(&format!("vm1-side.{format}"));
+        sh("editcap", &["-F", format, input.to_str().unwrap(), converted.to_str().unwrap()]);
+        let output = scratch.path(&format!("answers-{format}.pcap"));
+        let replay =
+            run(&example("replay"), &[converted.to_str().unwrap(), "-n", "VM2", "-o", output.to_str().unwrap(), "-q"]);
+        assert!(replay.status.success(), "{format}: {}", text(&replay.stderr));
+        assert_eq!(std::fs::read(&output).unwrap(), golden, "{format} input gave a different output");
+    }
+}
+
+/// Runs `decode` and `tshark` (with the whohas dissector) on `capture` and
+/// asserts the Protocol and Info columns agree on every frame.
+fn assert_decode_matches_tshark(capture: &Path) {
+    let ours = run(&example("decode"), &[capture.to_str().unwrap()]);
+    assert!(ours.status.success(), "decode {}: {}", capture.display(), text(&ours.stderr));
+    let lua = format!("lua_script:{}", repo("tools/wireshark/whohas.lua").display());
+    let theirs = sh(
+        "tshark",
+        &[
+            "-X",
+            &lua,
+            "-r",
+            capture.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-e",
+            "_ws.col.Protocol",
+            "-e",
+            "_ws.col.Info",
+            "-E",
+            "separator=|",
+        ],
+    );
+    let ours = text(&ours.stdout);
+    let theirs = text(&theirs.stdout);
+    let (ours, theirs): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    assert_eq!(ours.len(), theirs.len(), "frame count of {}", capture.display());
+    assert!(!ours.is_empty(), "{} has frames", capture.display());
+    for (line, expected) in ours.iter().zip(&theirs) {
+        let (protocol, info) = expected.split_once('|').unwrap();
+        assert!(
+            line.contains(&format!(" {protocol} ")) && line.ends_with(info),
+            "{}:\n  decode: {line}\n  tshark: {protocol} | {info}",
+            capture.display()
+        );
+    }
+}
+
+#[test]
+fn decode_agrees_with_tshark_on_the_shared_captures_and_replay_output() {
+    for capture in [
+        "tests/captures/seed000-vm1-vm2.pcap",
+        "tests/captures/seed004-arp.pcap",
+        "tests/golden/seed000-vm2-answers.pcap",
+    ] {
+        assert_decode_matches_tshark(&repo(capture));
+    }
+}
+
+#[test]
+fn decode_agrees_with_tshark_on_the_demo_and_malformed_frames() {
+    let scratch = Scratch::new("decode");
+    let demo = scratch.path("demo.pcap");
+    let out = run(&example("demo"), &["--pcap", demo.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_decode_matches_tshark(&demo);
+
+    // Every way a name-ARP body can be wrong, odd names, and data frames.
+    let odd = scratch.path("odd.pcap");
+    let mut writer = PcapFileWriter::create(&odd).unwrap();
+    let header = |ethertype: u16| {
+        let mut frame = vec![0xff; 6];
+        frame.extend_from_slice(&[2, 0, 0, 0, 0, 1]);
+        frame.extend_from_slice(&ethertype.to_be_bytes());
+        frame
+    };
+    let body = |len: u32, mac: [u8; 6], name: &[u8], tail: &[u8]| {
+        let mut body = len.to_le_bytes().to_vec();
+        body.extend_from_slice(&mac);
+        body.extend_from_slice(name);
+        body.extend_from_slice(tail);
+        body
+    };
+    let bodies = [
+        vec![1, 2, 3],
+        body(200, [0; 6], b"VM2", &[0, 0]),
+        body(0, [0; 6], b"", &[0, 0]),
+        body(70, [0; 6], &[b'a'; 70], &[0, 0]),
+        body(3, [0; 6], b"VM2", &[0, 7]),
+        body(3, [3, 0, 0, 0, 0, 1], b"VM2", &[0, 0]),
+        body(6, [0; 6], b"a\\b\n\xff\x7f", &[0, 0]),
+        body(4, [2, 0, 0, 0, 0, 9], "h\u{e9}!".as_bytes(), &[]),
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let mut frame = header(0xfffe);
+        frame.extend_from_slice(body);
+        writer.write(Instant::from_millis(i as u64), &frame);
+    }
+    for message in [&b"hi"[..], &[0u8; 3], &[b'x'; 100], b"tab\there"] {
+        let mut frame = header(0xfffd);
+        frame.extend_from_slice(message);
+        writer.write(Instant::from_millis(100), &frame);
+        frame.resize(frame.len().max(60), 0);
+        writer.write(Instant::from_millis(101), &frame);
+    }
+    writer.flush().unwrap();
+    drop(writer);
+    assert_decode_matches_tshark(&odd);
+}
+
+/// A capture of kernel traffic between two namespaces: ARP, ICMP and
+/// ICMPv6 echo, neighbour discovery, MLD, UDP, a TCP connection and a port
+/// unreachable. Returns its path.
+fn kernel_traffic(scratch: &Scratch) -> PathBuf {
+    let lan = Lan::pair();
+    lan.add_ipv4();
+    lan.add_ipv6();
+    let path = scratch.path("kernel.pcap");
+    let (a, b) = (&lan.host(1).ns, &lan.host(2).ns);
+    let mut capture = a.spawn("tcpdump", &["--immediate-mode", "-i", "eth0", "-U", "-w", path.to_str().unwrap()]);
+    assert!(capture.wait_for_stderr("listening on eth0", Duration::from_secs(10)));
+    let server = r#"
+import socket, threading
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("198.18.0.2", 7777))
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("198.18.0.2", 5555)); t.listen()
+print("ready", flush=True)
+def udp():
+    data, peer = u.recvfrom(100); u.sendto(data.upper(), peer)
+threading.Thread(target=udp, daemon=True).start()
+c, _ = t.accept(); data = c.recv(100); c.sendall(data * 3); c.close()
+"#;
+    let mut python = b.spawn("python3", &["-c", server]);
+    assert!(python.wait_for_stdout("ready", Duration::from_secs(10)), "{}", python.stderr());
+    let client = r#"
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.sendto(b"hello", ("198.18.0.2", 7777)); u.recvfrom(100)
+t = socket.create_connection(("198.18.0.2", 5555)); t.sendall(b"abc"); t.recv(100); t.close()
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.0.2", 9))
+"#;
+    for (program, args) in [
+        ("ping", &["-c", "2", "-i", "0.2", "198.18.0.2"][..]),
+        ("ping", &["-6", "-c", "2", "-i", "0.2", "2001:2::2"]),
+        ("python3", &["-c", client]),
+    ] {
+        let out = a.run(program, args);
+        assert!(out.status.success(), "{program}: {}", text(&out.stderr));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    capture.terminate();
+    path
+}
+
+#[test]
+fn decode_agrees_with_tshark_on_kernel_traffic() {
+    require_root!();
+    let scratch = Scratch::new("kernel");
+    let capture = kernel_traffic(&scratch);
+    assert!(frames(&capture).len() >= 20, "the capture holds the whole exchange");
+    assert_decode_matches_tshark(&capture);
+    let detail = run(&example("decode"), &[capture.to_str().unwrap(), "-V", "1"]);
+    let detail = text(&detail.stdout);
+    assert!(detail.starts_with("Frame 1: ") && detail.contains("\n0000  "), "{detail}");
+}
+
+/// Frames of `capture` as received on the other end of a veth pair.
+fn inject_and_capture(capture: &Path, inject_args: &[&str]) -> (Vec<Vec<u8>>, String) {
+    let scratch = Scratch::new("inject");
+    let lan = Lan::pair();
+    let received = scratch.path("received.pcap");
+    let mut tcpdump = lan
+        .host(2)
+        .ns
+        .spawn("tcpdump", &["--immediate-mode", "-i", "eth0", "-U", "-B", "65536", "-w", received.to_str().unwrap()]);
+    assert!(tcpdump.wait_for_stderr("listening on eth0", Duration::from_secs(10)));
+    let mut args = vec!["-i", "eth0", capture.to_str().unwrap()];
+    args.extend_from_slice(inject_args);
+    let inject = lan.host(1).ns.run(example("inject"), &args);
+    assert!(inject.status.success(), "inject: {}", text(&inject.stderr));
+    std::thread::sleep(Duration::from_millis(300));
+    tcpdump.terminate();
+    (frames(&received).into_iter().map(|(_, frame)| frame).collect(), text(&inject.stdout))
+}
+
+#[test]
+fn injected_frames_arrive_intact_on_the_other_end() {
+    require_root!();
+    let original: Vec<Vec<u8>> =
+        frames(&repo("tests/captures/seed004-arp.pcap")).into_iter().map(|(_, frame)| frame).collect();
+    for args in
+        [&["--topspeed", "--loop", "3"][..], &["--pps", "500", "--loop", "3", "--via", "pcap"], &["--multiplier", "50"]]
+    {
+        let (received, stats) = inject_and_capture(&repo("tests/captures/seed004-arp.pcap"), args);
+        let loops = if args.contains(&"--loop") { 3 } else { 1 };
+        let expected: Vec<Vec<u8>> = (0..loops).flat_map(|_| original.clone()).collect();
+        assert_eq!(received, expected, "inject {args:?}");
+        assert!(stats.starts_with(&format!("sent {} packets, ", expected.len())), "{stats}");
+        assert!(stats.trim_end().ends_with(", 0 failed"), "{stats}");
+    }
+}
+
+#[test]
+fn vm2_over_libpcap_talks_to_vm1_over_af_packet() {
+    require_root!();
+    let lan = Lan::pair();
+    let mut vm2 = lan.host(2).ns.spawn(example("vm2"), &["eth0", "VM2", "VM1", "--pcap"]);
+    assert!(vm2.wait_for_stdout("listening on eth0", Duration::from_secs(10)), "{}", vm2.stderr());
+    let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2"]);
+    assert!(vm1.status.success(), "{}{}", text(&vm1.stdout), text(&vm1.stderr));
+    assert!(text(&vm1.stdout).contains("received from VM2: Nice to meet you!"));
+    assert!(text(&vm1.stdout).contains("name-ARP requests sent: 1"));
+}
+
+#[test]
+fn bad_captures_get_one_line_errors() {
+    let scratch = Scratch::new("bad");
+    let good = std::fs::read(repo("tests/captures/seed000-vm1-vm2.pcap")).unwrap();
+    let truncated = scratch.path("truncated.pcap");
+    std::fs::write(&truncated, &good[..100]).unwrap();
+    let raw_ip = scratch.path("rawip.pcap");
+    let mut bytes = good.clone();
+    bytes[20..24].copy_from_slice(&101u32.to_le_bytes()); // LINKTYPE_RAW
+    std::fs::write(&raw_ip, bytes).unwrap();
+    let text_file = repo("README.md");
+    let missing = scratch.path("missing.pcap");
+    let directory = scratch.path("");
+
+    let cases: [(&Path, String); 5] = [
+        (
+            &truncated,
+            format!("{} is truncated: it ends inside a frame record after 1 whole frames", truncated.display()),
+        ),
+        (&raw_ip, format!("{} has link type RAW; whohas needs Ethernet (EN10MB)", raw_ip.display())),
+        (
+            &text_file,
+            format!(
+                "{} is not a capture libpcap can read (unknown file format); give a pcap or pcapng file",
+                text_file.display()
+            ),
+        ),
+        (&missing, format!("{}: no such file; check the path", missing.display())),
+        (&directory, format!("{} is a directory; give a capture file", directory.display())),
+    ];
+    let output = scratch.path("out.pcap");
+    for (input, message) in &cases {
+        let input = input.to_str().unwrap();
+        for (tool, args) in [
+            ("decode", vec![input]),
+            ("replay", vec![input, "-n", "VM2", "--mac", "02:00:00:00:00:02", "-o", output.to_str().unwrap(), "-q"]),
+            ("inject", vec!["-i", "lo", input]),
+        ] {
+            let out = run(&example(tool), &args);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{tool} {input}: {stderr}");
+            assert_eq!(stderr.lines().collect::<Vec<_>>(), [format!("{tool}: {message}")], "{tool} {input}");
+        }
+    }
+}
