@@ -260,11 +260,5 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() -> ExitCode {
     env_logger::init();
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("inject: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    whohas::host::exit("inject", run(Args::parse()))
 }

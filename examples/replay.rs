@@ -104,11 +104,5 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
 fn main() -> ExitCode {
     env_logger::init();
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("replay: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    whohas::host::exit("replay", run(Args::parse()))
 }

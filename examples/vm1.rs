@@ -101,11 +101,5 @@ fn run(args: Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     env_logger::init();
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("vm1: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    whohas::host::exit("vm1", run(Args::parse()))
 }

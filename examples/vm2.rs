@@ -87,11 +87,5 @@ fn serve<D: Wait<Error: std::error::Error + 'static>>(
 
 fn main() -> ExitCode {
     env_logger::init();
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("vm2: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    whohas::host::exit("vm2", run(Args::parse()))
 }

@@ -127,3 +127,15 @@ pub fn turn<D: Wait, const C: usize, const P: usize, const Q: usize>(
     }
     node.device_mut().wait(wake.map(|wake| clock.until(wake)))
 }
+
+/// The end of a command-line program: exit status 0, or the error on one
+/// line of stderr prefixed with the program's name, and status 1.
+pub fn exit(program: &str, outcome: Result<(), impl std::fmt::Display>) -> std::process::ExitCode {
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{program}: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

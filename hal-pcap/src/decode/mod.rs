@@ -168,31 +168,33 @@ impl Decoder {
     }
 
     fn ipv4(&mut self, payload: &[u8]) -> Layer {
-        let Ok(ip) = Ipv4Slice::from_slice(payload) else {
-            return Layer::link("IPv4", "[Malformed Packet]");
-        };
-        let header = ip.header();
-        let (src, dst) = (IpAddr::V4(header.source_addr()), IpAddr::V4(header.destination_addr()));
-        let body = ip.payload();
-        let mut layer = match body.ip_number {
-            IpNumber::ICMP => self.icmpv4(src, dst, header.ttl(), body.payload),
-            number => self.transport(src, dst, number, body.payload, "IPv4"),
-        };
-        layer.source = Some(src.to_string());
-        layer.destination = Some(dst.to_string());
-        layer
+        match Ipv4Slice::from_slice(payload) {
+            Ok(ip) => {
+                let header = ip.header();
+                let (src, dst) = (header.source_addr().into(), header.destination_addr().into());
+                self.ip(src, dst, header.ttl(), ip.payload().ip_number, ip.payload().payload, "IPv4")
+            }
+            Err(_) => Layer::link("IPv4", "[Malformed Packet]"),
+        }
     }
 
     fn ipv6(&mut self, payload: &[u8]) -> Layer {
-        let Ok(ip) = Ipv6Slice::from_slice(payload) else {
-            return Layer::link("IPv6", "[Malformed Packet]");
-        };
-        let header = ip.header();
-        let (src, dst) = (IpAddr::V6(header.source_addr()), IpAddr::V6(header.destination_addr()));
-        let body = ip.payload();
-        let mut layer = match body.ip_number {
-            IpNumber::IPV6_ICMP => self.icmpv6(src, dst, header.hop_limit(), body.payload),
-            number => self.transport(src, dst, number, body.payload, "IPv6"),
+        match Ipv6Slice::from_slice(payload) {
+            Ok(ip) => {
+                let header = ip.header();
+                let (src, dst) = (header.source_addr().into(), header.destination_addr().into());
+                self.ip(src, dst, header.hop_limit(), ip.payload().ip_number, ip.payload().payload, "IPv6")
+            }
+            Err(_) => Layer::link("IPv6", "[Malformed Packet]"),
+        }
+    }
+
+    /// The layer above IP, with the IP addresses as source and destination.
+    fn ip(&mut self, src: IpAddr, dst: IpAddr, hop_limit: u8, number: IpNumber, body: &[u8], family: &str) -> Layer {
+        let mut layer = match number {
+            IpNumber::ICMP => self.icmpv4(src, dst, hop_limit, body),
+            IpNumber::IPV6_ICMP => self.icmpv6(src, dst, hop_limit, body),
+            number => self.transport(src, dst, number, body, family),
         };
         layer.source = Some(src.to_string());
         layer.destination = Some(dst.to_string());
