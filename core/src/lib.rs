@@ -14,6 +14,7 @@
 //! - [`device`]: the [`LinkDevice`] trait, and an in-memory [`Segment`].
 //! - [`node`]: the name-ARP [`Node`] state machine.
 //! - [`neighbor`]: the bounded, expiring address cache.
+//! - [`scan`]: an ARP subnet scanner.
 //!
 //! ```
 //! use whohas_core::device::Segment;
@@ -45,6 +46,8 @@ pub mod device;
 pub mod neighbor;
 pub mod node;
 pub mod queue;
+mod resolver;
+pub mod scan;
 pub mod time;
 pub mod wire;
 

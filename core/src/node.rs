@@ -1,5 +1,6 @@
-//! The name-ARP node: answers for its own name, resolves peers' names, and
-//! sends and receives data frames, over any [`LinkDevice`].
+//! The node: answers name-ARP for its own name and RFC 826 ARP for its own
+//! IPv4 addresses, resolves peers' names and IPv4 addresses, and sends and
+//! receives data frames, over any [`LinkDevice`].
 //!
 //! The node is a state machine driven by [`Node::poll`], which the caller
 //! invokes with the current time whenever a frame may have arrived or the
@@ -22,17 +23,29 @@
 //! - Data for a name whose MAC is cached goes out at once; otherwise it waits
 //!   in a bounded queue while the name resolves, and is dropped, with an
 //!   event saying how many frames, if resolution fails.
+//! - ARP follows the same rules with IPv4 addresses for names: requests for
+//!   the node's addresses ([`Node::add_ipv4_address`]) are answered, replies
+//!   are accepted only for resolutions in progress, with the same retries,
+//!   hold-off and bounded, expiring cache.
 //! - Frames from the node's own MAC, other ethertypes and unicast frames for
 //!   other stations are ignored; malformed frames are counted and dropped.
 
 use core::fmt;
+use core::net::Ipv4Addr;
 
-use crate::device::LinkDevice;
+use crate::device::{self, LinkDevice};
 use crate::neighbor::NeighborCache;
 use crate::queue::{FrameQueue, Keep};
+use crate::resolver::{Due, Refusal, Resolver};
 use crate::time::{Duration, Instant};
-use crate::wire::ethernet::{self, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
-use crate::wire::{self, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name, NameArpPacket, NameArpRepr};
+use crate::wire::ethernet::{MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
+use crate::wire::{
+    self, ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name,
+    NameArpPacket, NameArpRepr,
+};
+
+/// IPv4 addresses a node answers ARP for.
+pub const MAX_IPV4_ADDRESSES: usize = 4;
 
 /// Frames handled per [`Node::poll`] before timers get their turn, so a flood
 /// cannot starve retries.
@@ -81,9 +94,9 @@ pub struct Stats {
     pub rx_own: u64,
     /// Frames unicast to another station.
     pub rx_not_for_us: u64,
-    /// name-ARP requests for names other than the node's.
+    /// name-ARP and ARP requests for names or addresses not the node's.
     pub rx_requests_for_others: u64,
-    /// name-ARP replies nobody asked for (ignored, never cached).
+    /// name-ARP and ARP replies nobody asked for (ignored, never cached).
     pub rx_unsolicited_replies: u64,
     /// Data frames delivered to the application.
     pub rx_data: u64,
@@ -95,6 +108,10 @@ pub struct Stats {
     pub requests_sent: u64,
     /// name-ARP replies sent.
     pub replies_sent: u64,
+    /// ARP requests sent.
+    pub arp_requests_sent: u64,
+    /// ARP replies sent.
+    pub arp_replies_sent: u64,
     /// Data frames sent.
     pub data_sent: u64,
     /// Resolutions that ran out of attempts.
@@ -106,6 +123,7 @@ pub struct Stats {
 /// Something the application should know about, passed to the `poll`
 /// callback. Borrowed data is only valid during the callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event<'a> {
     /// A data frame arrived for this node.
     Data {
@@ -135,6 +153,25 @@ pub enum Event<'a> {
         name: &'a Name,
         /// Queued data frames for it that were dropped.
         dropped_frames: usize,
+    },
+    /// The node answered an ARP request for one of its IPv4 addresses.
+    ArpAnswered {
+        /// Who asked.
+        requester: EthernetAddress,
+        /// The address asked for.
+        address: Ipv4Addr,
+    },
+    /// An IPv4 address this node asked for was resolved and cached.
+    ArpResolved {
+        /// The address.
+        address: Ipv4Addr,
+        /// Its MAC address.
+        hardware_addr: EthernetAddress,
+    },
+    /// An ARP resolution ran out of attempts without a reply.
+    ArpResolutionFailed {
+        /// The address nobody answered for.
+        address: Ipv4Addr,
     },
 }
 
@@ -184,6 +221,15 @@ pub enum SendError<E> {
     Device(E),
 }
 
+impl<E> From<Refusal> for ResolveError<E> {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::HeldOff(until) => ResolveError::HeldOff { until },
+            Refusal::Full => ResolveError::TooManyResolutions,
+        }
+    }
+}
+
 impl<E> From<ResolveError<E>> for SendError<E> {
     fn from(err: ResolveError<E>) -> Self {
         match err {
@@ -221,33 +267,12 @@ impl<E: fmt::Debug> fmt::Display for SendError<E> {
 impl<E: fmt::Debug> core::error::Error for ResolveError<E> {}
 impl<E: fmt::Debug> core::error::Error for SendError<E> {}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Progress {
-    /// `attempts` requests sent; the next decision is due at `next_at`.
-    Resolving { attempts: u8, next_at: Instant },
-    /// Gave up; no request before `until`.
-    HeldOff { until: Instant },
-}
-
-#[derive(Debug, Clone)]
-struct Resolution {
-    name: Name,
-    progress: Progress,
-}
-
-impl Resolution {
-    fn deadline(&self) -> Instant {
-        match self.progress {
-            Progress::Resolving { next_at, .. } => next_at,
-            Progress::HeldOff { until } => until,
-        }
-    }
-}
-
-/// A station on an Ethernet segment known by its name.
+/// A station on an Ethernet segment known by its name (and, optionally, by
+/// IPv4 addresses).
 ///
-/// - `CACHE`: names cached (default 8).
-/// - `PENDING`: resolutions in progress or held off at once (default 4).
+/// - `CACHE`: names cached, and IPv4 addresses cached (default 8 each).
+/// - `PENDING`: resolutions in progress or held off at once, per protocol
+///   (default 4).
 /// - `QUEUE_BYTES`: room for data waiting for resolution (default 2048,
 ///   one full-MTU frame plus small messages).
 ///
@@ -258,11 +283,19 @@ pub struct Node<D: LinkDevice, const CACHE: usize = 8, const PENDING: usize = 4,
     mac: EthernetAddress,
     name: Name,
     config: Config,
+    ipv4: heapless::Vec<Ipv4Addr, MAX_IPV4_ADDRESSES>,
     cache: NeighborCache<Name, CACHE>,
-    resolutions: heapless::Vec<Resolution, PENDING>,
+    resolver: Resolver<Name, PENDING>,
+    arp_cache: NeighborCache<Ipv4Addr, CACHE>,
+    arp_resolver: Resolver<Ipv4Addr, PENDING>,
     queue: FrameQueue<QUEUE_BYTES>,
     stats: Stats,
 }
+
+/// [`Node::add_ipv4_address`] found every slot in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AddressesFull;
 
 impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize>
     Node<D, CACHE, PENDING, QUEUE_BYTES>
@@ -275,8 +308,11 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
             mac,
             name,
             config,
+            ipv4: heapless::Vec::new(),
             cache: NeighborCache::new(),
-            resolutions: heapless::Vec::new(),
+            resolver: Resolver::new(),
+            arp_cache: NeighborCache::new(),
+            arp_resolver: Resolver::new(),
             queue: FrameQueue::new(),
             stats: Stats::default(),
         }
@@ -327,6 +363,48 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
         self.cache.lookup(name, now)
     }
 
+    /// Answers ARP for `address` from now on (up to
+    /// [`MAX_IPV4_ADDRESSES`]). The first address is also the sender address
+    /// of the node's own ARP requests.
+    pub fn add_ipv4_address(&mut self, address: Ipv4Addr) -> Result<(), AddressesFull> {
+        if !self.ipv4.contains(&address) {
+            self.ipv4.push(address).map_err(|_| AddressesFull)?;
+        }
+        Ok(())
+    }
+
+    /// The IPv4 addresses the node answers ARP for.
+    pub fn ipv4_addresses(&self) -> &[Ipv4Addr] {
+        &self.ipv4
+    }
+
+    /// The IPv4 (ARP) cache.
+    pub fn arp_cache(&self) -> &NeighborCache<Ipv4Addr, CACHE> {
+        &self.arp_cache
+    }
+
+    /// The cached MAC address of `address`, if any.
+    pub fn lookup_ipv4(&self, address: Ipv4Addr, now: Instant) -> Option<EthernetAddress> {
+        self.arp_cache.lookup(&address, now)
+    }
+
+    /// Starts an ARP resolution of `address` unless it is cached or already
+    /// in progress; like [`resolve`](Self::resolve), with
+    /// [`Event::ArpResolved`] or [`Event::ArpResolutionFailed`] to follow.
+    pub fn resolve_ipv4(
+        &mut self,
+        now: Instant,
+        address: Ipv4Addr,
+    ) -> Result<Option<EthernetAddress>, ResolveError<D::Error>> {
+        if let Some(mac) = self.arp_cache.lookup(&address, now) {
+            return Ok(Some(mac));
+        }
+        if self.arp_resolver.start(now, &address, &self.config)? {
+            self.send_arp_request(address).map_err(ResolveError::Device)?;
+        }
+        Ok(None)
+    }
+
     /// Largest data payload this node's device carries.
     pub fn max_payload_len(&self) -> usize {
         self.device.capabilities().mtu.min(MAX_PAYLOAD_LEN)
@@ -352,7 +430,10 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
         }
         self.run_timers(now, &mut on_event)?;
         let queue_blocked = self.flush_queue(now, &mut on_event)?;
-        let next = self.resolutions.iter().map(Resolution::deadline).min();
+        let next = match (self.resolver.next_deadline(), self.arp_resolver.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok(if busy || queue_blocked { Some(now) } else { next })
     }
 
@@ -426,6 +507,7 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
         }
         match header.ethertype {
             EtherType::NAME_ARP => self.process_name_arp(now, &header, eth.payload(), on_event),
+            EtherType::ARP => self.process_arp(now, &header, eth.payload(), on_event),
             EtherType::DATA => {
                 self.process_data(now, &header, frame.len(), eth.payload(), on_event);
                 Ok(())
@@ -460,7 +542,7 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
                     self.stats.rx_requests_for_others += 1;
                 } else {
                     let reply = NameArpRepr::Reply { name, hardware_addr: self.mac };
-                    match self.transmit_name_arp(header.src_addr, &reply) {
+                    match transmit_name_arp(&mut self.device, &mut self.stats, self.mac, header.src_addr, &reply) {
                         Ok(()) => {
                             self.stats.replies_sent += 1;
                             debug!("answered {:?} for our name", header.src_addr);
@@ -472,21 +554,70 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
                 }
             }
             NameArpRepr::Reply { name, hardware_addr } => {
-                let pending = self.resolutions.iter().position(|resolution| {
-                    resolution.name == name && matches!(resolution.progress, Progress::Resolving { .. })
-                });
-                match pending {
-                    Some(index) if header.dst_addr == self.mac => {
-                        let resolution = self.resolutions.swap_remove(index);
-                        debug!("{:?} is at {:?}", resolution.name, hardware_addr);
-                        self.cache.fill(resolution.name.clone(), hardware_addr, now, self.config.cache_ttl);
-                        on_event(Event::Resolved { name: &resolution.name, hardware_addr });
+                let answer = (header.dst_addr == self.mac).then(|| self.resolver.finish(&name)).flatten();
+                if let Some(name) = answer {
+                    debug!("{:?} is at {:?}", name, hardware_addr);
+                    self.cache.fill(name.clone(), hardware_addr, now, self.config.cache_ttl);
+                    on_event(Event::Resolved { name: &name, hardware_addr });
+                } else if header.dst_addr == self.mac || header.dst_addr.is_broadcast() {
+                    debug!("ignoring unsolicited reply {:?} is at {:?}", name, hardware_addr);
+                    self.stats.rx_unsolicited_replies += 1;
+                } else {
+                    self.stats.rx_not_for_us += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn process_arp(
+        &mut self,
+        now: Instant,
+        header: &EthernetRepr,
+        body: &[u8],
+        on_event: &mut impl FnMut(Event<'_>),
+    ) -> Result<(), D::Error> {
+        let arp = match ArpPacket::new_checked(body).and_then(|packet| ArpRepr::parse(&packet)) {
+            Ok(arp) => arp,
+            Err(err) => {
+                debug!("dropping malformed ARP from {:?}: {:?}", header.src_addr, err);
+                self.stats.rx_malformed += 1;
+                return Ok(());
+            }
+        };
+        if !(header.dst_addr.is_broadcast() || header.dst_addr == self.mac) {
+            self.stats.rx_not_for_us += 1;
+            return Ok(());
+        }
+        match arp.operation {
+            ArpOperation::Request if self.ipv4.contains(&arp.target_protocol_addr) && !arp.is_gratuitous() => {
+                let reply = ArpRepr {
+                    operation: ArpOperation::Reply,
+                    source_hardware_addr: self.mac,
+                    source_protocol_addr: arp.target_protocol_addr,
+                    target_hardware_addr: arp.source_hardware_addr,
+                    target_protocol_addr: arp.source_protocol_addr,
+                };
+                match transmit_arp(&mut self.device, &mut self.stats, self.mac, arp.source_hardware_addr, &reply) {
+                    Ok(()) => {
+                        self.stats.arp_replies_sent += 1;
+                        on_event(Event::ArpAnswered {
+                            requester: arp.source_hardware_addr,
+                            address: arp.target_protocol_addr,
+                        });
                     }
-                    Some(_) => self.stats.rx_not_for_us += 1,
-                    None => {
-                        debug!("ignoring unsolicited reply {:?} is at {:?}", name, hardware_addr);
-                        self.stats.rx_unsolicited_replies += 1;
-                    }
+                    Err(nb::Error::WouldBlock) => self.stats.tx_busy_drops += 1,
+                    Err(nb::Error::Other(err)) => return Err(err),
+                }
+            }
+            ArpOperation::Request => self.stats.rx_requests_for_others += 1,
+            ArpOperation::Reply => {
+                let address = arp.source_protocol_addr;
+                if header.dst_addr == self.mac && self.arp_resolver.finish(&address).is_some() {
+                    self.arp_cache.fill(address, arp.source_hardware_addr, now, self.config.cache_ttl);
+                    on_event(Event::ArpResolved { address, hardware_addr: arp.source_hardware_addr });
+                } else {
+                    self.stats.rx_unsolicited_replies += 1;
                 }
             }
         }
@@ -512,72 +643,68 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
     }
 
     fn start_resolution(&mut self, now: Instant, name: &Name) -> Result<(), ResolveError<D::Error>> {
-        match self.resolutions.iter().find(|resolution| resolution.name == *name).map(|r| r.progress) {
-            Some(Progress::Resolving { .. }) => return Ok(()),
-            Some(Progress::HeldOff { until }) if until > now => return Err(ResolveError::HeldOff { until }),
-            Some(Progress::HeldOff { .. }) => self.resolutions.retain(|resolution| resolution.name != *name),
-            None => {}
+        if self.resolver.start(now, name, &self.config)? {
+            debug!("resolving {:?}", name);
+            let request = NameArpRepr::Request { name: name.clone() };
+            count_request(
+                transmit_name_arp(&mut self.device, &mut self.stats, self.mac, EthernetAddress::BROADCAST, &request),
+                &mut self.stats.requests_sent,
+                &mut self.stats.tx_busy_drops,
+            )
+            .map_err(ResolveError::Device)?;
         }
-        if self.resolutions.is_full() {
-            // A hold-off that has not expired yet may give way to live work.
-            match self.resolutions.iter().position(|r| matches!(r.progress, Progress::HeldOff { .. })) {
-                Some(index) => {
-                    self.resolutions.swap_remove(index);
-                }
-                None => return Err(ResolveError::TooManyResolutions),
-            }
-        }
-        let request = NameArpRepr::Request { name: name.clone() };
-        match self.transmit_name_arp(EthernetAddress::BROADCAST, &request) {
-            Ok(()) => self.stats.requests_sent += 1,
-            // Counted as an attempt that was lost on the way; the retry timer covers it.
-            Err(nb::Error::WouldBlock) => self.stats.tx_busy_drops += 1,
-            Err(nb::Error::Other(err)) => return Err(ResolveError::Device(err)),
-        }
-        debug!("resolving {:?}", name);
-        let progress = Progress::Resolving { attempts: 1, next_at: now + self.config.retry_interval };
-        // Room was made above, so the push cannot fail.
-        let _ = self.resolutions.push(Resolution { name: name.clone(), progress });
         Ok(())
     }
 
+    fn send_arp_request(&mut self, address: Ipv4Addr) -> Result<(), D::Error> {
+        let request = ArpRepr {
+            operation: ArpOperation::Request,
+            source_hardware_addr: self.mac,
+            source_protocol_addr: self.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
+            target_hardware_addr: EthernetAddress::UNSPECIFIED,
+            target_protocol_addr: address,
+        };
+        let sent = transmit_arp(&mut self.device, &mut self.stats, self.mac, EthernetAddress::BROADCAST, &request);
+        count_request(sent, &mut self.stats.arp_requests_sent, &mut self.stats.tx_busy_drops)
+    }
+
     fn run_timers(&mut self, now: Instant, on_event: &mut impl FnMut(Event<'_>)) -> Result<(), D::Error> {
-        let mut index = 0;
-        while let Some(resolution) = self.resolutions.get_mut(index) {
-            match resolution.progress {
-                Progress::Resolving { next_at, .. } | Progress::HeldOff { until: next_at } if next_at > now => {}
-                Progress::HeldOff { .. } => {
-                    self.resolutions.swap_remove(index);
-                    continue;
-                }
-                Progress::Resolving { attempts, .. } if attempts >= self.config.max_attempts => {
-                    resolution.progress = Progress::HeldOff { until: now + self.config.failure_holdoff };
-                    let dropped_frames = self.queue.remove_all(resolution.name.as_bytes());
-                    self.stats.resolution_failures += 1;
-                    self.stats.queue_drops += dropped_frames as u64;
-                    warn!("no answer for {:?} after {} requests", resolution.name, attempts);
-                    on_event(Event::ResolutionFailed { name: &resolution.name, dropped_frames });
-                }
-                Progress::Resolving { attempts, .. } => {
-                    resolution.progress =
-                        Progress::Resolving { attempts: attempts + 1, next_at: now + self.config.retry_interval };
-                    let request = NameArpRepr::Request { name: resolution.name.clone() };
-                    match transmit_name_arp(
-                        &mut self.device,
-                        &mut self.stats,
-                        self.mac,
-                        EthernetAddress::BROADCAST,
-                        &request,
-                    ) {
-                        Ok(()) => self.stats.requests_sent += 1,
-                        Err(nb::Error::WouldBlock) => self.stats.tx_busy_drops += 1,
-                        Err(nb::Error::Other(err)) => return Err(err),
-                    }
-                }
+        let (device, stats, queue, mac) = (&mut self.device, &mut self.stats, &mut self.queue, self.mac);
+        self.resolver.run_timers(now, &self.config, |name, due| match due {
+            Due::Retry => {
+                let request = NameArpRepr::Request { name: name.clone() };
+                let sent = transmit_name_arp(device, stats, mac, EthernetAddress::BROADCAST, &request);
+                count_request(sent, &mut stats.requests_sent, &mut stats.tx_busy_drops)
             }
-            index += 1;
-        }
-        Ok(())
+            Due::Failed { attempts } => {
+                let dropped_frames = queue.remove_all(name.as_bytes());
+                stats.resolution_failures += 1;
+                stats.queue_drops += dropped_frames as u64;
+                warn!("no answer for {:?} after {} requests", name, attempts);
+                on_event(Event::ResolutionFailed { name, dropped_frames });
+                Ok(())
+            }
+        })?;
+        let ipv4 = self.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let (device, stats) = (&mut self.device, &mut self.stats);
+        self.arp_resolver.run_timers(now, &self.config, |&address, due| match due {
+            Due::Retry => {
+                let request = ArpRepr {
+                    operation: ArpOperation::Request,
+                    source_hardware_addr: mac,
+                    source_protocol_addr: ipv4,
+                    target_hardware_addr: EthernetAddress::UNSPECIFIED,
+                    target_protocol_addr: address,
+                };
+                let sent = transmit_arp(device, stats, mac, EthernetAddress::BROADCAST, &request);
+                count_request(sent, &mut stats.arp_requests_sent, &mut stats.tx_busy_drops)
+            }
+            Due::Failed { .. } => {
+                stats.resolution_failures += 1;
+                on_event(Event::ArpResolutionFailed { address });
+                Ok(())
+            }
+        })
     }
 
     /// Sends queued frames whose peer is now cached. Returns whether the
@@ -616,9 +743,11 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
     /// dropped with an event if none can start.
     fn restart_orphans(&mut self, now: Instant, on_event: &mut impl FnMut(Event<'_>)) -> Result<(), D::Error> {
         loop {
-            let orphan = self.queue.iter().map(|(name, _)| name).find(|name| {
-                self.cache.lookup(*name, now).is_none() && !self.resolutions.iter().any(|r| r.name.as_bytes() == *name)
-            });
+            let orphan = self
+                .queue
+                .iter()
+                .map(|(name, _)| name)
+                .find(|name| self.cache.lookup(*name, now).is_none() && !self.resolver.is_tracked(*name));
             let Some(name) = orphan.and_then(|name| Name::new(name).ok()) else {
                 return Ok(());
             };
@@ -634,33 +763,21 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
         }
     }
 
-    fn transmit_name_arp(&mut self, to: EthernetAddress, repr: &NameArpRepr) -> nb::Result<(), D::Error> {
-        transmit_name_arp(&mut self.device, &mut self.stats, self.mac, to, repr)
-    }
-
     fn transmit_data(&mut self, to: EthernetAddress, payload: &[u8]) -> nb::Result<(), D::Error> {
         transmit_data(&mut self.device, &mut self.stats, self.mac, to, payload)
     }
 }
 
-/// Builds a frame in a stack buffer, pads it to the Ethernet minimum and
-/// hands it to the device. `fill` writes `payload_len` payload bytes.
-pub(crate) fn transmit_frame<D: LinkDevice>(
+/// Sends a frame through [`device::transmit_frame`], counting it.
+fn transmit_counted<D: LinkDevice>(
     device: &mut D,
     stats: &mut Stats,
     header: EthernetRepr,
     payload_len: usize,
     fill: impl FnOnce(&mut [u8]),
 ) -> nb::Result<(), D::Error> {
-    let mut buffer = [0u8; MAX_FRAME_LEN];
-    let len = EthernetFrame::<&[u8]>::buffer_len(payload_len);
-    let mut frame = EthernetFrame::new_unchecked(&mut buffer[..len]);
-    header.emit(&mut frame);
-    fill(frame.payload_mut());
-    let padded = ethernet::pad_to_minimum(&mut buffer, len);
-    device.transmit(&buffer[..padded])?;
+    device::transmit_frame(device, header, payload_len, fill)?;
     stats.tx_frames += 1;
-    trace!("sent {} bytes to {:?}", padded, header.dst_addr);
     Ok(())
 }
 
@@ -672,9 +789,33 @@ fn transmit_name_arp<D: LinkDevice>(
     repr: &NameArpRepr,
 ) -> nb::Result<(), D::Error> {
     let header = EthernetRepr { src_addr: from, dst_addr: to, ethertype: EtherType::NAME_ARP };
-    transmit_frame(device, stats, header, repr.buffer_len(), |payload| {
+    transmit_counted(device, stats, header, repr.buffer_len(), |payload| {
         repr.emit(&mut NameArpPacket::new_unchecked(payload))
     })
+}
+
+fn transmit_arp<D: LinkDevice>(
+    device: &mut D,
+    stats: &mut Stats,
+    from: EthernetAddress,
+    to: EthernetAddress,
+    repr: &ArpRepr,
+) -> nb::Result<(), D::Error> {
+    let header = EthernetRepr { src_addr: from, dst_addr: to, ethertype: EtherType::ARP };
+    transmit_counted(device, stats, header, repr.buffer_len(), |payload| {
+        repr.emit(&mut ArpPacket::new_unchecked(payload))
+    })
+}
+
+/// Counts a request that went out, or that the busy device dropped (the
+/// retry timer covers it as if it were lost on the wire).
+fn count_request<E>(sent: nb::Result<(), E>, requests: &mut u64, busy_drops: &mut u64) -> Result<(), E> {
+    match sent {
+        Ok(()) => *requests += 1,
+        Err(nb::Error::WouldBlock) => *busy_drops += 1,
+        Err(nb::Error::Other(err)) => return Err(err),
+    }
+    Ok(())
 }
 
 fn transmit_data<D: LinkDevice>(
@@ -685,7 +826,7 @@ fn transmit_data<D: LinkDevice>(
     payload: &[u8],
 ) -> nb::Result<(), D::Error> {
     let header = EthernetRepr { src_addr: from, dst_addr: to, ethertype: EtherType::DATA };
-    transmit_frame(device, stats, header, payload.len(), |buffer| buffer.copy_from_slice(payload))?;
+    transmit_counted(device, stats, header, payload.len(), |buffer| buffer.copy_from_slice(payload))?;
     stats.data_sent += 1;
     Ok(())
 }

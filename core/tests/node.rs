@@ -1,9 +1,13 @@
 //! Every rule of the name-ARP node, on the in-memory segment.
 
+use std::net::Ipv4Addr;
+
 use whohas_core::device::{Capabilities, LinkDevice, Segment, SegmentPort};
 use whohas_core::node::{Config, Delivery, Event, Node, ResolveError, SendError};
 use whohas_core::time::{Duration, Instant};
-use whohas_core::wire::{EtherType, EthernetAddress, EthernetFrame, Name, NameArpPacket, NameArpRepr};
+use whohas_core::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, Name, NameArpPacket, NameArpRepr,
+};
 
 const VM1: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
 const VM2: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
@@ -27,6 +31,9 @@ enum Seen {
     Answered(EthernetAddress),
     Resolved(Name, EthernetAddress),
     Failed(Name, usize),
+    ArpAnswered(EthernetAddress, Ipv4Addr),
+    ArpResolved(Ipv4Addr, EthernetAddress),
+    ArpFailed(Ipv4Addr),
 }
 
 fn poll<const C: usize, const P: usize, const Q: usize>(node: &mut Node<Port<'_>, C, P, Q>, now: Instant) -> Vec<Seen> {
@@ -37,6 +44,10 @@ fn poll<const C: usize, const P: usize, const Q: usize>(node: &mut Node<Port<'_>
             Event::Answered { requester } => Seen::Answered(requester),
             Event::Resolved { name, hardware_addr } => Seen::Resolved(name.clone(), hardware_addr),
             Event::ResolutionFailed { name, dropped_frames } => Seen::Failed(name.clone(), dropped_frames),
+            Event::ArpAnswered { requester, address } => Seen::ArpAnswered(requester, address),
+            Event::ArpResolved { address, hardware_addr } => Seen::ArpResolved(address, hardware_addr),
+            Event::ArpResolutionFailed { address } => Seen::ArpFailed(address),
+            other => panic!("an event the tests do not know: {other:?}"),
         })
     })
     .unwrap();
@@ -290,13 +301,16 @@ fn ignores_foreign_own_and_other_stations_frames() {
     let segment = Lan::new();
     let mut vm2 = node(&segment, VM2, "VM2");
     let mut peer = segment.attach(PEER).unwrap();
-    peer.transmit(&frame(PEER, EthernetAddress::BROADCAST, 0x0806, &[0; 28])).unwrap();
+    let ask = arp_body(ArpOperation::Request, (PEER, IP_PEER), (EthernetAddress::UNSPECIFIED, IP_VM2));
+    peer.transmit(&frame(PEER, EthernetAddress::BROADCAST, 0x0806, &ask)).unwrap();
     peer.transmit(&frame(PEER, VM2, 0x0800, &[0x45; 40])).unwrap();
+    peer.transmit(&frame(PEER, VM2, 0x86dd, &[0x60; 40])).unwrap();
     peer.transmit(&frame(VM2, EthernetAddress::BROADCAST, 0xfffe, &request_body("VM2"))).unwrap();
     peer.transmit(&frame(PEER, VM1, 0xfffd, b"not for you")).unwrap();
     assert_eq!(poll(&mut vm2, Instant::ZERO), vec![]);
     let stats = vm2.stats();
     assert_eq!((stats.rx_foreign, stats.rx_own, stats.rx_not_for_us), (2, 1, 1));
+    assert_eq!(stats.rx_requests_for_others, 1, "ARP for an address VM2 does not have");
     assert!(drain(&mut peer).is_empty());
 }
 
@@ -392,4 +406,104 @@ fn node_size_with_defaults() {
     let size = core::mem::size_of::<Node<Oversized>>();
     println!("size_of::<Node<_, 8, 4, 2048>>() = {size} bytes");
     assert!(size <= 4096, "the default node grew to {size} bytes");
+}
+
+const IP_VM2: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+const IP_PEER: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 9);
+
+fn arp_body(
+    operation: ArpOperation,
+    sender: (EthernetAddress, Ipv4Addr),
+    target: (EthernetAddress, Ipv4Addr),
+) -> Vec<u8> {
+    let repr = ArpRepr {
+        operation,
+        source_hardware_addr: sender.0,
+        source_protocol_addr: sender.1,
+        target_hardware_addr: target.0,
+        target_protocol_addr: target.1,
+    };
+    let mut body = vec![0; repr.buffer_len()];
+    repr.emit(&mut ArpPacket::new_unchecked(&mut body[..]));
+    body
+}
+
+fn arp(frame: &[u8]) -> ArpRepr {
+    let frame = EthernetFrame::new_checked(frame).unwrap();
+    ArpRepr::parse(&ArpPacket::new_checked(frame.payload()).unwrap()).unwrap()
+}
+
+#[test]
+fn answers_arp_for_its_ipv4_addresses_only() {
+    let segment = Lan::new();
+    let mut vm2 = node(&segment, VM2, "VM2");
+    vm2.add_ipv4_address(IP_VM2).unwrap();
+    let mut peer = segment.attach(PEER).unwrap();
+    let unknown = EthernetAddress::UNSPECIFIED;
+    let ask = |target| arp_body(ArpOperation::Request, (PEER, IP_PEER), (unknown, target));
+    peer.transmit(&frame(PEER, EthernetAddress::BROADCAST, 0x0806, &ask(IP_VM2))).unwrap();
+    peer.transmit(&frame(PEER, EthernetAddress::BROADCAST, 0x0806, &ask(Ipv4Addr::new(198, 18, 0, 3)))).unwrap();
+    // A gratuitous announcement of someone else's address is not a question.
+    let announce = arp_body(ArpOperation::Request, (PEER, IP_PEER), (unknown, IP_PEER));
+    peer.transmit(&frame(PEER, EthernetAddress::BROADCAST, 0x0806, &announce)).unwrap();
+    assert_eq!(poll(&mut vm2, Instant::ZERO), vec![Seen::ArpAnswered(PEER, IP_VM2)]);
+    assert_eq!(vm2.stats().rx_requests_for_others, 2);
+    let answers = drain(&mut peer);
+    assert_eq!(answers.len(), 1);
+    assert_eq!(&answers[0][..12], &[PEER.0, VM2.0].concat()[..], "unicast from VM2 to the requester");
+    assert_eq!(
+        arp(&answers[0]),
+        ArpRepr {
+            operation: ArpOperation::Reply,
+            source_hardware_addr: VM2,
+            source_protocol_addr: IP_VM2,
+            target_hardware_addr: PEER,
+            target_protocol_addr: IP_PEER,
+        }
+    );
+}
+
+#[test]
+fn resolves_ipv4_addresses_and_refuses_unsolicited_arp_replies() {
+    let segment = Lan::new();
+    let mut vm1 = node(&segment, VM1, "VM1");
+    vm1.add_ipv4_address(Ipv4Addr::new(198, 18, 0, 1)).unwrap();
+    let mut vm2 = node(&segment, VM2, "VM2");
+    vm2.add_ipv4_address(IP_VM2).unwrap();
+    let mut attacker = segment.attach(PEER).unwrap();
+    let t = Instant::ZERO;
+
+    let lie = arp_body(ArpOperation::Reply, (PEER, IP_PEER), (VM1, Ipv4Addr::new(198, 18, 0, 1)));
+    attacker.transmit(&frame(PEER, VM1, 0x0806, &lie)).unwrap();
+    assert_eq!(poll(&mut vm1, t), vec![]);
+    assert_eq!(vm1.lookup_ipv4(IP_PEER, t), None);
+    assert_eq!(vm1.stats().rx_unsolicited_replies, 1);
+
+    assert_eq!(vm1.resolve_ipv4(t, IP_VM2), Ok(None));
+    assert_eq!(vm1.resolve_ipv4(t, IP_VM2), Ok(None), "one request in flight");
+    assert_eq!(poll(&mut vm2, t), vec![Seen::ArpAnswered(VM1, IP_VM2)]);
+    assert_eq!(poll(&mut vm1, t), vec![Seen::ArpResolved(IP_VM2, VM2)]);
+    assert_eq!(vm1.resolve_ipv4(t, IP_VM2), Ok(Some(VM2)));
+    assert_eq!(vm1.stats().arp_requests_sent, 1);
+    let requests: Vec<ArpRepr> =
+        drain(&mut attacker).iter().filter(|f| ethertype(f) == EtherType::ARP).map(|f| arp(f)).collect();
+    assert_eq!(requests[0].source_protocol_addr, Ipv4Addr::new(198, 18, 0, 1));
+}
+
+#[test]
+fn arp_resolution_of_a_silent_address_fails_after_its_retries() {
+    let segment = Lan::new();
+    let mut vm1 = node(&segment, VM1, "VM1");
+    let mut monitor = segment.attach(PEER).unwrap();
+    let nobody = Ipv4Addr::new(198, 18, 0, 200);
+    vm1.resolve_ipv4(Instant::ZERO, nobody).unwrap();
+    let mut seen = Vec::new();
+    for second in 0..=3 {
+        seen.extend(poll(&mut vm1, Instant::from_secs(second)));
+    }
+    assert_eq!(seen, vec![Seen::ArpFailed(nobody)]);
+    let requests = drain(&mut monitor);
+    assert_eq!(requests.len(), 3);
+    // No address of its own: the requests come from 0.0.0.0, like an RFC 5227 probe.
+    assert!(requests.iter().all(|f| arp(f).is_probe()));
 }

@@ -1,11 +1,14 @@
 //! Property tests: parsing never panics, and emit then parse is the identity.
 
 use proptest::prelude::*;
+use std::net::Ipv4Addr;
 use whohas_core::device::{LinkDevice, Segment};
 use whohas_core::node::{Config, Node};
 use whohas_core::time::Instant;
+
 use whohas_core::wire::{
-    EtherType, EthernetAddress, EthernetFrame, EthernetRepr, NAME_MAX, Name, NameArpPacket, NameArpRepr, PrettyFrame,
+    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, NAME_MAX, Name,
+    NameArpPacket, NameArpRepr, PrettyFrame,
 };
 
 fn unicast() -> impl Strategy<Value = EthernetAddress> {
@@ -38,6 +41,29 @@ proptest! {
             let _ = (packet.name(), packet.trailer(), packet.hardware_addr());
         }
         let _ = PrettyFrame(&bytes).to_string();
+        if let Ok(packet) = ArpPacket::new_checked(&bytes[..]) {
+            let _ = ArpRepr::parse(&packet);
+        }
+    }
+
+    #[test]
+    fn arp_round_trips(
+        request in any::<bool>(),
+        sha in unicast(),
+        spa in any::<[u8; 4]>(),
+        tha in any::<[u8; 6]>(),
+        tpa in any::<[u8; 4]>(),
+    ) {
+        let repr = ArpRepr {
+            operation: if request { ArpOperation::Request } else { ArpOperation::Reply },
+            source_hardware_addr: sha,
+            source_protocol_addr: Ipv4Addr::from(spa),
+            target_hardware_addr: EthernetAddress(tha),
+            target_protocol_addr: Ipv4Addr::from(tpa),
+        };
+        let mut buf = [0u8; 28];
+        repr.emit(&mut ArpPacket::new_unchecked(&mut buf[..]));
+        prop_assert_eq!(ArpRepr::parse(&ArpPacket::new_checked(&buf[..]).unwrap()), Ok(repr));
     }
 
     #[test]
@@ -62,7 +88,7 @@ proptest! {
     #[test]
     fn node_survives_arbitrary_frames(
         frames in prop::collection::vec(
-            (prop_oneof![Just(0xfffeu16), Just(0xfffd), any::<u16>()], prop::collection::vec(any::<u8>(), 0..120)),
+            (prop_oneof![Just(0xfffeu16), Just(0xfffd), Just(0x0806), any::<u16>()], prop::collection::vec(any::<u8>(), 0..120)),
             1..20,
         )
     ) {

@@ -3,14 +3,17 @@
 //! A [`LinkDevice`] moves whole Ethernet frames (no preamble, no FCS) in and
 //! out, never blocking. Backends implement it over real hardware or sockets
 //! (`whohas-hal-linux`, `whohas-hal-pcap`); the core adds an in-memory
-//! [`Segment`] for tests and demos.
+//! [`Segment`] for tests and demos, and a [`FaultInjector`] wrapper that
+//! drops, duplicates, corrupts and reorders frames.
 
+mod fault;
 mod segment;
 
+pub use fault::{FaultConfig, FaultInjector, FaultStats, Rng};
 pub use segment::{Segment, SegmentError, SegmentPort};
 
-use crate::wire::EthernetAddress;
-use crate::wire::ethernet::MAX_PAYLOAD_LEN;
+use crate::wire::ethernet::{self, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
+use crate::wire::{EthernetAddress, EthernetFrame, EthernetRepr};
 
 /// What a device can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,4 +88,22 @@ impl<D: LinkDevice + ?Sized> LinkDevice for &mut D {
     fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Self::Error> {
         (**self).transmit(frame)
     }
+}
+
+/// Builds a frame in a stack buffer (`header`, then `payload_len` bytes
+/// written by `fill`), zero-pads it to Ethernet's 60-byte minimum and hands
+/// it to `device`. `payload_len` must be at most 1500.
+pub fn transmit_frame<D: LinkDevice + ?Sized>(
+    device: &mut D,
+    header: EthernetRepr,
+    payload_len: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> nb::Result<(), D::Error> {
+    let mut buffer = [0u8; MAX_FRAME_LEN];
+    let len = EthernetFrame::<&[u8]>::buffer_len(payload_len.min(MAX_PAYLOAD_LEN));
+    let mut frame = EthernetFrame::new_unchecked(&mut buffer[..len]);
+    header.emit(&mut frame);
+    fill(frame.payload_mut());
+    let padded = ethernet::pad_to_minimum(&mut buffer, len);
+    device.transmit(&buffer[..padded])
 }

@@ -1,0 +1,118 @@
+//! The ARP scanner and responder against kernel hosts on a bridge, checked
+//! with the kernel's own view (`ip link`, `ip neigh`) and iputils' arping.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Lan, example, require_root};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The MAC address the kernel reports for `eth0` of a host.
+fn kernel_mac(host: &support::Host) -> String {
+    let out = host.ns.ip(&["-o", "link", "show", "eth0"]);
+    let line = text(&out.stdout);
+    line.split_whitespace().skip_while(|word| *word != "link/ether").nth(1).expect("link/ether").to_owned()
+}
+
+#[test]
+fn scan_finds_every_live_host_with_its_mac_and_no_others() {
+    require_root!();
+    let lan = Lan::bridged(21);
+    lan.add_ipv4();
+    let scanner = &lan.host(1).ns;
+    for args in [&["--pps", "5000"][..], &["--pps", "5000", "--pcap"], &["--pps", "5000", "--fixed-wait"]] {
+        let mut full = vec!["-i", "eth0", "198.18.0.0/24", "--csv"];
+        full.extend_from_slice(args);
+        let out = scanner.run(example("scan"), &full);
+        assert_eq!(out.status.code(), Some(0), "scan {args:?}: {}", text(&out.stderr));
+        let rows: Vec<(String, String)> = text(&out.stdout)
+            .lines()
+            .skip(1)
+            .map(|line| {
+                let fields: Vec<&str> = line.split(',').collect();
+                assert_eq!(fields[3], "false", "no late replies on a quiet bridge: {line}");
+                (fields[0].to_owned(), fields[1].to_owned())
+            })
+            .collect();
+        let expected: Vec<(String, String)> =
+            lan.hosts[1..].iter().map(|host| (host.ipv4.to_string(), kernel_mac(host))).collect();
+        assert_eq!(rows, expected, "scan {args:?}");
+        assert!(text(&out.stderr).starts_with("20 hosts found in 198.18.0.1-198.18.0.254 (254 addresses) on eth0"));
+    }
+}
+
+#[test]
+fn scan_defaults_to_the_interface_subnet_and_reports_by_exit_status() {
+    require_root!();
+    let lan = Lan::bridged(3);
+    lan.add_ipv4();
+    let ns = &lan.host(1).ns;
+    let table = ns.run(example("scan"), &["-i", "eth0", "--pps", "5000"]);
+    assert_eq!(table.status.code(), Some(0), "{}", text(&table.stderr));
+    let lines: Vec<String> = text(&table.stdout).lines().map(str::to_owned).collect();
+    assert!(lines[0].starts_with("IP ") && lines[0].trim_end().ends_with("RTT"));
+    assert!(lines[1].starts_with("198.18.0.2       02:00:00:00:00:02") && lines[1].ends_with(" ms"), "{lines:?}");
+    assert!(lines[2].starts_with("198.18.0.3       02:00:00:00:00:03"), "{lines:?}");
+
+    let json = ns.run(example("scan"), &["-i", "eth0", "--pps", "5000", "--json"]);
+    let json = text(&json.stdout);
+    assert!(json.contains("{\"ip\": \"198.18.0.2\", \"mac\": \"02:00:00:00:00:02\", \"rtt_ms\": "), "{json}");
+
+    let empty = ns.run(example("scan"), &["-i", "eth0", "198.18.1.0/29", "--pps", "5000"]);
+    assert_eq!(empty.status.code(), Some(1), "no host: exit 1");
+    assert!(text(&empty.stderr).starts_with("0 hosts found"));
+
+    let bad = ns.run(example("scan"), &["-i", "nosuch0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(text(&bad.stderr).trim(), "scan: no interface named \"nosuch0\"; available: lo, eth0");
+    let no_ip = lan.host(2).ns.ip(&["addr", "flush", "dev", "eth0"]);
+    assert!(no_ip.status.success());
+    let unnumbered = lan.host(2).ns.run(example("scan"), &["-i", "eth0"]);
+    assert_eq!(
+        text(&unnumbered.stderr).trim(),
+        "scan: interface eth0 has no IPv4 address; give a range like 198.18.0.0/24"
+    );
+}
+
+#[test]
+fn scan_flags_an_address_answered_by_two_stations() {
+    require_root!();
+    let lan = Lan::bridged(3);
+    lan.add_ipv4();
+    // Host 3 claims host 2's address as well.
+    lan.host(3).ns.ip(&["addr", "add", "198.18.0.2/24", "dev", "eth0"]);
+    let out = lan.host(1).ns.run(example("scan"), &["-i", "eth0", "198.18.0.2", "--pps", "1000"]);
+    let table = text(&out.stdout);
+    assert!(table.contains("(DUP: "), "{table}");
+    assert!(text(&out.stderr).contains("1 duplicate answers"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn responder_is_resolved_by_arping_and_the_kernel() {
+    require_root!();
+    let lan = Lan::bridged(2);
+    lan.add_ipv4();
+    let mut responder = lan.host(2).ns.spawn(example("scan"), &["-i", "eth0", "--respond", "198.18.0.50"]);
+    assert!(
+        responder.wait_for_stdout("answering ARP for 198.18.0.50", Duration::from_secs(10)),
+        "{}",
+        responder.stderr()
+    );
+    let asker = &lan.host(1).ns;
+    let arping = asker.run("arping", &["-c", "3", "-w", "5", "-I", "eth0", "198.18.0.50"]);
+    let out = text(&arping.stdout);
+    assert!(arping.status.success(), "{out}");
+    assert!(out.contains("reply from 198.18.0.50 [02:00:00:00:00:02]"), "{out}");
+    assert!(out.contains("Received 3 response(s)"), "{out}");
+
+    // The kernel's own resolution: an IP packet to the address needs ARP.
+    let _ = asker.run("ping", &["-c", "1", "-W", "1", "198.18.0.50"]);
+    let neigh = text(&asker.ip(&["neigh", "show", "198.18.0.50", "dev", "eth0"]).stdout);
+    assert!(neigh.starts_with("198.18.0.50 lladdr 02:00:00:00:00:02 "), "{neigh}");
+    assert!(neigh.contains("REACHABLE") || neigh.contains("STALE") || neigh.contains("DELAY"), "{neigh}");
+    assert!(responder.wait_for_stdout("answered who-has 198.18.0.50 from 02:00:00:00:00:01", Duration::from_secs(5)));
+}
