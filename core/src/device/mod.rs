@@ -90,20 +90,37 @@ impl<D: LinkDevice + ?Sized> LinkDevice for &mut D {
     }
 }
 
+/// Frames up to this length are built in a small stack buffer, so sending
+/// an ARP or name-ARP frame does not clear a full 1514-byte buffer.
+const SMALL_FRAME: usize = 128;
+
 /// Builds a frame in a stack buffer (`header`, then `payload_len` bytes
 /// written by `fill`), zero-pads it to Ethernet's 60-byte minimum and hands
-/// it to `device`. `payload_len` must be at most 1500.
+/// it to `device`. `payload_len` is capped at 1500.
 pub fn transmit_frame<D: LinkDevice + ?Sized>(
     device: &mut D,
     header: EthernetRepr,
     payload_len: usize,
     fill: impl FnOnce(&mut [u8]),
 ) -> nb::Result<(), D::Error> {
-    let mut buffer = [0u8; MAX_FRAME_LEN];
     let len = EthernetFrame::<&[u8]>::buffer_len(payload_len.min(MAX_PAYLOAD_LEN));
+    if len <= SMALL_FRAME {
+        build_and_send(device, &mut [0u8; SMALL_FRAME], len, header, fill)
+    } else {
+        build_and_send(device, &mut [0u8; MAX_FRAME_LEN], len, header, fill)
+    }
+}
+
+fn build_and_send<D: LinkDevice + ?Sized>(
+    device: &mut D,
+    buffer: &mut [u8],
+    len: usize,
+    header: EthernetRepr,
+    fill: impl FnOnce(&mut [u8]),
+) -> nb::Result<(), D::Error> {
     let mut frame = EthernetFrame::new_unchecked(&mut buffer[..len]);
     header.emit(&mut frame);
     fill(frame.payload_mut());
-    let padded = ethernet::pad_to_minimum(&mut buffer, len);
+    let padded = ethernet::pad_to_minimum(buffer, len);
     device.transmit(&buffer[..padded])
 }

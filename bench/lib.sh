@@ -1,0 +1,57 @@
+# Shared helpers for the benchmark scripts: throw-away network namespaces
+# on a bridge, addresses from 198.18.0.0/15 (RFC 2544) only, removed on exit.
+# Source it; call `lan_up N` for hosts h1..hN (198.18.0.i/24, MAC
+# 02:00:00:00:XX:YY), or `pair_up` for two hosts on one veth pair.
+
+BENCH_PREFIX="whb$$"
+BENCH_NAMESPACES=()
+
+lan_down() {
+    for ns in "${BENCH_NAMESPACES[@]}"; do
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    BENCH_NAMESPACES=()
+}
+trap lan_down EXIT
+
+ns() { echo "$BENCH_PREFIX-$1"; }
+
+new_ns() {
+    ip netns add "$(ns "$1")"
+    BENCH_NAMESPACES+=("$(ns "$1")")
+    ip -n "$(ns "$1")" link set lo up
+    ip netns exec "$(ns "$1")" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+}
+
+host_mac() { printf '02:00:00:00:%02x:%02x' $(($1 / 256)) $(($1 % 256)); }
+
+lan_up() {
+    local count=$1
+    new_ns sw
+    ip -n "$(ns sw)" link add br0 type bridge
+    ip -n "$(ns sw)" link set br0 type bridge forward_delay 0 stp_state 0
+    ip -n "$(ns sw)" link set br0 up
+    for i in $(seq 1 "$count"); do
+        new_ns "h$i"
+        ip link add "p$i" netns "$(ns sw)" type veth peer name eth0 netns "$(ns "h$i")" address "$(host_mac "$i")"
+        ip -n "$(ns sw)" link set "p$i" master br0
+        ip -n "$(ns sw)" link set "p$i" up
+        ip -n "$(ns "h$i")" link set eth0 up
+        ip -n "$(ns "h$i")" addr add "198.18.0.$i/24" dev eth0
+    done
+}
+
+pair_up() {
+    new_ns h1
+    new_ns h2
+    ip link add eth0 netns "$(ns h1)" address "$(host_mac 1)" type veth peer name eth0 netns "$(ns h2)" address "$(host_mac 2)"
+    for i in 1 2; do
+        ip -n "$(ns "h$i")" link set eth0 up
+        ip -n "$(ns "h$i")" addr add "198.18.0.$i/24" dev eth0
+    done
+}
+
+in_ns() { local name=$1; shift; ip netns exec "$(ns "$name")" "$@"; }
+
+# The median of numbers given one per line on stdin.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
