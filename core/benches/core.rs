@@ -61,10 +61,34 @@ fn name_arp(repr: &NameArpRepr) -> Vec<u8> {
 fn node_dispatch(c: &mut Criterion) {
     let vm2 = Name::try_from("VM2").unwrap();
     let cases = [
-        ("name-ARP request for us (answered)", frame(EthernetAddress::BROADCAST, EtherType::NAME_ARP, &name_arp(&NameArpRepr::Request { name: vm2.clone() }))),
-        ("name-ARP request for another name", frame(EthernetAddress::BROADCAST, EtherType::NAME_ARP, &name_arp(&NameArpRepr::Request { name: Name::try_from("VM9").unwrap() }))),
-        ("name-ARP reply (unsolicited)", frame(ME, EtherType::NAME_ARP, &name_arp(&NameArpRepr::Reply { name: Name::try_from("VM1").unwrap(), hardware_addr: PEER }))),
-        ("data frame (delivered)", frame(ME, EtherType::DATA, b"Hi Hello AnnyeongHaSeYo !!!!!!!Enter your student code!!!!!!!")),
+        (
+            "name-ARP request for us (answered)",
+            frame(
+                EthernetAddress::BROADCAST,
+                EtherType::NAME_ARP,
+                &name_arp(&NameArpRepr::Request { name: vm2.clone() }),
+            ),
+        ),
+        (
+            "name-ARP request for another name",
+            frame(
+                EthernetAddress::BROADCAST,
+                EtherType::NAME_ARP,
+                &name_arp(&NameArpRepr::Request { name: Name::try_from("VM9").unwrap() }),
+            ),
+        ),
+        (
+            "name-ARP reply (unsolicited)",
+            frame(
+                ME,
+                EtherType::NAME_ARP,
+                &name_arp(&NameArpRepr::Reply { name: Name::try_from("VM1").unwrap(), hardware_addr: PEER }),
+            ),
+        ),
+        (
+            "data frame (delivered)",
+            frame(ME, EtherType::DATA, b"Hi Hello AnnyeongHaSeYo !!!!!!!Enter your student code!!!!!!!"),
+        ),
         ("foreign frame (IPv4)", frame(ME, EtherType::IPV4, &[0x45; 46])),
     ];
     let mut group = c.benchmark_group("node dispatch");
@@ -108,8 +132,12 @@ fn codecs(c: &mut Criterion) {
     };
     let mut arp_bytes = [0u8; 28];
     arp.emit(&mut ArpPacket::new_unchecked(&mut arp_bytes[..]));
-    group.bench_function("ARP parse", |b| b.iter(|| ArpRepr::parse(&ArpPacket::new_unchecked(black_box(&arp_bytes[..])))));
-    group.bench_function("ARP emit", |b| b.iter(|| black_box(&arp).emit(&mut ArpPacket::new_unchecked(&mut arp_bytes[..]))));
+    group.bench_function("ARP parse", |b| {
+        b.iter(|| ArpRepr::parse(&ArpPacket::new_unchecked(black_box(&arp_bytes[..]))))
+    });
+    group.bench_function("ARP emit", |b| {
+        b.iter(|| black_box(&arp).emit(&mut ArpPacket::new_unchecked(&mut arp_bytes[..])))
+    });
     let eth = frame(ME, EtherType::DATA, b"hello");
     group.bench_function("Ethernet parse", |b| {
         b.iter(|| EthernetRepr::parse(&EthernetFrame::new_unchecked(black_box(&eth[..]))))
