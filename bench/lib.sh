@@ -51,7 +51,15 @@ pair_up() {
     done
 }
 
+# Runs a command in a host's namespace. `ip netns exec` execs the command,
+# so `in_ns h1 prog & pid=$!` needs `exec`-style use: call it as
+# `bg_in_ns h1 prog` to get the program's own pid in $BG_PID.
 in_ns() { local name=$1; shift; ip netns exec "$(ns "$name")" "$@"; }
+bg_in_ns() {
+    local name=$1; shift
+    ip netns exec "$(ns "$name")" "$@" &
+    BG_PID=$!
+}
 
 # The median of numbers given one per line on stdin.
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

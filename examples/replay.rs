@@ -68,28 +68,35 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         println!("replaying {} into {} ({mac})", args.input.display(), args.name);
     }
     let mut start: Option<Instant> = None;
+    let quiet = args.quiet;
     loop {
+        // Lines are formatted only when printed: a quiet replay of a large
+        // capture does no per-frame formatting.
         let mut lines = Vec::new();
         let mut answer_to = None;
         let stepped = replayer.step(|event| match event {
             Event::Data { from, payload, .. } => {
-                lines.push(format!("received from {from}: {}", String::from_utf8_lossy(payload).trim_end()));
+                if !quiet {
+                    lines.push(format!("received from {from}: {}", String::from_utf8_lossy(payload).trim_end()));
+                }
                 answer_to = Some(from);
             }
-            Event::Answered { requester } => lines.push(format!("answered who-has {} from {requester}", args.name)),
-            other => lines.push(format!("{other:?}")),
+            Event::Answered { requester } if !quiet => {
+                lines.push(format!("answered who-has {} from {requester}", args.name))
+            }
+            other if !quiet => lines.push(format!("{other:?}")),
+            _ => {}
         })?;
         let Some(now) = stepped else { break };
-        let elapsed = now - *start.get_or_insert(now);
-        let at = format!("{:>4}.{:06}", elapsed.total_micros() / 1_000_000, elapsed.total_micros() % 1_000_000);
         if let Some(to) = answer_to.filter(|_| !args.no_reply) {
             nb::block!(replayer.node_mut().send_to_address(to, args.reply.as_bytes()))?;
-            lines.push(format!("sent to {to}: {}", args.reply.trim_end()));
-        }
-        if !args.quiet {
-            for line in lines {
-                println!("{at} {line}");
+            if !quiet {
+                lines.push(format!("sent to {to}: {}", args.reply.trim_end()));
             }
+        }
+        let elapsed = now - *start.get_or_insert(now);
+        for line in lines {
+            println!("{:>4}.{:06} {line}", elapsed.total_micros() / 1_000_000, elapsed.total_micros() % 1_000_000);
         }
     }
     let summary = replayer.finish()?;

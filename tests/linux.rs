@@ -212,50 +212,30 @@ fn vm2_ignores_ipv4_ipv6_and_arp_traffic() {
     assert!(stats.contains(" 0 malformed"), "{stats}");
 }
 
-/// Writes `count` frames of garbage to a pcap file tcpreplay can send:
-/// random ethertypes and bodies, name-ARP frames with random bodies (almost
-/// all malformed), and data frames for another station. (A data frame for
-/// the responder is not garbage: it would rightly be answered.)
-fn garbage_capture(count: usize, seed: u64) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("whohas-garbage-{}-{seed}.pcap", std::process::id()));
-    let mut writer = whohas::pcap::PcapFileWriter::create(&path).expect("create pcap");
-    let mut state = seed;
-    let mut next = move || {
-        // xorshift64*: reproducible noise
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    };
-    for i in 0..count {
-        let len = 14 + (next() % 200) as usize;
-        let mut frame: Vec<u8> = (0..len).map(|_| next() as u8).collect();
-        frame[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 3]);
-        match i % 4 {
-            0 => frame[..6].copy_from_slice(&[0xff; 6]),
-            1 => frame[..6].copy_from_slice(&[2, 0, 0, 0, 0, 2]),
-            _ => frame[..6].copy_from_slice(&[2, 0, 0, 0, 0, 9]),
-        }
-        match i % 3 {
-            0 => frame[12..14].copy_from_slice(&[0xff, 0xfe]),
-            1 => frame[12..14].copy_from_slice(&[0xff, 0xfd]),
-            _ => {}
-        }
-        if frame[12..14] == [0xff, 0xfd] {
-            frame[..6].copy_from_slice(&[2, 0, 0, 0, 0, 9]);
-        }
-        writer.write(whohas::Instant::from_micros(i as u64), &frame);
-    }
-    writer.flush().expect("flush pcap");
+/// A capture of `count` garbage frames from the `synth` example.
+fn garbage_capture(count: usize) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("whohas-garbage-{}.pcap", std::process::id()));
+    let out = std::process::Command::new(example("synth"))
+        .args(["-o", path.to_str().unwrap(), "--frames", &count.to_string(), "--kind", "garbage"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
     path
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status.lines().find_map(|line| line.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").parse().unwrap()
 }
 
 #[test]
 fn vm2_stays_correct_under_a_garbage_flood() {
     require_root!();
     let lan = Lan::bridged(3);
-    let garbage = garbage_capture(2_000, 7);
+    let garbage = garbage_capture(3_000);
     let mut vm2 = start_vm2(&lan, 2, &[]);
+    let rss_before = rss_kib(vm2.pid());
     let flooder = &lan.host(3).ns;
     // Loop forever at top speed until killed.
     let mut flood = flooder.spawn("tcpreplay", &["-i", "eth0", "-t", "--loop", "0", garbage.to_str().unwrap()]);
@@ -264,8 +244,10 @@ fn vm2_stays_correct_under_a_garbage_flood() {
     assert_seed_conversation(&lan, &mut vm2);
     assert!(flood.child.try_wait().unwrap().is_none(), "the flood lasted the whole conversation");
     drop(flood);
-    // Still answering after the flood, and still alive.
+    // Still answering after the flood, and still alive, in the same memory.
     assert_seed_conversation(&lan, &mut vm2);
+    let rss_after = rss_kib(vm2.pid());
+    assert!(rss_after <= rss_before + 256, "vm2 grew from {rss_before} KiB to {rss_after} KiB under the flood");
     vm2.terminate();
     let stats = vm2.stdout_lines.iter().find(|line| line.starts_with("stats:")).expect("vm2 prints its counters");
     assert!(!stats.contains(" 0 malformed"), "the flood was seen and counted: {stats}");

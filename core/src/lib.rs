@@ -51,6 +51,9 @@ pub mod scan;
 pub mod time;
 pub mod wire;
 
+/// The `nb` crate, whose `Result` the [`LinkDevice`] methods return.
+pub use nb;
+
 pub use device::{Capabilities, LinkDevice, Segment};
 pub use node::{Config, Event, Node};
 pub use time::{Duration, Instant};

@@ -118,6 +118,9 @@ impl<K: Eq + Clone, const N: usize> Resolver<K, N> {
         config: &Config,
         mut on_due: impl FnMut(&K, Due) -> Result<(), E>,
     ) -> Result<(), E> {
+        if self.next_deadline().is_none_or(|deadline| deadline > now) {
+            return Ok(());
+        }
         let mut index = 0;
         while let Some(resolution) = self.pending.get_mut(index) {
             if resolution.deadline() > now {

@@ -405,7 +405,9 @@ fn truncated_frames_are_counted_and_polling_yields_under_a_flood() {
 fn node_size_with_defaults() {
     let size = core::mem::size_of::<Node<Oversized>>();
     println!("size_of::<Node<_, 8, 4, 2048>>() = {size} bytes");
-    assert!(size <= 4096, "the default node grew to {size} bytes");
+    // The target is 8 KiB (BENCHMARKS.md): 2 KiB of queue and 1514 bytes
+    // of receive buffer are most of it.
+    assert!(size <= 8192, "the default node grew to {size} bytes");
 }
 
 const IP_VM2: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);

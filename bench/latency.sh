@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Round-trip time of a data frame echoed by the peer over a veth pair, with
+# the kernel's ICMP echo (ping) on the same link for reference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+COUNT=${COUNT:-20000}
+bin=$PWD/target/release/examples
+pair_up
+sleep 0.5
+
+echo "## Latency: data frame round trip over veth"
+echo
+echo "\`pingpong ping\` sends $COUNT frames of 64 bytes one at a time to \`pingpong echo\`"
+echo "in the other namespace, which sends each back. Blocking: both sides sleep in"
+echo "poll(2) between frames. Busy-poll: both spin. The kernel's ping (ICMP echo,"
+echo "answered inside the kernel without waking a process) on the same link is"
+echo "the reference."
+echo
+echo "| mode | min us | median us | p99 us | max us |"
+echo "|---|---:|---:|---:|---:|"
+for mode in "" --busy-poll; do
+    bg_in_ns h2 "$bin/pingpong" echo -i eth0 $mode >/dev/null
+    echo_pid=$BG_PID
+    sleep 0.3
+    line=$(in_ns h1 "$bin/pingpong" ping -i eth0 --count "$COUNT" $mode)
+    kill "$echo_pid"; wait "$echo_pid" 2>/dev/null || true
+    label=$([ -z "$mode" ] && echo "whohas, blocking" || echo "whohas, busy-poll")
+    numbers=$(echo "$line" | grep -oP '(min|median|p99|max) \K[0-9.]+' | paste -sd'|' | sed 's/|/ | /g')
+    echo "| $label | $numbers |"
+done
+ping=$(in_ns h1 ping -q -c 2000 -i 0.0002 198.18.0.2 | grep -oP 'rtt .* = \K[0-9./]+')
+IFS=/ read -r pmin pavg pmax pmdev <<<"$ping"
+echo "| kernel ICMP echo (ping, 2000 x) | $(echo "$pmin*1000" | bc) | avg $(echo "$pavg*1000" | bc) | | $(echo "$pmax*1000" | bc) |"
+echo
+echo "Command: \`sudo bench/latency.sh\` (COUNT=$COUNT)."

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Regenerates BENCHMARKS.md: installs the peer tools (tcpdump, tshark,
+# tcpreplay, arp-scan, hyperfine from Debian), builds release binaries, and
+# runs every section. Needs root (network namespaces). Takes ~5 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ $(id -u) -ne 0 ]]; then
+    echo "bench/run.sh needs root for network namespaces; run: sudo bench/run.sh" >&2
+    exit 1
+fi
+./scripts/setup.sh
+missing=()
+for tool in hyperfine bc; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if ((${#missing[@]})); then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+cargo build -q --release --examples
+
+{
+    echo "# Benchmarks"
+    echo
+    echo "Every figure below comes from \`sudo bench/run.sh\` (each section names its"
+    echo "own script), measured side by side with the peer tools in one run, on"
+    echo "$(nproc) cores of $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'),"
+    echo "$(uname -sr), $(rustc --version | cut -d' ' -f1-2). This machine is a shared VM: trust"
+    echo "medians and ratios, not single runs. Generated $(date -u +%Y-%m-%d)."
+    echo
+    bench/core.sh
+    echo
+    bench/replay.sh
+    echo
+    bench/inject.sh
+    echo
+    bench/scan.sh
+    echo
+    bench/latency.sh
+    echo
+    bench/memory.sh
+    echo
+    bench/robustness.sh
+} > BENCHMARKS.md.new
+mv BENCHMARKS.md.new BENCHMARKS.md
+echo "wrote BENCHMARKS.md" >&2

@@ -1,0 +1,118 @@
+//! Writes synthetic captures, for benchmarks, floods and tests.
+//!
+//! ```text
+//! synth -o seed.pcap --frames 1000000 --kind seed      # VM1's side of the seed, repeated
+//! synth -o junk.pcap --frames 100000 --kind garbage    # malformed and foreign frames
+//! ```
+//!
+//! Kinds:
+//! - `seed`: VM1's frames of the seed conversation (a name-ARP request for
+//!   VM2 and two data frames), over and over: replaying it into a node named
+//!   VM2 answers every frame.
+//! - `garbage`: what a responder must survive: name-ARP frames with random
+//!   bodies (nearly all malformed), data frames for another station, and
+//!   random ethertypes, from 02:00:00:00:00:03. Deterministic for a `--seed`.
+//! - `foreign`: IPv4/UDP frames between two other stations.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use whohas::device::Rng;
+use whohas::pcap::PcapFileWriter;
+use whohas::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr, NameArpPacket, NameArpRepr};
+use whohas::{Duration, Instant, Name};
+
+#[derive(Parser)]
+#[command(version, about = "Write a synthetic Ethernet capture")]
+struct Args {
+    /// Where to write the capture.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// How many frames.
+    #[arg(short, long, default_value_t = 1000)]
+    frames: u64,
+    /// What the frames are.
+    #[arg(short, long, value_enum, default_value_t = Kind::Seed)]
+    kind: Kind,
+    /// Seed of the random generator (garbage).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Microseconds between frames.
+    #[arg(long, default_value_t = 1)]
+    gap_us: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Seed,
+    Garbage,
+    Foreign,
+}
+
+const VM1: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+const VM2: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
+const STRANGER: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 3]);
+const ELSEWHERE: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 9]);
+
+fn frame(src: EthernetAddress, dst: EthernetAddress, ethertype: EtherType, body: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0u8; 14 + body.len()];
+    EthernetRepr { src_addr: src, dst_addr: dst, ethertype }.emit(&mut EthernetFrame::new_unchecked(&mut frame[..]));
+    frame[14..].copy_from_slice(body);
+    frame
+}
+
+/// The three frames VM1 sends in the seed conversation, byte for byte as
+/// the C program sends them (no Ethernet padding).
+fn seed_frames() -> Result<[Vec<u8>; 3], Box<dyn std::error::Error>> {
+    let request = NameArpRepr::Request { name: Name::try_from("VM2")? };
+    let mut body = vec![0u8; request.buffer_len()];
+    request.emit(&mut NameArpPacket::new_unchecked(&mut body[..]));
+    Ok([
+        frame(VM1, EthernetAddress::BROADCAST, EtherType::NAME_ARP, &body),
+        frame(VM1, VM2, EtherType::DATA, b"Hi Hello AnnyeongHaSeYo !!!!!!!Enter your student code!!!!!!!"),
+        frame(VM1, VM2, EtherType::DATA, b"I'm Glad to meet you again."),
+    ])
+}
+
+fn garbage(rng: &mut Rng, i: u64) -> Vec<u8> {
+    let len = rng.below(200);
+    let mut body: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+    match i % 3 {
+        0 => frame(STRANGER, EthernetAddress::BROADCAST, EtherType::NAME_ARP, &body),
+        1 => frame(STRANGER, ELSEWHERE, EtherType::DATA, &body),
+        _ => {
+            body.resize(body.len().max(46), 0);
+            frame(STRANGER, VM2, EtherType(rng.next_u64() as u16), &body)
+        }
+    }
+}
+
+fn foreign(i: u64) -> Vec<u8> {
+    let mut ipv4 = vec![0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 17, 0, 0, 198, 18, 0, 10, 198, 18, 0, 11];
+    ipv4.extend_from_slice(&[0x9c, 0x40, 0x1e, 0x61, 0, 20, 0, 0]);
+    ipv4.extend_from_slice(&i.to_be_bytes()[..8]);
+    ipv4.extend_from_slice(&[0; 4]);
+    frame(STRANGER, ELSEWHERE, EtherType::IPV4, &ipv4)
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut writer = PcapFileWriter::create(&args.output)?;
+    let seed = seed_frames()?;
+    let mut rng = Rng::new(args.seed);
+    let start = Instant::from_secs(1_700_000_000);
+    for i in 0..args.frames {
+        let at = start + Duration::from_micros(i * args.gap_us);
+        match args.kind {
+            Kind::Seed => writer.write(at, &seed[(i % 3) as usize]),
+            Kind::Garbage => writer.write(at, &garbage(&mut rng, i)),
+            Kind::Foreign => writer.write(at, &foreign(i)),
+        }
+    }
+    writer.flush()?;
+    println!("wrote {} frames to {}", args.frames, args.output.display());
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    whohas::host::exit("synth", run(Args::parse()))
+}

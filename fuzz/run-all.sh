@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for RUNS executions (default 10 million) from the
+# seed corpus, one after another, and prints one Markdown table row per
+# target. Needs cargo-fuzz (`cargo install cargo-fuzz`); builds on stable
+# Rust with `--sanitizer none` (libFuzzer's coverage guidance, no ASan).
+#   fuzz/run-all.sh            # 10 M runs each
+#   RUNS=100000 fuzz/run-all.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+RUNS=${RUNS:-10000000}
+python3 seed-corpus.py ../tests/captures/*.pcap ../tests/golden/*.pcap
+cargo fuzz build --sanitizer none >&2
+echo "| target | executions | seconds | exec/s | coverage (edges) | corpus | crashes |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for target in ethernet name_arp arp node decode; do
+    start=$(date +%s)
+    log=$(mktemp)
+    status=0
+    cargo fuzz run --sanitizer none "$target" -- -runs="$RUNS" -print_final_stats=1 >"$log" 2>&1 || status=$?
+    seconds=$(($(date +%s) - start))
+    done_line=$(grep -E '^#[0-9]+.*DONE' "$log" | tail -1)
+    execs=$(grep -oP 'stat::number_of_executed_units:\s*\K[0-9]+' "$log" || echo 0)
+    cov=$(echo "$done_line" | grep -oP 'cov: \K[0-9]+' || echo '?')
+    corpus=$(echo "$done_line" | grep -oP 'corp: \K[0-9]+' || echo '?')
+    rate=$((execs / (seconds > 0 ? seconds : 1)))
+    crashes=$([ "$status" -eq 0 ] && echo 0 || echo "see fuzz/artifacts/$target")
+    echo "| $target | $execs | $seconds | $rate | $cov | $corpus | $crashes |"
+    rm -f "$log"
+done

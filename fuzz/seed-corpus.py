@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Writes fuzz/corpus/<target>/ seed files from the capture files given:
+each frame alone for the codec targets, and length-prefixed runs of frames
+for the node and decode targets."""
+import os, struct, sys
+
+def frames(path):
+    data = open(path, 'rb').read()
+    magic = struct.unpack('<I', data[:4])[0]
+    endian = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+    offset = 24
+    while offset + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(endian + 'IIII', data[offset:offset + 16])
+        yield data[offset + 16:offset + 16 + caplen]
+        offset += 16 + caplen
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus')
+def write(target, name, blob):
+    os.makedirs(os.path.join(root, target), exist_ok=True)
+    open(os.path.join(root, target, name), 'wb').write(blob)
+
+for path in sys.argv[1:]:
+    base = os.path.basename(path)
+    run = b''
+    for i, frame in enumerate(frames(path)):
+        write('ethernet', f'{base}-{i}', frame)
+        if frame[12:14] == b'\xff\xfe':
+            write('name_arp', f'{base}-{i}', frame[14:])
+        if frame[12:14] == b'\x08\x06':
+            write('arp', f'{base}-{i}', frame[14:])
+        run += bytes([min(len(frame), 255)]) + frame[:255]
+    write('node', base, run)
+    write('decode', base, run)
