@@ -15,6 +15,7 @@
 //! - [`node`]: the name-ARP [`Node`] state machine.
 //! - [`neighbor`]: the bounded, expiring address cache.
 //! - [`scan`]: an ARP subnet scanner.
+//! - [`blocking`]: resolve a name with an `embedded-hal` delay, no clock needed.
 //!
 //! ```
 //! use whohas_core::device::Segment;
@@ -42,6 +43,7 @@
 #[macro_use]
 mod fmt;
 
+pub mod blocking;
 pub mod device;
 pub mod neighbor;
 pub mod node;

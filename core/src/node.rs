@@ -123,6 +123,7 @@ pub struct Stats {
 /// Something the application should know about, passed to the `poll`
 /// callback. Borrowed data is only valid during the callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Event<'a> {
     /// A data frame arrived for this node.

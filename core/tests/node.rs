@@ -509,3 +509,32 @@ fn arp_resolution_of_a_silent_address_fails_after_its_retries() {
     // No address of its own: the requests come from 0.0.0.0, like an RFC 5227 probe.
     assert!(requests.iter().all(|f| arp(f).is_probe()));
 }
+
+/// A delay that, while "sleeping", lets VM2 run: two stations on one
+/// segment without threads or a clock, as on a pair of microcontrollers.
+struct PeerRunsDuringDelay<'a, 'b> {
+    peer: &'b mut Node<Port<'a>>,
+    slept: Duration,
+}
+
+impl embedded_hal::delay::DelayNs for PeerRunsDuringDelay<'_, '_> {
+    fn delay_ns(&mut self, ns: u32) {
+        self.slept = self.slept + Duration::from_micros(u64::from(ns / 1_000));
+        self.peer.poll(Instant::ZERO + self.slept, |_| {}).unwrap();
+    }
+}
+
+#[test]
+fn blocking_resolve_with_an_embedded_hal_delay() {
+    use whohas_core::blocking::{self, BlockingError};
+    let segment = Lan::new();
+    let mut vm1 = node(&segment, VM1, "VM1");
+    let mut vm2 = node(&segment, VM2, "VM2");
+    let mut delay = PeerRunsDuringDelay { peer: &mut vm2, slept: Duration::ZERO };
+    let (mac, at) = blocking::resolve(&mut vm1, &name("VM2"), Instant::ZERO, &mut delay, |_| {}).unwrap();
+    assert_eq!(mac, VM2);
+    assert!(at <= Instant::from_millis(2), "answered within a step or two: {at}");
+    let nobody = blocking::resolve(&mut vm1, &name("VM9"), at, &mut delay, |_| {});
+    assert_eq!(nobody, Err(BlockingError::NoAnswer));
+    assert!(delay.slept >= Duration::from_secs(3), "three attempts a second apart: {}", delay.slept);
+}

@@ -47,6 +47,13 @@ pub enum Error {
         /// The interface.
         interface: String,
     },
+    /// A frame longer than the interface carries.
+    FrameTooLong {
+        /// Frame length.
+        len: usize,
+        /// Largest frame the interface carries.
+        max: usize,
+    },
     /// Writing a capture file failed.
     Write {
         /// The file.
@@ -96,6 +103,9 @@ impl fmt::Display for Error {
             }
             Error::UnknownMac { interface } => {
                 write!(f, "cannot find the MAC address of {interface}; give it with --mac")
+            }
+            Error::FrameTooLong { len, max } => {
+                write!(f, "a {len}-byte frame does not fit the interface (at most {max} bytes)")
             }
             Error::Write { path, reason } => write!(f, "writing {}: {reason}", path.display()),
             Error::Io { context, source } => write!(f, "{context}: {source}"),

@@ -129,10 +129,7 @@ impl LinkDevice for LiveDevice {
 
     fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Error> {
         if frame.len() > self.mtu + HEADER_LEN {
-            return Err(nb::Error::Other(Error::Write {
-                path: self.interface.clone().into(),
-                reason: format!("a {}-byte frame exceeds the MTU {}", frame.len(), self.mtu),
-            }));
+            return Err(nb::Error::Other(Error::FrameTooLong { len: frame.len(), max: self.mtu + HEADER_LEN }));
         }
         match self.capture.sendpacket(frame) {
             Ok(()) => Ok(()),

@@ -110,10 +110,7 @@ impl LinkDevice for ReplayDevice {
 
     fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Error> {
         if frame.len() > MAX_FRAME_LEN {
-            return Err(nb::Error::Other(Error::Write {
-                path: self.output.path().to_path_buf(),
-                reason: format!("a {}-byte frame is longer than Ethernet allows", frame.len()),
-            }));
+            return Err(nb::Error::Other(Error::FrameTooLong { len: frame.len(), max: MAX_FRAME_LEN }));
         }
         self.output.write(self.now, frame);
         Ok(())
