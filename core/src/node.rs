@@ -556,14 +556,10 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                     self.stats.rx_requests_for_others += 1;
                 } else {
                     let reply = NameArpRepr::Reply { name, hardware_addr: self.mac };
-                    match transmit_name_arp(device, &mut self.stats, self.mac, header.src_addr, &reply) {
-                        Ok(()) => {
-                            self.stats.replies_sent += 1;
-                            debug!("answered {:?} for our name", header.src_addr);
-                            on_event(Event::Answered { requester: header.src_addr });
-                        }
-                        Err(nb::Error::WouldBlock) => self.stats.tx_busy_drops += 1,
-                        Err(nb::Error::Other(err)) => return Err(err),
+                    let sent = transmit_name_arp(device, &mut self.stats, self.mac, header.src_addr, &reply);
+                    if count_sent(sent, &mut self.stats.replies_sent, &mut self.stats.tx_busy_drops)? {
+                        debug!("answered {:?} for our name", header.src_addr);
+                        on_event(Event::Answered { requester: header.src_addr });
                     }
                 }
             }
@@ -613,16 +609,12 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                     target_hardware_addr: arp.source_hardware_addr,
                     target_protocol_addr: arp.source_protocol_addr,
                 };
-                match transmit_arp(device, &mut self.stats, self.mac, arp.source_hardware_addr, &reply) {
-                    Ok(()) => {
-                        self.stats.arp_replies_sent += 1;
-                        on_event(Event::ArpAnswered {
-                            requester: arp.source_hardware_addr,
-                            address: arp.target_protocol_addr,
-                        });
-                    }
-                    Err(nb::Error::WouldBlock) => self.stats.tx_busy_drops += 1,
-                    Err(nb::Error::Other(err)) => return Err(err),
+                let sent = transmit_arp(device, &mut self.stats, self.mac, arp.source_hardware_addr, &reply);
+                if count_sent(sent, &mut self.stats.arp_replies_sent, &mut self.stats.tx_busy_drops)? {
+                    on_event(Event::ArpAnswered {
+                        requester: arp.source_hardware_addr,
+                        address: arp.target_protocol_addr,
+                    });
                 }
             }
             ArpOperation::Request => self.stats.rx_requests_for_others += 1,
@@ -665,27 +657,20 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
     ) -> Result<(), ResolveError<D::Error>> {
         if self.resolver.start(now, name, &self.config)? {
             debug!("resolving {:?}", name);
-            let request = NameArpRepr::Request { name: name.clone() };
-            count_request(
-                transmit_name_arp(device, &mut self.stats, self.mac, EthernetAddress::BROADCAST, &request),
-                &mut self.stats.requests_sent,
-                &mut self.stats.tx_busy_drops,
-            )
-            .map_err(ResolveError::Device)?;
+            request_name(device, &mut self.stats, self.mac, name).map_err(ResolveError::Device)?;
         }
         Ok(())
     }
 
     fn send_arp_request<D: LinkDevice>(&mut self, device: &mut D, address: Ipv4Addr) -> Result<(), D::Error> {
-        let request = ArpRepr {
-            operation: ArpOperation::Request,
-            source_hardware_addr: self.mac,
-            source_protocol_addr: self.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
-            target_hardware_addr: EthernetAddress::UNSPECIFIED,
-            target_protocol_addr: address,
-        };
-        let sent = transmit_arp(device, &mut self.stats, self.mac, EthernetAddress::BROADCAST, &request);
-        count_request(sent, &mut self.stats.arp_requests_sent, &mut self.stats.tx_busy_drops)
+        let source = self.source_ipv4();
+        request_ipv4(device, &mut self.stats, self.mac, source, address)
+    }
+
+    /// The sender address of the node's ARP requests: its first address, or
+    /// 0.0.0.0 (like an RFC 5227 probe) if it has none.
+    fn source_ipv4(&self) -> Ipv4Addr {
+        self.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED)
     }
 
     fn run_timers<D: LinkDevice>(
@@ -696,11 +681,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
     ) -> Result<(), D::Error> {
         let (device, stats, queue, mac) = (device, &mut self.stats, &mut self.queue, self.mac);
         self.resolver.run_timers(now, &self.config, |name, due| match due {
-            Due::Retry => {
-                let request = NameArpRepr::Request { name: name.clone() };
-                let sent = transmit_name_arp(device, stats, mac, EthernetAddress::BROADCAST, &request);
-                count_request(sent, &mut stats.requests_sent, &mut stats.tx_busy_drops)
-            }
+            Due::Retry => request_name(device, stats, mac, name),
             Due::Failed { attempts } => {
                 let dropped_frames = queue.remove_all(name.as_bytes());
                 stats.resolution_failures += 1;
@@ -710,20 +691,10 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                 Ok(())
             }
         })?;
-        let ipv4 = self.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let source = self.source_ipv4();
         let (device, stats) = (device, &mut self.stats);
         self.arp_resolver.run_timers(now, &self.config, |&address, due| match due {
-            Due::Retry => {
-                let request = ArpRepr {
-                    operation: ArpOperation::Request,
-                    source_hardware_addr: mac,
-                    source_protocol_addr: ipv4,
-                    target_hardware_addr: EthernetAddress::UNSPECIFIED,
-                    target_protocol_addr: address,
-                };
-                let sent = transmit_arp(device, stats, mac, EthernetAddress::BROADCAST, &request);
-                count_request(sent, &mut stats.arp_requests_sent, &mut stats.tx_busy_drops)
-            }
+            Due::Retry => request_ipv4(device, stats, mac, source, address),
             Due::Failed { .. } => {
                 stats.resolution_failures += 1;
                 on_event(Event::ArpResolutionFailed { address });
@@ -847,15 +818,47 @@ fn transmit_arp<D: LinkDevice>(
     })
 }
 
-/// Counts a request that went out, or that the busy device dropped (the
-/// retry timer covers it as if it were lost on the wire).
-fn count_request<E>(sent: nb::Result<(), E>, requests: &mut u64, busy_drops: &mut u64) -> Result<(), E> {
+/// Broadcasts "who has `name`?".
+fn request_name<D: LinkDevice>(
+    device: &mut D,
+    stats: &mut Stats,
+    mac: EthernetAddress,
+    name: &Name,
+) -> Result<(), D::Error> {
+    let request = NameArpRepr::Request { name: name.clone() };
+    let sent = transmit_name_arp(device, stats, mac, EthernetAddress::BROADCAST, &request);
+    count_sent(sent, &mut stats.requests_sent, &mut stats.tx_busy_drops).map(drop)
+}
+
+/// Broadcasts "who has `target`? tell `source`".
+fn request_ipv4<D: LinkDevice>(
+    device: &mut D,
+    stats: &mut Stats,
+    mac: EthernetAddress,
+    source: Ipv4Addr,
+    target: Ipv4Addr,
+) -> Result<(), D::Error> {
+    let request = ArpRepr {
+        operation: ArpOperation::Request,
+        source_hardware_addr: mac,
+        source_protocol_addr: source,
+        target_hardware_addr: EthernetAddress::UNSPECIFIED,
+        target_protocol_addr: target,
+    };
+    let sent = transmit_arp(device, stats, mac, EthernetAddress::BROADCAST, &request);
+    count_sent(sent, &mut stats.arp_requests_sent, &mut stats.tx_busy_drops).map(drop)
+}
+
+/// Counts a frame that went out in `counter`, or one the busy device
+/// dropped in `busy_drops` (for a request, the retry timer covers it as if
+/// it were lost on the wire). Returns whether it went out.
+fn count_sent<E>(sent: nb::Result<(), E>, counter: &mut u64, busy_drops: &mut u64) -> Result<bool, E> {
     match sent {
-        Ok(()) => *requests += 1,
+        Ok(()) => *counter += 1,
         Err(nb::Error::WouldBlock) => *busy_drops += 1,
         Err(nb::Error::Other(err)) => return Err(err),
     }
-    Ok(())
+    Ok(sent.is_ok())
 }
 
 fn transmit_data<D: LinkDevice>(
