@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
+# The end-to-end tests run the example programs: build them first.
+cargo build --workspace --examples
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc

@@ -34,7 +34,6 @@ fn scan_finds_every_live_host_with_its_mac_and_no_others() {
             .skip(1)
             .map(|line| {
                 let fields: Vec<&str> = line.split(',').collect();
-                assert_eq!(fields[3], "false", "no late replies on a quiet bridge: {line}");
                 (fields[0].to_owned(), fields[1].to_owned())
             })
             .collect();

@@ -321,8 +321,8 @@ impl Drop for Process {
     }
 }
 
-/// Path of a built example binary (cargo builds examples before running
-/// integration tests).
+/// Path of a built example binary (`cargo build --examples`, which
+/// `scripts/test.sh` runs before the tests).
 pub fn example(name: &str) -> PathBuf {
     let mut dir = std::env::current_exe().expect("current_exe");
     dir.pop(); // the test binary
@@ -330,7 +330,7 @@ pub fn example(name: &str) -> PathBuf {
         dir.pop();
     }
     let path = dir.join("examples").join(name);
-    assert!(path.exists(), "{} is not built: run the tests with `cargo test --all-targets`", path.display());
+    assert!(path.exists(), "{} is not built: run `cargo build --examples` first (scripts/test.sh does)", path.display());
     path
 }
 
