@@ -82,11 +82,9 @@ fn six_nodes_resolve_each_other_through_every_fault_at_once() {
             let device = FaultInjector::new(port, faults, faults, seed * 10 + i as u64);
             Node::new(device, name(&format!("node{i}")), config)
         });
-        for i in 0..6 {
-            for j in 0..6 {
-                if i != j {
-                    nodes[i].send(Instant::ZERO, &name(&format!("node{j}")), format!("{i} to {j}").as_bytes()).unwrap();
-                }
+        for (i, node) in nodes.iter_mut().enumerate() {
+            for j in (0..6).filter(|&j| j != i) {
+                node.send(Instant::ZERO, &name(&format!("node{j}")), format!("{i} to {j}").as_bytes()).unwrap();
             }
         }
         let mut delivered = [[false; 6]; 6];
