@@ -330,7 +330,11 @@ pub fn example(name: &str) -> PathBuf {
         dir.pop();
     }
     let path = dir.join("examples").join(name);
-    assert!(path.exists(), "{} is not built: run `cargo build --examples` first (scripts/test.sh does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --examples` first (scripts/test.sh does)",
+        path.display()
+    );
     path
 }
 
