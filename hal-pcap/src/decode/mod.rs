@@ -314,7 +314,7 @@ impl Decoder {
             136 => {
                 let flags: Vec<&str> = [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")]
                     .into_iter()
-                    .filter(|(bit, _)| body[4] & bit != 0)
+                    .filter(|(bit, _)| body.get(4).is_some_and(|flags| flags & bit != 0))
                     .map(|(_, name)| name)
                     .collect();
                 let flags = if flags.is_empty() { String::new() } else { format!(" ({})", flags.join(", ")) };
@@ -525,6 +525,27 @@ mod tests {
     fn escapes_like_the_lua_dissector() {
         assert_eq!(escape(b"VM2"), "VM2");
         assert_eq!(escape(b"a\\b\n\xff"), "a\\\\b\\x0a\\xff");
+    }
+
+    /// Found by the `decode` fuzz target: an ICMPv6 neighbour advertisement
+    /// cut after its 4-byte header read its flags out of bounds.
+    #[test]
+    fn short_icmpv6_messages_are_malformed_not_a_panic() {
+        let mut frame = vec![0x33, 0x33, 0, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0x86, 0xdd];
+        let mut ipv6 = vec![0x60, 0, 0, 0, 0, 4, 58, 255];
+        ipv6.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        ipv6.extend_from_slice(&[0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        frame.extend_from_slice(&ipv6);
+        for kind in [133u8, 134, 135, 136, 128, 129, 1, 3] {
+            let mut frame = frame.clone();
+            frame.extend_from_slice(&[kind, 0, 0, 0]);
+            let summary = Decoder::new().summarize(&Frame {
+                timestamp: whohas_core::Instant::ZERO,
+                data: &frame,
+                original_len: frame.len(),
+            });
+            assert_eq!(summary.protocol, "ICMPv6", "type {kind}");
+        }
     }
 
     #[test]
