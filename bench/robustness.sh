@@ -13,7 +13,7 @@ echo "\`FaultInjector\` wraps a device and drops, duplicates, corrupts (one rand
 echo "bit) and reorders frames, from a seeded xorshift generator, so every run is"
 echo "the same. Results of \`cargo test -p whohas-core --test faults -- --nocapture\`:"
 echo
-echo "$out" | grep -E '^(30 %|requests needed|6 nodes)' | sed 's/^/- /'
+echo "$out" | grep -oE '(30 %|requests needed|6 nodes).*' | sed 's/^/- /'
 echo
 echo "With 30 % loss each way a request and its reply both arrive with"
 echo "probability 0.49, so 12 attempts fail with probability 0.51^12 = 3e-4;"
