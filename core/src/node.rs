@@ -532,6 +532,18 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         }
     }
 
+    /// The parsed body, or `None` after counting it as malformed.
+    fn well_formed<T>(&mut self, header: &EthernetRepr, parsed: wire::Result<T>) -> Option<T> {
+        match parsed {
+            Ok(repr) => Some(repr),
+            Err(err) => {
+                debug!("dropping malformed {:?} from {:?}: {:?}", header.ethertype, header.src_addr, err);
+                self.stats.rx_malformed += 1;
+                None
+            }
+        }
+    }
+
     fn process_name_arp<D: LinkDevice>(
         &mut self,
         device: &mut D,
@@ -540,13 +552,8 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         body: &[u8],
         on_event: &mut impl FnMut(Event<'_>),
     ) -> Result<(), D::Error> {
-        let repr = match NameArpRepr::parse(&NameArpPacket::new_unchecked(body)) {
-            Ok(repr) => repr,
-            Err(err) => {
-                debug!("dropping malformed name-ARP from {:?}: {:?}", header.src_addr, err);
-                self.stats.rx_malformed += 1;
-                return Ok(());
-            }
+        let Some(repr) = self.well_formed(header, NameArpRepr::parse(&NameArpPacket::new_unchecked(body))) else {
+            return Ok(());
         };
         match repr {
             NameArpRepr::Request { name } => {
@@ -556,7 +563,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                     self.stats.rx_requests_for_others += 1;
                 } else {
                     let reply = NameArpRepr::Reply { name, hardware_addr: self.mac };
-                    let sent = transmit_name_arp(device, &mut self.stats, self.mac, header.src_addr, &reply);
+                    let sent = transmit_body(device, &mut self.stats, self.mac, header.src_addr, &reply);
                     if count_sent(sent, &mut self.stats.replies_sent, &mut self.stats.tx_busy_drops)? {
                         debug!("answered {:?} for our name", header.src_addr);
                         on_event(Event::Answered { requester: header.src_addr });
@@ -588,13 +595,9 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         body: &[u8],
         on_event: &mut impl FnMut(Event<'_>),
     ) -> Result<(), D::Error> {
-        let arp = match ArpPacket::new_checked(body).and_then(|packet| ArpRepr::parse(&packet)) {
-            Ok(arp) => arp,
-            Err(err) => {
-                debug!("dropping malformed ARP from {:?}: {:?}", header.src_addr, err);
-                self.stats.rx_malformed += 1;
-                return Ok(());
-            }
+        let parsed = ArpPacket::new_checked(body).and_then(|packet| ArpRepr::parse(&packet));
+        let Some(arp) = self.well_formed(header, parsed) else {
+            return Ok(());
         };
         if !(header.dst_addr.is_broadcast() || header.dst_addr == self.mac) {
             self.stats.rx_not_for_us += 1;
@@ -609,7 +612,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                     target_hardware_addr: arp.source_hardware_addr,
                     target_protocol_addr: arp.source_protocol_addr,
                 };
-                let sent = transmit_arp(device, &mut self.stats, self.mac, arp.source_hardware_addr, &reply);
+                let sent = transmit_body(device, &mut self.stats, self.mac, arp.source_hardware_addr, &reply);
                 if count_sent(sent, &mut self.stats.arp_replies_sent, &mut self.stats.tx_busy_drops)? {
                     on_event(Event::ArpAnswered {
                         requester: arp.source_hardware_addr,
@@ -792,30 +795,43 @@ fn transmit_counted<D: LinkDevice>(
     Ok(())
 }
 
-fn transmit_name_arp<D: LinkDevice>(
-    device: &mut D,
-    stats: &mut Stats,
-    from: EthernetAddress,
-    to: EthernetAddress,
-    repr: &NameArpRepr,
-) -> nb::Result<(), D::Error> {
-    let header = EthernetRepr { src_addr: from, dst_addr: to, ethertype: EtherType::NAME_ARP };
-    transmit_counted(device, stats, header, repr.buffer_len(), |payload| {
-        repr.emit(&mut NameArpPacket::new_unchecked(payload))
-    })
+/// A protocol body the node sends in an Ethernet frame of its own ethertype.
+trait Body {
+    const ETHERTYPE: EtherType;
+    fn len(&self) -> usize;
+    fn write(&self, payload: &mut [u8]);
 }
 
-fn transmit_arp<D: LinkDevice>(
+impl Body for NameArpRepr {
+    const ETHERTYPE: EtherType = EtherType::NAME_ARP;
+    fn len(&self) -> usize {
+        self.buffer_len()
+    }
+    fn write(&self, payload: &mut [u8]) {
+        self.emit(&mut NameArpPacket::new_unchecked(payload))
+    }
+}
+
+impl Body for ArpRepr {
+    const ETHERTYPE: EtherType = EtherType::ARP;
+    fn len(&self) -> usize {
+        self.buffer_len()
+    }
+    fn write(&self, payload: &mut [u8]) {
+        self.emit(&mut ArpPacket::new_unchecked(payload))
+    }
+}
+
+/// Sends `body` from `from` to `to`, counting the frame.
+fn transmit_body<D: LinkDevice, B: Body>(
     device: &mut D,
     stats: &mut Stats,
     from: EthernetAddress,
     to: EthernetAddress,
-    repr: &ArpRepr,
+    body: &B,
 ) -> nb::Result<(), D::Error> {
-    let header = EthernetRepr { src_addr: from, dst_addr: to, ethertype: EtherType::ARP };
-    transmit_counted(device, stats, header, repr.buffer_len(), |payload| {
-        repr.emit(&mut ArpPacket::new_unchecked(payload))
-    })
+    let header = EthernetRepr { src_addr: from, dst_addr: to, ethertype: B::ETHERTYPE };
+    transmit_counted(device, stats, header, body.len(), |payload| body.write(payload))
 }
 
 /// Broadcasts "who has `name`?".
@@ -826,7 +842,7 @@ fn request_name<D: LinkDevice>(
     name: &Name,
 ) -> Result<(), D::Error> {
     let request = NameArpRepr::Request { name: name.clone() };
-    let sent = transmit_name_arp(device, stats, mac, EthernetAddress::BROADCAST, &request);
+    let sent = transmit_body(device, stats, mac, EthernetAddress::BROADCAST, &request);
     count_sent(sent, &mut stats.requests_sent, &mut stats.tx_busy_drops).map(drop)
 }
 
@@ -845,7 +861,7 @@ fn request_ipv4<D: LinkDevice>(
         target_hardware_addr: EthernetAddress::UNSPECIFIED,
         target_protocol_addr: target,
     };
-    let sent = transmit_arp(device, stats, mac, EthernetAddress::BROADCAST, &request);
+    let sent = transmit_body(device, stats, mac, EthernetAddress::BROADCAST, &request);
     count_sent(sent, &mut stats.arp_requests_sent, &mut stats.tx_busy_drops).map(drop)
 }
 
