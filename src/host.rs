@@ -118,10 +118,7 @@ pub fn turn<D: Wait, const C: usize, const P: usize, const Q: usize>(
         events += 1;
         on_event(event)
     })?;
-    let wake = match (next, until) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let wake = whohas_core::time::earliest(next, until);
     if events > 0 || mode == WaitMode::BusyPoll || wake.is_some_and(|wake| wake <= clock.now()) {
         return Ok(());
     }

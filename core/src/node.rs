@@ -37,7 +37,7 @@ use crate::device::{self, LinkDevice};
 use crate::neighbor::NeighborCache;
 use crate::queue::{FrameQueue, Keep};
 use crate::resolver::{Due, Refusal, Resolver};
-use crate::time::{Duration, Instant};
+use crate::time::{self, Duration, Instant};
 use crate::wire::ethernet::{MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
 use crate::wire::{
     self, ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name,
@@ -440,10 +440,7 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
         }
         self.state.run_timers(&mut self.device, now, &mut on_event)?;
         let queue_blocked = self.state.flush_queue(&mut self.device, now, &mut on_event)?;
-        let next = match (self.state.resolver.next_deadline(), self.state.arp_resolver.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let next = time::earliest(self.state.resolver.next_deadline(), self.state.arp_resolver.next_deadline());
         Ok(if busy || queue_blocked { Some(now) } else { next })
     }
 
@@ -469,7 +466,7 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
         }
         // Frames already waiting for `to` go first, so order is preserved.
         if let Some(mac) = self.state.cache.lookup(to, now).filter(|_| !self.state.queue.contains(to.as_bytes())) {
-            match self.state.transmit_data(&mut self.device, mac, payload) {
+            match transmit_data(&mut self.device, &mut self.state.stats, self.state.mac, mac, payload) {
                 Ok(()) => return Ok(Delivery::Sent),
                 Err(nb::Error::Other(err)) => return Err(SendError::Device(err)),
                 Err(nb::Error::WouldBlock) => {}
@@ -488,7 +485,8 @@ impl<D: LinkDevice, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES:
         if payload.len() > max {
             return Err(nb::Error::Other(SendError::PayloadTooLong { len: payload.len(), max }));
         }
-        self.state.transmit_data(&mut self.device, to, payload).map_err(|err| err.map(SendError::Device))
+        transmit_data(&mut self.device, &mut self.state.stats, self.state.mac, to, payload)
+            .map_err(|err| err.map(SendError::Device))
     }
 }
 
@@ -770,15 +768,6 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                 }
             }
         }
-    }
-
-    fn transmit_data<D: LinkDevice>(
-        &mut self,
-        device: &mut D,
-        to: EthernetAddress,
-        payload: &[u8],
-    ) -> nb::Result<(), D::Error> {
-        transmit_data(device, &mut self.stats, self.mac, to, payload)
     }
 }
 

@@ -350,10 +350,7 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
             limit = Duration::from_micros(limit.total_micros() * u64::from(self.config.backoff_percent) / 100);
         }
         match self.slowest_rtt {
-            Some(rtt) if self.config.adaptive => {
-                let adaptive = rtt.saturating_mul(ADAPTIVE_FACTOR).max(MIN_ADAPTIVE_WAIT);
-                if adaptive < limit { adaptive } else { limit }
-            }
+            Some(rtt) if self.config.adaptive => rtt.saturating_mul(ADAPTIVE_FACTOR).max(MIN_ADAPTIVE_WAIT).min(limit),
             _ => limit,
         }
     }

@@ -92,6 +92,14 @@ impl Duration {
     }
 }
 
+/// The earlier of two optional deadlines; `None` stands for "no deadline".
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, rhs: Duration) -> Instant {
@@ -172,6 +180,15 @@ mod tests {
         assert_eq!(late - early, Duration::from_secs(7));
         assert_eq!(early - late, Duration::ZERO);
         assert_eq!(Instant::from_micros(u64::MAX) + Duration::from_secs(1), Instant::from_micros(u64::MAX));
+    }
+
+    #[test]
+    fn earliest_ignores_missing_deadlines() {
+        let (a, b) = (Instant::from_secs(1), Instant::from_secs(2));
+        assert_eq!(earliest(Some(b), Some(a)), Some(a));
+        assert_eq!(earliest(None, Some(b)), Some(b));
+        assert_eq!(earliest(Some(a), None), Some(a));
+        assert_eq!(earliest(None, None), None);
     }
 
     #[test]

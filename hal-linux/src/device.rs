@@ -121,16 +121,31 @@ impl AfPacketDevice {
         if let Some(frame) = frames.iter().find(|frame| frame.len() > self.max_frame_len()) {
             return Err(Error::FrameTooLong { len: frame.len(), max: self.max_frame_len() });
         }
+        match self.socket_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), frames)) {
+            Ok(sent) => Ok(sent),
+            Err(nb::Error::WouldBlock) => Ok(0),
+            Err(nb::Error::Other(err)) => Err(err),
+        }
+    }
+
+    /// Runs a socket call again while a signal interrupts it, and maps its
+    /// failures: an empty receive queue or a full transmit queue is
+    /// `WouldBlock`, a vanished or downed interface is `InterfaceDown`.
+    fn socket_call<T>(
+        &self,
+        context: &'static str,
+        mut call: impl FnMut() -> Result<T, Errno>,
+    ) -> nb::Result<T, Error> {
         loop {
-            match sys::send_batch(self.fd.as_fd(), frames) {
-                Ok(sent) => return Ok(sent),
-                Err(Errno::EAGAIN | Errno::ENOBUFS) => return Ok(0),
+            return match call() {
+                Ok(value) => Ok(value),
                 Err(Errno::EINTR) => continue,
+                Err(Errno::EAGAIN | Errno::ENOBUFS) => Err(nb::Error::WouldBlock),
                 Err(Errno::ENETDOWN | Errno::ENXIO) => {
-                    return Err(Error::InterfaceDown { name: self.interface.name.clone() });
+                    Err(nb::Error::Other(Error::InterfaceDown { name: self.interface.name.clone() }))
                 }
-                Err(errno) => return Err(Error::io("sending frames (sendmmsg)", errno)),
-            }
+                Err(errno) => Err(nb::Error::Other(Error::io(context, errno))),
+            };
         }
     }
 
@@ -157,24 +172,19 @@ impl LinkDevice for AfPacketDevice {
     }
 
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Error> {
+        let fd = self.fd.as_raw_fd();
         loop {
-            let mut iov = [IoSliceMut::new(buffer)];
-            // MSG_TRUNC makes the kernel report the frame's full length even
-            // when it did not fit, as the LinkDevice contract asks.
-            let received = socket::recvmsg::<LinkAddr>(self.fd.as_raw_fd(), &mut iov, None, MsgFlags::MSG_TRUNC);
-            match received {
-                Ok(message) => {
-                    if message.address.is_some_and(|from| from.pkttype() == libc::PACKET_OUTGOING) {
-                        continue;
-                    }
-                    return Ok(message.bytes);
-                }
-                Err(Errno::EAGAIN) => return Err(nb::Error::WouldBlock),
-                Err(Errno::EINTR) => continue,
-                Err(Errno::ENETDOWN) => {
-                    return Err(nb::Error::Other(Error::InterfaceDown { name: self.interface.name.clone() }));
-                }
-                Err(errno) => return Err(nb::Error::Other(Error::io("receiving a frame", errno))),
+            let (len, from) = self.socket_call("receiving a frame", || {
+                // MSG_TRUNC makes the kernel report the frame's full length
+                // even when it did not fit, as the LinkDevice contract asks.
+                let mut iov = [IoSliceMut::new(buffer)];
+                socket::recvmsg::<LinkAddr>(fd, &mut iov, None, MsgFlags::MSG_TRUNC)
+                    .map(|message| (message.bytes, message.address))
+            })?;
+            // Skip the socket's own transmissions, which kernels without
+            // PACKET_IGNORE_OUTGOING still loop back.
+            if from.is_none_or(|from| from.pkttype() != libc::PACKET_OUTGOING) {
+                return Ok(len);
             }
         }
     }
@@ -183,16 +193,6 @@ impl LinkDevice for AfPacketDevice {
         if frame.len() > self.max_frame_len() {
             return Err(nb::Error::Other(Error::FrameTooLong { len: frame.len(), max: self.max_frame_len() }));
         }
-        loop {
-            match socket::send(self.fd.as_raw_fd(), frame, MsgFlags::empty()) {
-                Ok(_) => return Ok(()),
-                Err(Errno::EAGAIN | Errno::ENOBUFS) => return Err(nb::Error::WouldBlock),
-                Err(Errno::EINTR) => continue,
-                Err(Errno::ENETDOWN | Errno::ENXIO) => {
-                    return Err(nb::Error::Other(Error::InterfaceDown { name: self.interface.name.clone() }));
-                }
-                Err(errno) => return Err(nb::Error::Other(Error::io("sending a frame", errno))),
-            }
-        }
+        self.socket_call("sending a frame", || socket::send(self.fd.as_raw_fd(), frame, MsgFlags::empty())).map(drop)
     }
 }

@@ -8,10 +8,11 @@
 
 use std::path::Path;
 
+use whohas_core::EthernetAddress;
 use whohas_core::device::{Capabilities, LinkDevice};
 use whohas_core::node::{Event, Node};
+use whohas_core::time::{self, Instant};
 use whohas_core::wire::ethernet::MAX_FRAME_LEN;
-use whohas_core::{EthernetAddress, Instant};
 
 use crate::{CaptureReader, Error, PcapFileWriter};
 
@@ -139,11 +140,7 @@ impl<const C: usize, const P: usize, const Q: usize> Replayer<C, P, Q> {
     /// resolution started during the capture).
     pub fn step(&mut self, on_event: impl FnMut(Event<'_>)) -> Result<Option<Instant>, Error> {
         let next_frame = self.node.device_mut().next_timestamp()?;
-        let now = match (next_frame, self.deadline) {
-            (Some(frame), Some(deadline)) => frame.min(deadline),
-            (Some(at), None) | (None, Some(at)) => at,
-            (None, None) => return Ok(None),
-        };
+        let Some(now) = time::earliest(next_frame, self.deadline) else { return Ok(None) };
         // Captures can be out of order; the node's clock never goes back.
         let now = now.max(self.node.device().now());
         self.node.device_mut().set_now(now);
