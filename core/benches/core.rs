@@ -9,6 +9,7 @@ use std::net::Ipv4Addr;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use whohas_core::device::{Capabilities, LinkDevice};
 use whohas_core::node::{Config, Event, Node};
+use whohas_core::runtime::from_fn;
 use whohas_core::time::Instant;
 use whohas_core::wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name, NameArpPacket,
@@ -97,15 +98,12 @@ fn node_dispatch(c: &mut Criterion) {
         let mut node: Node<Repeat> = Node::new(Repeat { frame, sent: 0 }, vm2.clone(), Config::default());
         node.add_ipv4_address(Ipv4Addr::new(198, 18, 0, 2)).unwrap();
         let mut events = 0u64;
-        group.bench_function(label, |b| {
-            b.iter(|| {
-                node.poll(Instant::from_secs(1), |event| {
-                    if let Event::Data { payload, .. } = event {
-                        events += black_box(payload.len() as u64);
-                    }
-                })
-            })
+        let mut handler = from_fn(|_, event| {
+            if let Event::Data { payload, .. } = event {
+                events += black_box(payload.len() as u64);
+            }
         });
+        group.bench_function(label, |b| b.iter(|| node.poll(Instant::from_secs(1), &mut handler)));
         black_box(events);
     }
     group.finish();

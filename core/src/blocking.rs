@@ -1,20 +1,14 @@
-//! Blocking helpers for firmware without an executor or a clock: they poll
-//! the node and sleep with an `embedded-hal` [`DelayNs`] in between.
-//!
-//! Time is counted from `start` by adding up the delays, which is exact when
-//! polling is quick next to the delays (it is: microseconds against a
-//! millisecond step). Programs that have a real clock should call
-//! [`Node::poll`] themselves.
+//! Blocking helpers for firmware without an executor or a clock: they run
+//! the node on a [`DelayClock`] until the answer is in.
 
 use embedded_hal::delay::DelayNs;
 
 use crate::device::LinkDevice;
-use crate::node::{Event, Node, ResolveError};
-use crate::time::{Duration, Instant};
+use crate::node::{Context, Event, Node, ResolveError};
+use crate::runtime::{DelayClock, Handler};
+use crate::service::Service;
+use crate::time::Instant;
 use crate::wire::{EthernetAddress, Name};
-
-/// The longest sleep between two polls: frames are handled within this.
-const STEP: Duration = Duration::from_millis(1);
 
 /// Why a blocking resolution ended without an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,41 +22,56 @@ pub enum BlockingError<E> {
     Device(E),
 }
 
-/// Resolves `name`, polling `node` every millisecond at most, and returns
-/// its MAC address and the time the resolution ended. Other events go to
-/// `on_event` (a data frame may arrive meanwhile).
-pub fn resolve<D: LinkDevice, const C: usize, const P: usize, const Q: usize>(
-    node: &mut Node<D, C, P, Q>,
+/// Resolves `name`, running `node` on `clock` until the answer or the last
+/// retry is in, and returns its MAC address. Other events go to `handler`
+/// (a data frame may arrive meanwhile); `clock.now()` tells when it ended.
+pub fn resolve<D, S, T, H, const C: usize, const P: usize, const Q: usize>(
+    node: &mut Node<D, S, C, P, Q>,
     name: &Name,
-    start: Instant,
-    delay: &mut impl DelayNs,
-    mut on_event: impl FnMut(Event<'_>),
-) -> Result<(EthernetAddress, Instant), BlockingError<D::Error>> {
-    let mut now = start;
-    if let Some(mac) = node.resolve(now, name).map_err(BlockingError::Resolve)? {
-        return Ok((mac, now));
+    clock: &mut DelayClock<T>,
+    handler: &mut H,
+) -> Result<EthernetAddress, BlockingError<D::Error>>
+where
+    D: LinkDevice,
+    S: Service,
+    T: DelayNs,
+    H: Handler<D, S, C, P, Q>,
+{
+    if let Some(mac) = node.at(clock.now()).resolve(name).map_err(BlockingError::Resolve)? {
+        return Ok(mac);
     }
-    loop {
-        let mut outcome = None;
-        let next = node
-            .poll(now, |event| match event {
-                Event::Resolved { name: resolved, hardware_addr } if resolved == name => {
-                    outcome = Some(Ok(hardware_addr))
-                }
-                Event::ResolutionFailed { name: failed, .. } if failed == name => {
-                    outcome = Some(Err(BlockingError::NoAnswer))
-                }
-                other => on_event(other),
-            })
-            .map_err(BlockingError::Device)?;
-        if let Some(outcome) = outcome {
-            return outcome.map(|mac| (mac, now));
+    let mut until = UntilResolved { name, outcome: None, inner: handler };
+    node.run(clock, &mut until).map_err(BlockingError::Device)?;
+    until.outcome.unwrap_or(Err(BlockingError::NoAnswer))
+}
+
+/// Stops the loop when `name` resolves or fails; passes everything else on.
+struct UntilResolved<'a, H, E> {
+    name: &'a Name,
+    outcome: Option<Result<EthernetAddress, BlockingError<E>>>,
+    inner: &'a mut H,
+}
+
+impl<D, S, H, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for UntilResolved<'_, H, D::Error>
+where
+    D: LinkDevice,
+    H: Handler<D, S, C, P, Q>,
+{
+    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
+        match event {
+            Event::Resolved { name, hardware_addr, .. } if name == *self.name => {
+                self.outcome = Some(Ok(hardware_addr));
+                ctx.stop();
+            }
+            Event::ResolutionFailed { name, .. } if name == *self.name => {
+                self.outcome = Some(Err(BlockingError::NoAnswer));
+                ctx.stop();
+            }
+            other => self.inner.on_event(ctx, other),
         }
-        let sleep = next.map_or(STEP, |next| (next - now).min(STEP));
-        // A deadline already due still gets a short sleep, so the loop
-        // cannot spin without time passing.
-        let sleep = if sleep == Duration::ZERO { Duration::from_micros(10) } else { sleep };
-        delay.delay_us(u32::try_from(sleep.total_micros()).unwrap_or(u32::MAX));
-        now += sleep;
+    }
+
+    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>) -> Option<Instant> {
+        self.inner.on_poll(ctx)
     }
 }

@@ -11,15 +11,22 @@
 //! callers pass [`time::Instant`]s in.
 //!
 //! - [`wire`]: zero-copy packet views and parsed representations.
-//! - [`device`]: the [`LinkDevice`] trait, and an in-memory [`Segment`].
-//! - [`node`]: the name-ARP [`Node`] state machine.
+//! - [`device`]: the [`LinkDevice`] trait, an in-memory [`Segment`] and a
+//!   fault injector.
+//! - [`node`]: the [`Node`] state machine (name-ARP, ARP, data) and the
+//!   [`Context`](node::Context) a handler acts through.
+//! - [`runtime`]: the [`Handler`](runtime::Handler) trait and the clocks the
+//!   node's one loop, [`Node::run`], runs on.
+//! - [`service`]: protocols a node hosts beside its own, such as [`scan`].
 //! - [`neighbor`]: the bounded, expiring address cache.
-//! - [`scan`]: an ARP subnet scanner.
 //! - [`blocking`]: resolve a name with an `embedded-hal` delay, no clock needed.
+//!
+//! VM2 answers every message it receives, from inside its handler:
 //!
 //! ```
 //! use whohas_core::device::Segment;
 //! use whohas_core::node::{Config, Event, Node};
+//! use whohas_core::runtime::from_fn;
 //! use whohas_core::time::Instant;
 //! use whohas_core::wire::{EthernetAddress, Name};
 //!
@@ -31,11 +38,22 @@
 //!
 //! let now = Instant::ZERO;
 //! vm1.send(now, &Name::try_from("VM2").unwrap(), b"hello").unwrap(); // queued, request broadcast
-//! vm2.poll(now, |_| {}).unwrap(); // VM2 answers
-//! vm1.poll(now, |_| {}).unwrap(); // VM1 caches VM2's MAC and sends the data
+//! let mut vm2_handler = from_fn(|ctx, event| {
+//!     if let Event::Data { from, .. } = event {
+//!         ctx.send_to_address(from, b"Nice to meet you!\n").unwrap();
+//!     }
+//! });
+//! vm2.poll(now, &mut vm2_handler).unwrap(); // VM2 answers the request
+//! vm1.poll(now, &mut from_fn(|_, _| {})).unwrap(); // VM1 caches VM2's MAC and sends the data
+//! vm2.poll(now, &mut vm2_handler).unwrap(); // VM2 answers the message
 //! let mut got = None;
-//! vm2.poll(now, |event| if let Event::Data { payload, .. } = event { got = Some(payload.to_vec()) }).unwrap();
-//! assert_eq!(got.as_deref(), Some(&b"hello"[..]));
+//! vm1.poll(now, &mut from_fn(|_, event| {
+//!     if let Event::Data { payload, .. } = event {
+//!         got = Some(payload.to_vec());
+//!     }
+//! }))
+//! .unwrap();
+//! assert_eq!(got.as_deref(), Some(&b"Nice to meet you!\n"[..]));
 //! ```
 #![no_std]
 #![deny(unsafe_code)]
@@ -49,7 +67,10 @@ pub mod neighbor;
 pub mod node;
 pub mod queue;
 mod resolver;
+pub mod rng;
+pub mod runtime;
 pub mod scan;
+pub mod service;
 pub mod time;
 pub mod wire;
 

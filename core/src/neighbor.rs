@@ -74,6 +74,16 @@ impl<K: Eq, const N: usize> NeighborCache<K, N> {
         self.iter(now).find(|entry| entry.key.borrow() == key).map(|entry| entry.hardware_addr)
     }
 
+    /// The MAC address last cached for `key`, even if the entry has
+    /// expired: what a new answer replaces.
+    pub fn last_known<Q>(&self, key: &Q) -> Option<EthernetAddress>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        self.entries.iter().find(|entry| entry.key.borrow() == key).map(|entry| entry.hardware_addr)
+    }
+
     /// The key of a valid entry for `hardware_addr`, if any.
     pub fn reverse_lookup(&self, hardware_addr: EthernetAddress, now: Instant) -> Option<&K> {
         self.iter(now).find(|entry| entry.hardware_addr == hardware_addr).map(|entry| &entry.key)
@@ -127,6 +137,7 @@ mod tests {
         cache.fill(1, mac(1), Instant::from_secs(0), TTL);
         assert_eq!(cache.lookup(&1, Instant::from_secs(9)), Some(mac(1)));
         assert_eq!(cache.lookup(&1, Instant::from_secs(10)), None);
+        assert_eq!(cache.last_known(&1), Some(mac(1)), "an expired entry is still known");
         assert_eq!(cache.reverse_lookup(mac(1), Instant::from_secs(5)), Some(&1));
     }
 

@@ -1,23 +1,54 @@
 //! Frames waiting to be sent, packed into one fixed byte buffer.
 //!
 //! A data frame for a peer whose MAC is not known yet waits here while the
-//! name is resolved (and, rarely, while the device is busy). Records are
-//! packed back to back so a few small messages do not reserve a full MTU
-//! each:
+//! name is resolved, and any data frame waits here while the device has no
+//! room. Records are packed back to back so a few small messages do not
+//! reserve a full MTU each:
 //!
 //! ```text
-//! [name_len: u8][name][payload_len: u16 LE][payload]
+//! [key_len: u8][key][payload_len: u16 LE][payload]
 //! ```
+//!
+//! where the key is a name (`key_len` 1 to 64) or, with `key_len` 0, a MAC
+//! address (6 bytes).
 //!
 //! Removal compacts the buffer in place; it is linear in the bytes queued,
 //! which is bounded by `BYTES` and only happens when a peer resolves or fails.
 
-use crate::wire::Name;
+use crate::wire::EthernetAddress;
 
-const NAME_LEN_SIZE: usize = 1;
+const KEY_LEN_SIZE: usize = 1;
 const PAYLOAD_LEN_SIZE: usize = 2;
+/// `key_len` of a record addressed to a MAC address.
+const ADDRESS_KEY: u8 = 0;
 
-/// A FIFO of `(destination name, payload)` records within `BYTES` bytes.
+/// Where a queued frame goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination<'a> {
+    /// The station with this name (1 to 64 bytes), once resolved.
+    Name(&'a [u8]),
+    /// This MAC address.
+    Address(EthernetAddress),
+}
+
+impl Destination<'_> {
+    fn key(&self) -> &[u8] {
+        match self {
+            Destination::Name(name) => name,
+            Destination::Address(mac) => mac.as_bytes(),
+        }
+    }
+
+    fn key_len_byte(&self) -> u8 {
+        match self {
+            // Names are at most NAME_MAX (64) bytes, so the length fits.
+            Destination::Name(name) => name.len() as u8,
+            Destination::Address(_) => ADDRESS_KEY,
+        }
+    }
+}
+
+/// A FIFO of `(destination, payload)` records within `BYTES` bytes.
 #[derive(Debug, Clone)]
 pub struct FrameQueue<const BYTES: usize> {
     bytes: heapless::Vec<u8, BYTES>,
@@ -38,7 +69,8 @@ pub enum Keep {
 }
 
 struct Record {
-    name: core::ops::Range<usize>,
+    address: bool,
+    key: core::ops::Range<usize>,
     payload: core::ops::Range<usize>,
 }
 
@@ -60,9 +92,10 @@ impl<const BYTES: usize> FrameQueue<BYTES> {
         FrameQueue { bytes: heapless::Vec::new() }
     }
 
-    /// Bytes a record for `name` and `payload_len` bytes occupies.
-    pub const fn record_len(name_len: usize, payload_len: usize) -> usize {
-        NAME_LEN_SIZE + name_len + PAYLOAD_LEN_SIZE + payload_len
+    /// Bytes a record with a `key_len`-byte key (a name's length, or 6 for
+    /// an address) and `payload_len` bytes occupies.
+    pub const fn record_len(key_len: usize, payload_len: usize) -> usize {
+        KEY_LEN_SIZE + key_len + PAYLOAD_LEN_SIZE + payload_len
     }
 
     /// Whether nothing is queued.
@@ -76,13 +109,13 @@ impl<const BYTES: usize> FrameQueue<BYTES> {
     }
 
     /// Appends a record; all or nothing.
-    pub fn push(&mut self, name: &Name, payload: &[u8]) -> Result<(), QueueFull> {
+    pub fn push(&mut self, destination: Destination<'_>, payload: &[u8]) -> Result<(), QueueFull> {
         let payload_len = u16::try_from(payload.len()).map_err(|_| QueueFull)?;
-        if self.bytes.len() + Self::record_len(name.len(), payload.len()) > BYTES {
+        let key = destination.key();
+        if self.bytes.len() + Self::record_len(key.len(), payload.len()) > BYTES {
             return Err(QueueFull);
         }
-        // Names are at most NAME_MAX (64) bytes, so the length fits a u8.
-        let pieces: [&[u8]; 4] = [&[name.len() as u8], name.as_bytes(), &payload_len.to_le_bytes(), payload];
+        let pieces: [&[u8]; 4] = [&[destination.key_len_byte()], key, &payload_len.to_le_bytes(), payload];
         for piece in pieces {
             self.bytes.extend_from_slice(piece).map_err(|_| QueueFull)?;
         }
@@ -90,14 +123,24 @@ impl<const BYTES: usize> FrameQueue<BYTES> {
     }
 
     fn record_at(&self, start: usize) -> Record {
-        let name = start + NAME_LEN_SIZE..start + NAME_LEN_SIZE + self.bytes[start] as usize;
-        let len = u16::from_le_bytes([self.bytes[name.end], self.bytes[name.end + 1]]) as usize;
-        let payload_start = name.end + PAYLOAD_LEN_SIZE;
-        Record { name, payload: payload_start..payload_start + len }
+        let address = self.bytes[start] == ADDRESS_KEY;
+        let key_len = if address { 6 } else { usize::from(self.bytes[start]) };
+        let key = start + KEY_LEN_SIZE..start + KEY_LEN_SIZE + key_len;
+        let len = u16::from_le_bytes([self.bytes[key.end], self.bytes[key.end + 1]]) as usize;
+        let payload_start = key.end + PAYLOAD_LEN_SIZE;
+        Record { address, key, payload: payload_start..payload_start + len }
     }
 
-    /// The records, oldest first, as `(name, payload)`.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+    fn destination(&self, record: &Record) -> Destination<'_> {
+        let key = &self.bytes[record.key.clone()];
+        match EthernetAddress::from_bytes(key).filter(|_| record.address) {
+            Some(mac) => Destination::Address(mac),
+            None => Destination::Name(key),
+        }
+    }
+
+    /// The records, oldest first, as `(destination, payload)`.
+    pub fn iter(&self) -> impl Iterator<Item = (Destination<'_>, &[u8])> {
         let mut start = 0;
         core::iter::from_fn(move || {
             if start >= self.bytes.len() {
@@ -105,23 +148,23 @@ impl<const BYTES: usize> FrameQueue<BYTES> {
             }
             let record = self.record_at(start);
             start = record.end();
-            Some((&self.bytes[record.name], &self.bytes[record.payload]))
+            Some((self.destination(&record), &self.bytes[record.payload]))
         })
     }
 
-    /// Whether any record is addressed to `name`.
-    pub fn contains(&self, name: &[u8]) -> bool {
-        self.iter().any(|(queued, _)| queued == name)
+    /// Whether any record is addressed to `destination`.
+    pub fn contains(&self, destination: Destination<'_>) -> bool {
+        self.iter().any(|(queued, _)| queued == destination)
     }
 
     /// Visits records oldest first and removes those for which `visit`
     /// returns [`Keep::No`], preserving the order of the rest.
-    pub fn retain(&mut self, mut visit: impl FnMut(&[u8], &[u8]) -> Keep) {
+    pub fn retain(&mut self, mut visit: impl FnMut(Destination<'_>, &[u8]) -> Keep) {
         let (mut read, mut write) = (0, 0);
         while read < self.bytes.len() {
             let record = self.record_at(read);
             let end = record.end();
-            if visit(&self.bytes[record.name], &self.bytes[record.payload]) == Keep::Yes {
+            if visit(self.destination(&record), &self.bytes[record.payload.clone()]) == Keep::Yes {
                 self.bytes.copy_within(read..end, write);
                 write += end - read;
             }
@@ -130,11 +173,11 @@ impl<const BYTES: usize> FrameQueue<BYTES> {
         self.bytes.truncate(write);
     }
 
-    /// Removes every record for `name`; returns how many there were.
-    pub fn remove_all(&mut self, name: &[u8]) -> usize {
+    /// Removes every record for `destination`; returns how many there were.
+    pub fn remove_all(&mut self, destination: Destination<'_>) -> usize {
         let mut removed = 0;
         self.retain(|queued, _| {
-            if queued == name {
+            if queued == destination {
                 removed += 1;
                 Keep::No
             } else {
@@ -149,28 +192,31 @@ impl<const BYTES: usize> FrameQueue<BYTES> {
 mod tests {
     use super::*;
 
-    fn name(text: &str) -> Name {
-        Name::try_from(text).unwrap()
-    }
+    const A: Destination<'static> = Destination::Name(b"a");
+    const BB: Destination<'static> = Destination::Name(b"bb");
+    const MAC: Destination<'static> = Destination::Address(EthernetAddress([2, 0, 0, 0, 0, 1]));
 
     #[test]
     fn keeps_fifo_order_across_removals() {
         let mut queue: FrameQueue<64> = FrameQueue::new();
-        queue.push(&name("a"), b"1").unwrap();
-        queue.push(&name("bb"), b"22").unwrap();
-        queue.push(&name("a"), b"333").unwrap();
-        assert!(queue.contains(b"bb"));
-        assert_eq!(queue.remove_all(b"bb"), 1);
-        let left: heapless::Vec<(&[u8], &[u8]), 4> = queue.iter().collect();
-        assert_eq!(left.as_slice(), &[(&b"a"[..], &b"1"[..]), (&b"a"[..], &b"333"[..])]);
-        assert_eq!(queue.bytes_used(), FrameQueue::<64>::record_len(1, 1) + FrameQueue::<64>::record_len(1, 3));
+        queue.push(A, b"1").unwrap();
+        queue.push(BB, b"22").unwrap();
+        queue.push(MAC, b"4").unwrap();
+        queue.push(A, b"333").unwrap();
+        assert!(queue.contains(BB) && queue.contains(MAC));
+        assert!(!queue.contains(Destination::Name(b"b")));
+        assert_eq!(queue.remove_all(BB), 1);
+        let left: heapless::Vec<(Destination<'_>, &[u8]), 4> = queue.iter().collect();
+        assert_eq!(left.as_slice(), &[(A, &b"1"[..]), (MAC, &b"4"[..]), (A, &b"333"[..])]);
+        let record_len = FrameQueue::<64>::record_len;
+        assert_eq!(queue.bytes_used(), record_len(1, 1) + record_len(6, 1) + record_len(1, 3));
     }
 
     #[test]
     fn refuses_what_does_not_fit_without_partial_writes() {
         let mut queue: FrameQueue<16> = FrameQueue::new();
-        queue.push(&name("a"), &[0; 12]).unwrap();
-        assert_eq!(queue.push(&name("a"), &[0; 1]), Err(QueueFull));
+        queue.push(A, &[0; 12]).unwrap();
+        assert_eq!(queue.push(A, &[0; 1]), Err(QueueFull));
         assert_eq!(queue.bytes_used(), 16);
         queue.retain(|_, _| Keep::No);
         assert!(queue.is_empty());

@@ -1,18 +1,51 @@
 //! Resolutions in progress, for any kind of protocol address: when to send
-//! the next request, when to give up, and the hold-off after giving up.
+//! the next request, when to give up, the hold-off after giving up, and a
+//! short window after an answer in which a different answer is a conflict.
 //!
 //! One mechanism serves name-ARP (`Name` keys) and RFC 826 ARP (`Ipv4Addr`
 //! keys). The resolver decides *when*; the node sends the frames.
 
 use core::borrow::Borrow;
 
-use crate::node::Config;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
+use crate::wire::EthernetAddress;
+
+/// Timing of resolution and caching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// Wait for a reply before sending the request again. It is also how
+    /// long after the first answer further answers are compared with it, so
+    /// that a second station answering for the same name or address is
+    /// reported as a conflict.
+    pub retry_interval: Duration,
+    /// Requests sent per resolution before giving up (at least 1).
+    pub max_attempts: u8,
+    /// How long a resolved name stays cached.
+    pub cache_ttl: Duration,
+    /// After a failed resolution, how long before the name may be requested
+    /// again.
+    pub failure_holdoff: Duration,
+}
+
+impl Default for Config {
+    /// 3 attempts 1 s apart, names cached for 5 minutes, 1 s hold-off.
+    fn default() -> Self {
+        Config {
+            retry_interval: Duration::from_secs(1),
+            max_attempts: 3,
+            cache_ttl: Duration::from_secs(300),
+            failure_holdoff: Duration::from_secs(1),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Progress {
     /// `attempts` requests sent; the next decision is due at `next_at`.
     Resolving { attempts: u8, next_at: Instant },
+    /// Answered by `hardware_addr`; other answers until `until` are compared.
+    Answered { hardware_addr: EthernetAddress, until: Instant },
     /// Gave up; no new request before `until`.
     HeldOff { until: Instant },
 }
@@ -27,8 +60,12 @@ impl<K> Resolution<K> {
     fn deadline(&self) -> Instant {
         match self.progress {
             Progress::Resolving { next_at, .. } => next_at,
-            Progress::HeldOff { until } => until,
+            Progress::Answered { until, .. } | Progress::HeldOff { until } => until,
         }
+    }
+
+    fn is_resolving(&self) -> bool {
+        matches!(self.progress, Progress::Resolving { .. })
     }
 }
 
@@ -50,7 +87,20 @@ pub(crate) enum Due {
     Failed { attempts: u8 },
 }
 
-/// Up to `N` resolutions in progress or held off.
+/// What a reply means to the resolutions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Answer<K> {
+    /// The first answer to a resolution in progress: cache it.
+    First(K),
+    /// The answer already taken, again.
+    Repeat,
+    /// Another MAC than the one that answered first.
+    Conflict { cached: EthernetAddress },
+    /// Nobody asked.
+    Unsolicited,
+}
+
+/// Up to `N` resolutions in progress, recently answered, or held off.
 #[derive(Debug, Clone)]
 pub(crate) struct Resolver<K, const N: usize> {
     pending: heapless::Vec<Resolution<K>, N>,
@@ -75,15 +125,17 @@ impl<K: Eq + Clone, const N: usize> Resolver<K, N> {
             match self.pending[index].progress {
                 Progress::Resolving { .. } => return Ok(false),
                 Progress::HeldOff { until } if until > now => return Err(Refusal::HeldOff(until)),
-                Progress::HeldOff { .. } => {
+                // An answered key asked again (its cache entry is gone), or
+                // a hold-off that has run out: start afresh.
+                Progress::HeldOff { .. } | Progress::Answered { .. } => {
                     self.pending.swap_remove(index);
                 }
             }
         }
         if self.pending.is_full() {
-            // A hold-off gives way to live work.
-            let held = self.pending.iter().position(|r| matches!(r.progress, Progress::HeldOff { .. }));
-            self.pending.swap_remove(held.ok_or(Refusal::Full)?);
+            // Hold-offs and answered keys give way to live work.
+            let idle = self.pending.iter().position(|r| !r.is_resolving());
+            self.pending.swap_remove(idle.ok_or(Refusal::Full)?);
         }
         let progress = Progress::Resolving { attempts: 1, next_at: now + config.retry_interval };
         // Room was made above.
@@ -91,60 +143,63 @@ impl<K: Eq + Clone, const N: usize> Resolver<K, N> {
         Ok(true)
     }
 
-    /// Whether `key` is being resolved or held off.
-    pub(crate) fn is_tracked<Q: Eq + ?Sized>(&self, key: &Q) -> bool
+    /// Whether `key` is being resolved or held off (so a queued frame for it
+    /// is not an orphan).
+    pub(crate) fn is_waiting<Q: Eq + ?Sized>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
     {
-        self.position(key).is_some()
+        self.position(key).is_some_and(|i| !matches!(self.pending[i].progress, Progress::Answered { .. }))
     }
 
-    /// A reply for `key` arrived: ends its resolution and returns the key,
-    /// or `None` if nobody asked (an unsolicited reply).
-    pub(crate) fn finish<Q: Eq + ?Sized>(&mut self, key: &Q) -> Option<K>
-    where
-        K: Borrow<Q>,
-    {
-        let index = self.position(key).filter(|&i| matches!(self.pending[i].progress, Progress::Resolving { .. }))?;
-        Some(self.pending.swap_remove(index).key)
-    }
-
-    /// Fires the timers due at `now`: calls `on_due` for each retry or
-    /// failure (a failure becomes a hold-off), and forgets expired
-    /// hold-offs. Stops at the first error of `on_due`.
-    pub(crate) fn run_timers<E>(
+    /// A reply for `key` from `hardware_addr` arrived at `now`.
+    pub(crate) fn answer<Q: Eq + ?Sized>(
         &mut self,
+        key: &Q,
+        hardware_addr: EthernetAddress,
         now: Instant,
         config: &Config,
-        mut on_due: impl FnMut(&K, Due) -> Result<(), E>,
-    ) -> Result<(), E> {
-        if self.next_deadline().is_none_or(|deadline| deadline > now) {
-            return Ok(());
-        }
-        let mut index = 0;
-        while let Some(resolution) = self.pending.get_mut(index) {
-            if resolution.deadline() > now {
-                index += 1;
-                continue;
+    ) -> Answer<K>
+    where
+        K: Borrow<Q>,
+    {
+        let Some(index) = self.position(key) else { return Answer::Unsolicited };
+        let resolution = &mut self.pending[index];
+        match resolution.progress {
+            Progress::Resolving { .. } => {
+                resolution.progress = Progress::Answered { hardware_addr, until: now + config.retry_interval };
+                Answer::First(resolution.key.clone())
             }
-            match resolution.progress {
-                Progress::HeldOff { .. } => {
+            Progress::Answered { hardware_addr: cached, .. } if cached == hardware_addr => Answer::Repeat,
+            Progress::Answered { hardware_addr: cached, .. } => Answer::Conflict { cached },
+            Progress::HeldOff { .. } => Answer::Unsolicited,
+        }
+    }
+
+    /// The next timer due at `now`, if any: a retry to send, or a failure
+    /// (which becomes a hold-off). Expired hold-offs and answer windows are
+    /// forgotten on the way. Call until it returns `None`.
+    pub(crate) fn next_due(&mut self, now: Instant, config: &Config) -> Option<(K, Due)> {
+        loop {
+            let index = self.pending.iter().position(|r| r.deadline() <= now)?;
+            let resolution = &mut self.pending[index];
+            let due = match resolution.progress {
+                Progress::Answered { .. } | Progress::HeldOff { .. } => {
                     self.pending.swap_remove(index);
                     continue;
                 }
                 Progress::Resolving { attempts, .. } if attempts >= config.max_attempts => {
                     resolution.progress = Progress::HeldOff { until: now + config.failure_holdoff };
-                    on_due(&resolution.key, Due::Failed { attempts })?;
+                    Due::Failed { attempts }
                 }
                 Progress::Resolving { attempts, .. } => {
                     resolution.progress =
                         Progress::Resolving { attempts: attempts + 1, next_at: now + config.retry_interval };
-                    on_due(&resolution.key, Due::Retry)?;
+                    Due::Retry
                 }
-            }
-            index += 1;
+            };
+            return Some((resolution.key.clone(), due));
         }
-        Ok(())
     }
 
     /// The earliest timer.
@@ -156,7 +211,9 @@ impl<K: Eq + Clone, const N: usize> Resolver<K, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::Duration;
+
+    const A: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+    const B: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
 
     fn config() -> Config {
         Config {
@@ -167,35 +224,47 @@ mod tests {
         }
     }
 
+    fn dues(resolver: &mut Resolver<u32, 2>, now: Instant) -> heapless::Vec<(u32, Due), 4> {
+        core::iter::from_fn(|| resolver.next_due(now, &config())).collect()
+    }
+
     #[test]
     fn retries_then_fails_then_holds_off() {
         let mut resolver: Resolver<u32, 2> = Resolver::new();
         let t0 = Instant::from_secs(10);
         assert_eq!(resolver.start(t0, &7, &config()), Ok(true));
         assert_eq!(resolver.start(t0, &7, &config()), Ok(false));
-        let mut dues = heapless::Vec::<(u32, Due), 4>::new();
-        let mut record = |key: &u32, due| {
-            let _ = dues.push((*key, due));
-            Ok::<(), ()>(())
-        };
-        resolver.run_timers(t0 + Duration::from_millis(999), &config(), &mut record).unwrap();
-        resolver.run_timers(t0 + Duration::from_secs(1), &config(), &mut record).unwrap();
-        resolver.run_timers(t0 + Duration::from_secs(2), &config(), &mut record).unwrap();
-        assert_eq!(dues.as_slice(), &[(7, Due::Retry), (7, Due::Failed { attempts: 2 })]);
+        assert!(dues(&mut resolver, t0 + Duration::from_millis(999)).is_empty());
+        assert_eq!(dues(&mut resolver, t0 + Duration::from_secs(1)).as_slice(), &[(7, Due::Retry)]);
+        assert_eq!(dues(&mut resolver, t0 + Duration::from_secs(2)).as_slice(), &[(7, Due::Failed { attempts: 2 })]);
         let held_until = t0 + Duration::from_secs(7);
         assert_eq!(resolver.start(t0 + Duration::from_secs(3), &7, &config()), Err(Refusal::HeldOff(held_until)));
-        assert!(resolver.is_tracked(&7));
-        assert_eq!(resolver.finish(&7), None, "a held-off key takes no reply");
+        assert!(resolver.is_waiting(&7));
+        assert_eq!(resolver.answer(&7, A, t0, &config()), Answer::Unsolicited, "a held-off key takes no reply");
         assert_eq!(resolver.start(held_until, &7, &config()), Ok(true));
     }
 
     #[test]
-    fn finish_only_answers_live_resolutions() {
+    fn a_second_answer_from_another_mac_is_a_conflict() {
         let mut resolver: Resolver<u32, 1> = Resolver::new();
-        assert_eq!(resolver.finish(&1), None);
+        assert_eq!(resolver.answer(&1, A, Instant::ZERO, &config()), Answer::Unsolicited);
+        resolver.start(Instant::ZERO, &1, &config()).unwrap();
+        assert_eq!(resolver.answer(&1, A, Instant::ZERO, &config()), Answer::First(1));
+        assert!(!resolver.is_waiting(&1));
+        assert_eq!(resolver.answer(&1, A, Instant::ZERO, &config()), Answer::Repeat);
+        assert_eq!(resolver.answer(&1, B, Instant::from_millis(900), &config()), Answer::Conflict { cached: A });
+        // The window closes one retry interval after the first answer.
+        assert_eq!(resolver.next_due(Instant::from_secs(1), &config()), None);
+        assert_eq!(resolver.next_deadline(), None);
+        assert_eq!(resolver.answer(&1, B, Instant::from_secs(1), &config()), Answer::Unsolicited);
+    }
+
+    #[test]
+    fn idle_entries_give_way_to_live_work() {
+        let mut resolver: Resolver<u32, 1> = Resolver::new();
         resolver.start(Instant::ZERO, &1, &config()).unwrap();
         assert_eq!(resolver.start(Instant::ZERO, &2, &config()), Err(Refusal::Full));
-        assert_eq!(resolver.finish(&1), Some(1));
-        assert_eq!(resolver.next_deadline(), None);
+        resolver.answer(&1, A, Instant::ZERO, &config());
+        assert_eq!(resolver.start(Instant::ZERO, &2, &config()), Ok(true));
     }
 }

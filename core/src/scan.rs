@@ -16,16 +16,22 @@
 //! half-second timeout would, with the same hosts found.
 //!
 //! Nothing is allocated: per-address state lives in a fixed array of `HOSTS`
-//! slots (12 bytes each), and results leave through the `poll` callback.
+//! slots (16 bytes each), and results leave as [`Event::Scan`]s of the node
+//! hosting the scanner. Time arithmetic saturates: extreme retry counts,
+//! back-offs and scan durations cannot overflow.
 
 use core::fmt;
 use core::net::Ipv4Addr;
 
-use crate::device::{LinkDevice, transmit_frame};
-use crate::time::{Duration, Instant};
-use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
+use heapless::Deque;
 
-/// Frames received, and requests sent, per poll at most.
+use crate::device::TransmitError;
+use crate::node::Event;
+use crate::service::{Service, Station};
+use crate::time::{Duration, Instant};
+use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetRepr};
+
+/// Requests sent per poll at most.
 const BUDGET: usize = 64;
 /// Bits one ARP request occupies on the wire: a 60-byte frame, FCS, preamble
 /// and inter-frame gap (60 + 4 + 8 + 12 bytes).
@@ -77,9 +83,9 @@ impl Ipv4Range {
         Ipv4Range { first: a.min(b), last: a.max(b) }
     }
 
-    /// Number of addresses.
-    pub fn len(&self) -> usize {
-        (self.last - self.first) as usize + 1
+    /// Number of addresses (up to 2^32, so a `u64` on every target).
+    pub fn len(&self) -> u64 {
+        u64::from(self.last - self.first) + 1
     }
 
     /// Always false: a range holds at least one address.
@@ -214,6 +220,8 @@ pub enum ScanEvent {
         /// The MAC of this answer.
         other: EthernetAddress,
     },
+    /// Every round is over: the scan is complete.
+    Done,
 }
 
 /// Where a scan stands.
@@ -252,12 +260,11 @@ pub struct ScanStats {
 /// Per-address state.
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
-    /// Microseconds after the scan's start of the latest request (+1, so
-    /// zero means "never asked").
-    asked_at: u32,
+    /// When the latest request to this address went out.
+    asked_at: Instant,
     mac: [u8; 6],
     answered: bool,
-    /// Requests sent to this address.
+    /// Requests sent to this address (0: never asked).
     attempts: u8,
 }
 
@@ -279,7 +286,7 @@ enum Phase {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RangeTooLarge {
     /// Addresses in the range.
-    pub len: usize,
+    pub len: u64,
     /// Slots of the scanner.
     pub capacity: usize,
 }
@@ -292,35 +299,40 @@ impl fmt::Display for RangeTooLarge {
 
 impl core::error::Error for RangeTooLarge {}
 
-/// An ARP scan of up to `HOSTS` addresses.
+/// An ARP scan of up to `HOSTS` addresses, hosted by a node as a
+/// [`Service`]: the node's own ARP responder keeps answering while it runs.
+/// Its findings arrive as [`Event::Scan`].
 pub struct Scanner<const HOSTS: usize = 256> {
     range: Ipv4Range,
+    /// `range.len()`, known to fit `HOSTS`.
+    len: usize,
     config: ScanConfig,
     slots: [Slot; HOSTS],
-    start: Instant,
     round: u8,
     phase: Phase,
     next_send_at: Instant,
     slowest_rtt: Option<Duration>,
     stats: ScanStats,
+    /// Findings not yet handed to the application.
+    events: Deque<ScanEvent, 2>,
 }
 
 impl<const HOSTS: usize> Scanner<HOSTS> {
-    /// A scan of `range` starting at `now`.
+    /// A scan of `range` whose first request goes out at `now`.
     pub fn new(range: Ipv4Range, config: ScanConfig, now: Instant) -> Result<Self, RangeTooLarge> {
-        if range.len() > HOSTS {
-            return Err(RangeTooLarge { len: range.len(), capacity: HOSTS });
-        }
+        let too_large = RangeTooLarge { len: range.len(), capacity: HOSTS };
+        let len = usize::try_from(range.len()).ok().filter(|&len| len <= HOSTS).ok_or(too_large)?;
         Ok(Scanner {
             range,
+            len,
             config,
             slots: [Slot::default(); HOSTS],
-            start: now,
             round: 0,
             phase: Phase::Sending { cursor: 0 },
             next_send_at: now,
             slowest_rtt: None,
             stats: ScanStats::default(),
+            events: Deque::new(),
         })
     }
 
@@ -338,16 +350,27 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
     pub fn progress(&self) -> (u64, u64) {
         let most = match self.phase {
             Phase::Done => self.stats.requests_sent,
-            _ => self.range.len() as u64 * u64::from(self.config.attempts.max(1)),
+            _ => self.range.len().saturating_mul(u64::from(self.config.attempts.max(1))),
         };
         (self.stats.requests_sent, most)
     }
 
-    /// The wait after round `round`.
+    /// Where the scan stands.
+    pub fn status(&self) -> ScanStatus {
+        match self.phase {
+            Phase::Done => ScanStatus::Done,
+            Phase::Waiting { until } => ScanStatus::Running { next_poll_at: until },
+            Phase::Sending { .. } => ScanStatus::Running { next_poll_at: self.next_send_at },
+        }
+    }
+
+    /// The wait after round `round`: the timeout grown by the back-off once
+    /// per round (saturating), or the adaptive wait if shorter.
     fn wait(&self, round: u8) -> Duration {
         let mut limit = self.config.timeout;
         for _ in 0..round {
-            limit = Duration::from_micros(limit.total_micros() * u64::from(self.config.backoff_percent) / 100);
+            let grown = limit.total_micros().saturating_mul(u64::from(self.config.backoff_percent)) / 100;
+            limit = Duration::from_micros(grown);
         }
         match self.slowest_rtt {
             Some(rtt) if self.config.adaptive => rtt.saturating_mul(ADAPTIVE_FACTOR).max(MIN_ADAPTIVE_WAIT).min(limit),
@@ -355,88 +378,57 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
         }
     }
 
-    fn offset(&self, now: Instant) -> u32 {
-        u32::try_from((now - self.start).total_micros()).unwrap_or(u32::MAX - 1) + 1
-    }
-
-    /// Receives replies, sends the requests that are due, and advances the
-    /// rounds. Calls `on_event` for each finding.
-    pub fn poll<D: LinkDevice>(
-        &mut self,
-        device: &mut D,
-        now: Instant,
-        mut on_event: impl FnMut(ScanEvent),
-    ) -> Result<ScanStatus, D::Error> {
-        let mac = device.mac_address();
-        let mut buffer = [0u8; 128];
-        for _ in 0..BUDGET {
-            match device.receive(&mut buffer) {
-                Ok(len) => self.process(mac, now, buffer.get(..len).unwrap_or(&buffer), &mut on_event),
-                Err(nb::Error::WouldBlock) => break,
-                Err(nb::Error::Other(err)) => return Err(err),
-            }
-        }
-        if self.stats.hosts == self.range.len() as u64 {
-            // Everybody answered: nothing left to ask or wait for.
+    fn finish(&mut self) {
+        if self.phase != Phase::Done {
             self.phase = Phase::Done;
+            self.push_event(ScanEvent::Done);
         }
-        self.send_due(device, mac, now)?;
-        if let Phase::Waiting { until } = self.phase {
-            if now >= until {
-                let unanswered = self.slots[..self.range.len()].iter().any(|slot| !slot.answered);
-                self.phase = if unanswered && self.round + 1 < self.config.attempts {
-                    self.round += 1;
-                    Phase::Sending { cursor: 0 }
-                } else {
-                    Phase::Done
-                };
-                self.send_due(device, mac, now)?;
-            }
-        }
-        Ok(match self.phase {
-            Phase::Done => ScanStatus::Done,
-            Phase::Waiting { until } => ScanStatus::Running { next_poll_at: until },
-            Phase::Sending { .. } => ScanStatus::Running { next_poll_at: self.next_send_at.max(now) },
-        })
     }
 
-    fn send_due<D: LinkDevice>(&mut self, device: &mut D, mac: EthernetAddress, now: Instant) -> Result<(), D::Error> {
+    fn push_event(&mut self, event: ScanEvent) {
+        // At most one finding per frame and one `Done`, drained after each
+        // frame and poll: the queue never holds more than two.
+        let _ = self.events.push_back(event);
+    }
+
+    fn send_due<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
+        let (now, mac) = (station.now(), station.mac_address());
         let interval = self.config.rate.interval();
         for _ in 0..BUDGET {
             let Phase::Sending { cursor } = self.phase else { return Ok(()) };
             if now < self.next_send_at {
                 return Ok(());
             }
-            let Some(index) = (cursor..self.range.len()).find(|&i| !self.slots[i].answered) else {
+            let Some(index) = (cursor..self.len).find(|&i| !self.slots[i].answered) else {
                 // The round is over once its last request has had its wait.
                 let last = self.next_send_at.max(now);
                 self.phase = Phase::Waiting { until: last + self.wait(self.round) };
                 return Ok(());
             };
-            let target = self.range.get(index).unwrap_or(Ipv4Addr::UNSPECIFIED);
             let request = ArpRepr {
                 operation: ArpOperation::Request,
                 source_hardware_addr: mac,
                 source_protocol_addr: self.config.source_ip,
                 target_hardware_addr: EthernetAddress::UNSPECIFIED,
-                target_protocol_addr: target,
+                target_protocol_addr: self.range.get(index).unwrap_or(Ipv4Addr::UNSPECIFIED),
             };
-            let header =
-                EthernetRepr { src_addr: mac, dst_addr: EthernetAddress::BROADCAST, ethertype: EtherType::ARP };
-            match transmit_frame(device, header, request.buffer_len(), |payload| {
+            let sent = station.transmit(EthernetAddress::BROADCAST, EtherType::ARP, request.buffer_len(), |payload| {
                 request.emit(&mut ArpPacket::new_unchecked(payload))
-            }) {
+            });
+            match sent {
                 Ok(()) => {}
+                // The node notes the full device; this address is asked later.
                 Err(nb::Error::WouldBlock) => {
                     self.stats.busy += 1;
                     return Ok(());
                 }
-                Err(nb::Error::Other(err)) => return Err(err),
+                Err(nb::Error::Other(TransmitError::Device(err))) => return Err(err),
+                // A 28-byte request always fits.
+                Err(nb::Error::Other(TransmitError::PayloadTooLong { .. })) => return Ok(()),
             }
-            let asked_at = self.offset(now);
             let slot = &mut self.slots[index];
-            slot.asked_at = asked_at;
-            slot.attempts += 1;
+            slot.asked_at = now;
+            slot.attempts = slot.attempts.saturating_add(1);
             self.stats.requests_sent += 1;
             self.phase = Phase::Sending { cursor: index + 1 };
             // Keep the pace even when polled late, without bursting to catch up.
@@ -445,14 +437,13 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
         Ok(())
     }
 
-    fn process(&mut self, mac: EthernetAddress, now: Instant, frame: &[u8], on_event: &mut impl FnMut(ScanEvent)) {
-        let reply = EthernetFrame::new_checked(frame)
+    fn process(&mut self, mac: EthernetAddress, now: Instant, header: &EthernetRepr, frame: &[u8]) {
+        let reply = ArpPacket::new_checked(&frame[crate::wire::ethernet::HEADER_LEN..])
+            .and_then(|packet| ArpRepr::parse(&packet))
             .ok()
-            .filter(|eth| eth.ethertype() == EtherType::ARP && eth.dst_addr() == mac)
-            .and_then(|eth| ArpPacket::new_checked(eth.payload()).and_then(|p| ArpRepr::parse(&p)).ok())
-            .filter(|arp| arp.operation == ArpOperation::Reply);
+            .filter(|arp| arp.operation == ArpOperation::Reply && header.dst_addr == mac);
         let found = reply.and_then(|arp| Some((arp, self.range.index_of(arp.source_protocol_addr)?)));
-        let Some((arp, index)) = found.filter(|&(_, index)| self.slots[index].asked_at != 0) else {
+        let Some((arp, index)) = found.filter(|&(_, index)| self.slots[index].attempts != 0) else {
             self.stats.ignored_frames += 1;
             return;
         };
@@ -464,17 +455,69 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
                 self.stats.repeated_replies += 1;
             } else {
                 self.stats.duplicates += 1;
-                on_event(ScanEvent::Duplicate { address, first: EthernetAddress(slot.mac), other: hardware_addr });
+                self.push_event(ScanEvent::Duplicate {
+                    address,
+                    first: EthernetAddress(slot.mac),
+                    other: hardware_addr,
+                });
             }
             return;
         }
-        let rtt = Duration::from_micros(u64::from(self.offset(now).saturating_sub(slot.asked_at)));
+        let rtt = now - slot.asked_at;
         let late = rtt > self.wait(slot.attempts.saturating_sub(1));
         self.slots[index] = Slot { answered: true, mac: hardware_addr.0, ..slot };
         self.slowest_rtt = Some(self.slowest_rtt.map_or(rtt, |slowest| slowest.max(rtt)));
         self.stats.hosts += 1;
         self.stats.late_replies += u64::from(late);
-        on_event(ScanEvent::Host { address, hardware_addr, rtt, late });
+        self.push_event(ScanEvent::Host { address, hardware_addr, rtt, late });
+    }
+}
+
+impl<const HOSTS: usize> Service for Scanner<HOSTS> {
+    fn accepts(&self, ethertype: EtherType) -> bool {
+        ethertype == EtherType::ARP
+    }
+
+    fn receive<L: Station>(&mut self, station: &mut L, header: &EthernetRepr, frame: &[u8]) -> Result<(), L::Error> {
+        self.process(station.mac_address(), station.now(), header, frame);
+        if self.stats.hosts == self.range.len() {
+            // Everybody answered: nothing left to ask or wait for.
+            self.finish();
+        }
+        Ok(())
+    }
+
+    fn poll<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
+        let now = station.now();
+        self.send_due(station)?;
+        if let Phase::Waiting { until } = self.phase {
+            if now >= until {
+                let unanswered = self.slots[..self.len].iter().any(|slot| !slot.answered);
+                if unanswered && self.round.saturating_add(1) < self.config.attempts {
+                    self.round += 1;
+                    self.phase = Phase::Sending { cursor: 0 };
+                    self.send_due(station)?;
+                } else {
+                    self.finish();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_at(&self) -> Option<Instant> {
+        match self.status() {
+            ScanStatus::Done => None,
+            ScanStatus::Running { next_poll_at } => Some(next_poll_at),
+        }
+    }
+
+    fn has_event(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    fn next_event<'s>(&mut self, _: &'s mut [u8]) -> Option<Event<'s>> {
+        self.events.pop_front().map(Event::Scan)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use whohas_core::device::{FaultConfig, FaultInjector, Segment, SegmentPort};
 use whohas_core::node::{Config, Event, Node};
+use whohas_core::runtime::from_fn;
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{EthernetAddress, Name};
 
@@ -15,7 +16,7 @@ type Faulty<'a> = FaultInjector<SegmentPort<'a, 8, 16>>;
 /// Polls every node in 10 ms steps until `done` or `limit`; returns the
 /// time it took.
 fn run_until<const N: usize, const P: usize>(
-    nodes: &mut [Node<Faulty<'_>, 8, P>; N],
+    nodes: &mut [Node<Faulty<'_>, (), 8, P>; N],
     limit: Duration,
     mut done: impl FnMut(usize, &Event<'_>) -> bool,
 ) -> Option<Duration> {
@@ -23,7 +24,7 @@ fn run_until<const N: usize, const P: usize>(
     while now < Instant::ZERO + limit {
         for (i, node) in nodes.iter_mut().enumerate() {
             let mut finished = false;
-            node.poll(now, |event| finished |= done(i, &event)).unwrap();
+            node.poll(now, &mut from_fn(|_, event| finished |= done(i, &event))).unwrap();
             if finished {
                 return Some(now - Instant::ZERO);
             }
@@ -56,9 +57,9 @@ fn resolution_survives_30_percent_loss_in_at_least_999_of_1000_trials() {
         let resolved = run_until(&mut nodes, Duration::from_secs(2), |i, event| {
             i == 0 && matches!(event, Event::Resolved { .. } | Event::ResolutionFailed { .. })
         });
-        if resolved.is_some() && nodes[0].lookup(b"VM2", Instant::ZERO).is_some() {
+        if resolved.is_some() && nodes[0].lookup(&name("VM2"), Instant::ZERO).is_some() {
             successes += 1;
-            attempts_used[nodes[0].stats().requests_sent as usize] += 1;
+            attempts_used[nodes[0].stats().name_arp.requests_sent as usize] += 1;
         }
     }
     let rate = successes as f64 / TRIALS as f64;
@@ -77,7 +78,7 @@ fn six_nodes_resolve_each_other_through_every_fault_at_once() {
     for seed in 1..=50u64 {
         let segment: Segment<8, 16> = Segment::new();
         // Five peers each: room for five resolutions at once.
-        let mut nodes: [Node<Faulty<'_>, 8, 8>; 6] = core::array::from_fn(|i| {
+        let mut nodes: [Node<Faulty<'_>, (), 8, 8>; 6] = core::array::from_fn(|i| {
             let port = segment.attach(EthernetAddress([2, 0, 0, 0, 0, i as u8 + 1])).unwrap();
             let device = FaultInjector::new(port, faults, faults, seed * 10 + i as u64);
             Node::new(device, name(&format!("node{i}")), config)
@@ -103,9 +104,8 @@ fn six_nodes_resolve_each_other_through_every_fault_at_once() {
             false
         });
         for (i, node) in nodes.iter().enumerate() {
-            let cached = (0..6)
-                .filter(|&j| j != i && node.lookup(format!("node{j}").as_bytes(), Instant::ZERO).is_some())
-                .count();
+            let cached =
+                (0..6).filter(|&j| j != i && node.lookup(&name(&format!("node{j}")), Instant::ZERO).is_some()).count();
             assert_eq!(cached, 5, "seed {seed}: node{i} resolved {cached} of 5 peers");
         }
         let arrived = delivered.iter().flatten().filter(|&&ok| ok).count();

@@ -3,8 +3,10 @@
 use proptest::prelude::*;
 use std::net::Ipv4Addr;
 use whohas_core::device::{LinkDevice, Segment};
-use whohas_core::node::{Config, Node};
-use whohas_core::time::Instant;
+use whohas_core::node::{Config, Event, Node};
+use whohas_core::runtime::from_fn;
+use whohas_core::scan::{Ipv4Range, Rate, ScanConfig, ScanStatus, Scanner};
+use whohas_core::time::{Duration, Instant};
 
 use whohas_core::wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, NAME_MAX, Name,
@@ -104,14 +106,58 @@ proptest! {
             peer.transmit(&frame).unwrap();
         }
         let mut events = 0u64;
-        node.poll(Instant::ZERO, |_| events += 1).unwrap();
+        node.poll(Instant::ZERO, &mut from_fn(|_, _| events += 1)).unwrap();
         let s = node.stats();
-        prop_assert_eq!(s.rx_frames, frames.len() as u64);
+        let (link, name_arp, arp) = (s.link, s.name_arp, s.arp);
+        prop_assert_eq!(link.rx_frames, frames.len() as u64);
         prop_assert_eq!(
-            s.rx_malformed + s.rx_foreign + s.rx_requests_for_others + s.rx_unsolicited_replies + s.rx_data
-                + s.replies_sent,
-            s.rx_frames
+            link.rx_malformed + link.rx_foreign
+                + name_arp.rx_malformed + name_arp.rx_requests_for_others + name_arp.rx_unsolicited_replies
+                + name_arp.replies_sent
+                + arp.rx_malformed + arp.rx_requests_for_others + arp.rx_unsolicited_replies
+                + s.data.rx,
+            link.rx_frames
         );
-        prop_assert_eq!(events, s.rx_data + s.replies_sent);
+        prop_assert_eq!(events, s.data.rx + name_arp.replies_sent);
+    }
+
+    /// Time arithmetic saturates everywhere: a scan with any retry count,
+    /// back-off, timeout and rate, started at any time (even the end of
+    /// time), neither panics nor stops making progress, and its deadlines
+    /// never go backwards.
+    #[test]
+    fn scans_survive_extreme_settings_and_times(
+        attempts in any::<u8>(),
+        backoff_percent in any::<u16>(),
+        timeout_micros in any::<u64>(),
+        pps in any::<u32>(),
+        start in prop_oneof![Just(u64::MAX), Just(u64::MAX - 1_000_000), any::<u64>()],
+        adaptive in any::<bool>(),
+    ) {
+        let segment: Segment<1, 4> = Segment::new();
+        let port = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 1])).unwrap();
+        let config = ScanConfig {
+            source_ip: Ipv4Addr::new(198, 18, 0, 1),
+            rate: Rate::PacketsPerSecond(pps),
+            attempts,
+            timeout: Duration::from_micros(timeout_micros),
+            backoff_percent,
+            adaptive,
+        };
+        let range: Ipv4Range = "198.18.0.0/30".parse().unwrap();
+        let mut now = Instant::from_micros(start);
+        let scanner: Scanner<4> = Scanner::new(range, config, now).unwrap();
+        let mut node: Node<_, _> = Node::with_services(port, Name::try_from("scanner").unwrap(), Config::default(), scanner);
+        for _ in 0..50 {
+            let next = node.poll(now, &mut from_fn(|_, _: Event<'_>| {})).unwrap();
+            if node.services().status() == ScanStatus::Done {
+                break;
+            }
+            let next = next.expect("a running scan has a deadline");
+            prop_assert!(next >= now || next == Instant::from_micros(start), "deadline went back: {next} < {now}");
+            now = next.max(now);
+        }
+        let (sent, most) = node.services().progress();
+        prop_assert!(sent <= most);
     }
 }

@@ -3,8 +3,11 @@
 
 use std::net::Ipv4Addr;
 
+mod common;
+
 use whohas_core::device::{FaultConfig, FaultInjector, LinkDevice, Segment, SegmentPort};
-use whohas_core::node::{Config, Node};
+use whohas_core::node::{Config, Event, Node};
+use whohas_core::runtime::from_fn;
 use whohas_core::scan::{Ipv4Range, RangeTooLarge, Rate, ScanConfig, ScanEvent, ScanStatus, Scanner};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, Name};
@@ -44,21 +47,31 @@ struct Outcome {
     requests: Vec<(Instant, Ipv4Addr)>,
 }
 
-/// Runs the scan to the end in 100 µs steps; hosts answer at every step
-/// (or, for `slow`, only from `slow.1` on). A monitor port records the
-/// requests on the wire with their time.
-fn run<D: LinkDevice>(
+/// Runs the scan, hosted by a node on `device`, to the end in 100 µs
+/// steps; hosts answer at every step (or, for `slow`, only from `slow.1`
+/// on). A monitor port records the requests on the wire with their time.
+fn run<D: LinkDevice<Error: std::fmt::Debug>>(
     scanner: &mut Scanner,
-    device: &mut D,
+    device: D,
     hosts: &mut [Node<Port<'_>>],
     monitor: &mut Port<'_>,
     slow: Option<(usize, Instant)>,
 ) -> Outcome {
+    let mut node: Node<_, _> =
+        Node::with_services(device, Name::try_from("scanner").unwrap(), Config::default(), scanner);
     let mut now = Instant::from_secs(100);
     let (mut events, mut requests) = (Vec::new(), Vec::new());
     let mut buffer = [0u8; 1514];
     loop {
-        let status = scanner.poll(device, now, |event| events.push((now, event))).unwrap();
+        node.poll(
+            now,
+            &mut from_fn(|_, event| match event {
+                Event::Scan(ScanEvent::Done) => {}
+                Event::Scan(event) => events.push((now, event)),
+                other => panic!("the scanning node reported {other:?}"),
+            }),
+        )
+        .unwrap();
         while let Ok(len) = monitor.receive(&mut buffer) {
             let frame = EthernetFrame::new_checked(&buffer[..len]).unwrap();
             if frame.ethertype() == EtherType::ARP && frame.src_addr() == SCANNER_MAC {
@@ -66,12 +79,12 @@ fn run<D: LinkDevice>(
                 requests.push((now, arp.target_protocol_addr));
             }
         }
-        if status == ScanStatus::Done {
+        if node.services().status() == ScanStatus::Done {
             return Outcome { events, finished_at: now, requests };
         }
         for (i, host) in hosts.iter_mut().enumerate() {
             if slow.is_none_or(|(index, from)| index != i || now >= from) {
-                host.poll(now, |_| {}).unwrap();
+                host.poll(now, &mut from_fn(|_, _| {})).unwrap();
             }
         }
         now += STEP;
@@ -205,4 +218,34 @@ fn refuses_a_range_larger_than_its_slots() {
     let refused = Scanner::<256>::new(range, config(), Instant::ZERO).err();
     assert_eq!(refused, Some(RangeTooLarge { len: 510, capacity: 256 }));
     assert!(Scanner::<512>::new(range, config(), Instant::ZERO).is_ok());
+    let everything = Ipv4Range::new(Ipv4Addr::UNSPECIFIED, Ipv4Addr::BROADCAST);
+    assert_eq!(everything.len(), 1 << 32, "counted in 64 bits on every target");
+    assert_eq!(Scanner::<256>::new(everything, config(), Instant::ZERO).err().map(|e| e.len), Some(1 << 32));
+}
+
+#[test]
+fn the_scanning_node_answers_arp_while_it_scans() {
+    let lan = Lan::new();
+    let mut port = lan.attach(SCANNER_MAC).unwrap();
+    let mut monitor = lan.attach(EthernetAddress([2, 0, 0, 0, 0, 0xee])).unwrap();
+    let mut asker = lan.attach(mac(9)).unwrap();
+    let range: Ipv4Range = "198.18.0.0/28".parse().unwrap();
+    let mut scanner: Scanner = Scanner::new(range, config(), Instant::from_secs(100)).unwrap();
+    let mut node: Node<_, _> =
+        Node::with_services(&mut port, Name::try_from("scanner").unwrap(), Config::default(), &mut scanner);
+    node.add_ipv4_address(ip(1)).unwrap();
+    let ask = common::arp_body(
+        whohas_core::wire::ArpOperation::Request,
+        (mac(9), ip(9)),
+        (EthernetAddress::UNSPECIFIED, ip(1)),
+    );
+    asker.transmit(&common::frame(mac(9), EthernetAddress::BROADCAST, 0x0806, &ask)).unwrap();
+    let mut answered = false;
+    node.poll(Instant::from_secs(100), &mut from_fn(|_, event| answered |= matches!(event, Event::ArpAnswered { .. })))
+        .unwrap();
+    assert!(answered, "the node answered ARP for its address during the scan");
+    assert!(common::drain(&mut asker).iter().any(|f| f[..6] == mac(9).0), "its reply reached the asker");
+    assert!(node.services().progress().0 > 0, "and the scan sent its first requests");
+    drop(node);
+    common::drain(&mut monitor);
 }

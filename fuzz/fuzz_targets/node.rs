@@ -9,6 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use whohas_core::device::{LinkDevice, Segment};
 use whohas_core::node::{Config, Node};
+use whohas_core::runtime::from_fn;
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{EthernetAddress, Name};
 use std::net::Ipv4Addr;
@@ -16,7 +17,7 @@ use std::net::Ipv4Addr;
 fuzz_target!(|data: &[u8]| {
     let segment: Segment<2, 4> = Segment::new();
     let me = EthernetAddress([2, 0, 0, 0, 0, 2]);
-    let mut node: Node<_, 2, 2, 256> =
+    let mut node: Node<_, (), 2, 2, 256> =
         Node::new(segment.attach(me).unwrap(), Name::new(b"VM2").unwrap(), Config::default());
     node.add_ipv4_address(Ipv4Addr::new(198, 18, 0, 2)).unwrap();
     let mut peer = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 1])).unwrap();
@@ -34,22 +35,29 @@ fuzz_target!(|data: &[u8]| {
         } else if len >= 14 && peer.transmit(frame).is_ok() {
             sent += 1;
         }
-        node.poll(now, |_| {}).unwrap();
+        node.poll(now, &mut from_fn(|_, _| {})).unwrap();
         let mut sink = [0u8; 1514];
         while peer.receive(&mut sink).is_ok() {}
     }
     let s = node.stats();
-    assert_eq!(s.rx_frames, sent);
-    let accounted = s.rx_malformed
-        + s.rx_foreign
-        + s.rx_own
-        + s.rx_not_for_us
-        + s.rx_requests_for_others
-        + s.rx_unsolicited_replies
-        + s.rx_data
-        + s.replies_sent
-        + s.arp_replies_sent;
-    // A reply that resolves a pending name or address is the only frame
-    // that leaves no counter of its own.
-    assert!(accounted <= s.rx_frames);
+    assert_eq!(s.link.rx_frames, sent);
+    let resolution = |r: &whohas_core::node::ResolutionStats| {
+        r.rx_malformed
+            + r.rx_requests_for_others
+            + r.rx_unsolicited_replies
+            + r.rx_mismatched_replies
+            + r.rx_repeated_replies
+            + r.replies_sent
+    };
+    let accounted = s.link.rx_malformed
+        + s.link.rx_foreign
+        + s.link.rx_own
+        + s.link.rx_not_for_us
+        + resolution(&s.name_arp)
+        + resolution(&s.arp)
+        + s.data.rx;
+    // A reply that resolves a pending name or address, and an ARP packet
+    // claiming the node's address, are the only frames that leave no
+    // counter of their own.
+    assert!(accounted <= s.link.rx_frames);
 });

@@ -11,6 +11,7 @@ use panic_halt as _;
 use whohas_core::device::{Capabilities, LinkDevice};
 use whohas_core::nb;
 use whohas_core::node::{Config, Event, Node};
+use whohas_core::runtime::from_fn;
 use whohas_core::time::Instant;
 use whohas_core::wire::{EthernetAddress, Name};
 
@@ -51,11 +52,14 @@ fn main() -> ! {
     loop {
         ticks = ticks.wrapping_add(1);
         let now = Instant::from_millis(black_box(ticks));
-        let _ = node.poll(now, |event| {
-            if let Event::Data { payload, .. } = event {
-                black_box(payload);
-            }
-        });
+        let _ = node.poll(
+            now,
+            &mut from_fn(|_, event| {
+                if let Event::Data { payload, .. } = event {
+                    black_box(payload);
+                }
+            }),
+        );
         let _ = node.send(now, &peer, b"hello from the MCU");
     }
 }

@@ -9,8 +9,12 @@
 mod fault;
 mod segment;
 
-pub use fault::{FaultConfig, FaultInjector, FaultStats, Rng};
+use core::fmt;
+
+pub use fault::{FaultConfig, FaultInjector, FaultStats};
 pub use segment::{Segment, SegmentError, SegmentPort};
+
+pub use crate::rng::Rng;
 
 use crate::wire::ethernet::{self, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
 use crate::wire::{EthernetAddress, EthernetFrame, EthernetRepr};
@@ -49,6 +53,13 @@ impl Capabilities {
 /// - Frames are complete Ethernet II frames starting at the destination
 ///   address, without FCS. Devices do not pad: the caller pads frames shorter
 ///   than 60 bytes if the medium needs it.
+/// - `receive` returns the frame's length on the wire, `len`, and stores its
+///   first `min(len, buffer.len())` bytes. `len <= buffer.len()` means the
+///   whole frame is in `buffer[..len]`; `len > buffer.len()` means it did
+///   not fit and the caller drops it as truncated (see [`received`]). A
+///   device whose source holds only part of a frame (a capture cut short by
+///   its snap length) never returns it: it counts and drops it itself, so
+///   no caller ever reads stale bytes as part of a frame.
 pub trait LinkDevice {
     /// A device fault.
     type Error: core::fmt::Debug;
@@ -59,11 +70,8 @@ pub trait LinkDevice {
     /// What the device can carry.
     fn capabilities(&self) -> Capabilities;
 
-    /// Receives one frame into `buffer`.
-    ///
-    /// Returns the frame's length on the wire. If that is more than
-    /// `buffer.len()` the frame did not fit: only the first `buffer.len()`
-    /// bytes were stored and the caller should treat it as truncated.
+    /// Receives one frame into `buffer`; returns its length on the wire (see
+    /// the contract above for frames that do not fit).
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Self::Error>;
 
     /// Transmits one frame.
@@ -94,16 +102,54 @@ impl<D: LinkDevice + ?Sized> LinkDevice for &mut D {
 /// an ARP or name-ARP frame does not clear a full 1514-byte buffer.
 const SMALL_FRAME: usize = 128;
 
+/// The complete frame a [`LinkDevice::receive`] returning `len` stored in
+/// `buffer`, or `None` if it was cut short.
+pub fn received(buffer: &[u8], len: usize) -> Option<&[u8]> {
+    buffer.get(..len)
+}
+
+/// Why [`transmit_frame`] sent nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TransmitError<E> {
+    /// The payload is longer than an Ethernet frame carries.
+    PayloadTooLong {
+        /// The payload's length.
+        len: usize,
+        /// The longest payload.
+        max: usize,
+    },
+    /// The device failed.
+    Device(E),
+}
+
+impl<E: fmt::Debug> fmt::Display for TransmitError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransmitError::PayloadTooLong { len, max } => {
+                write!(f, "a {len}-byte payload does not fit a frame; the limit is {max} bytes")
+            }
+            TransmitError::Device(err) => write!(f, "device error: {err:?}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> core::error::Error for TransmitError<E> {}
+
 /// Builds a frame in a stack buffer (`header`, then `payload_len` bytes
-/// written by `fill`), zero-pads it to Ethernet's 60-byte minimum and hands
-/// it to `device`. `payload_len` is capped at 1500.
+/// written by `fill`, which gets exactly that many), zero-pads it to
+/// Ethernet's 60-byte minimum and hands it to `device`. A `payload_len`
+/// above 1500 sends nothing and says so.
 pub fn transmit_frame<D: LinkDevice + ?Sized>(
     device: &mut D,
     header: EthernetRepr,
     payload_len: usize,
     fill: impl FnOnce(&mut [u8]),
-) -> nb::Result<(), D::Error> {
-    let len = EthernetFrame::<&[u8]>::buffer_len(payload_len.min(MAX_PAYLOAD_LEN));
+) -> nb::Result<(), TransmitError<D::Error>> {
+    if payload_len > MAX_PAYLOAD_LEN {
+        return Err(nb::Error::Other(TransmitError::PayloadTooLong { len: payload_len, max: MAX_PAYLOAD_LEN }));
+    }
+    let len = EthernetFrame::<&[u8]>::buffer_len(payload_len);
     if len <= SMALL_FRAME {
         build_and_send(device, &mut [0u8; SMALL_FRAME], len, header, fill)
     } else {
@@ -117,10 +163,37 @@ fn build_and_send<D: LinkDevice + ?Sized>(
     len: usize,
     header: EthernetRepr,
     fill: impl FnOnce(&mut [u8]),
-) -> nb::Result<(), D::Error> {
+) -> nb::Result<(), TransmitError<D::Error>> {
     let mut frame = EthernetFrame::new_unchecked(&mut buffer[..len]);
     header.emit(&mut frame);
     fill(frame.payload_mut());
     let padded = ethernet::pad_to_minimum(buffer, len);
-    device.transmit(&buffer[..padded])
+    device.transmit(&buffer[..padded]).map_err(|err| err.map(TransmitError::Device))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::EtherType;
+
+    #[test]
+    fn an_oversized_payload_is_an_error_not_a_panic() {
+        let segment: Segment<1, 1> = Segment::new();
+        let mut port = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 1])).unwrap();
+        let header = EthernetRepr {
+            src_addr: port.mac_address(),
+            dst_addr: EthernetAddress::BROADCAST,
+            ethertype: EtherType::DATA,
+        };
+        let payload = [7u8; 1600];
+        let sent = transmit_frame(&mut port, header, payload.len(), |buffer| buffer.copy_from_slice(&payload));
+        assert_eq!(sent, Err(nb::Error::Other(TransmitError::PayloadTooLong { len: 1600, max: 1500 })));
+    }
+
+    #[test]
+    fn received_frames_are_complete_or_none() {
+        let buffer = [1u8; 8];
+        assert_eq!(received(&buffer, 8), Some(&buffer[..]));
+        assert_eq!(received(&buffer, 9), None);
+    }
 }

@@ -143,6 +143,11 @@ impl EtherType {
     pub const NAME_ARP: EtherType = EtherType(0xfffe);
     /// The data protocol of the original C program.
     pub const DATA: EtherType = EtherType(0xfffd);
+
+    /// Every ethertype whohas speaks: what a device's filter should let
+    /// through to a node (the AF_PACKET BPF program and the libpcap filter
+    /// are both built from this list).
+    pub const WHOHAS: [EtherType; 3] = [EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP];
 }
 
 impl fmt::Debug for EtherType {
@@ -297,7 +302,7 @@ pub fn pad_to_minimum(buffer: &mut [u8], len: usize) -> usize {
 mod tests {
     use super::*;
 
-    // First frame of shared/captures/seed000-vm1-vm2.pcap: a name-ARP request.
+    // First frame of tests/captures/seed000-vm1-vm2.pcap: a name-ARP request.
     const REQUEST: [u8; 29] = [
         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xfe, //
         0x03, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, b'V', b'M', b'2', 0, 0,

@@ -11,6 +11,7 @@
 pub mod arp;
 pub mod data;
 mod error;
+pub mod escape;
 pub mod ethernet;
 pub mod name;
 pub mod name_arp;
@@ -18,6 +19,7 @@ pub mod pretty;
 
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use error::Error;
+pub use escape::Escaped;
 pub use ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
 pub use name::{NAME_MAX, Name, NameError};
 pub use name_arp::{NameArpPacket, NameArpRepr};

@@ -106,31 +106,11 @@ impl AsRef<[u8]> for Name {
     }
 }
 
-/// Writes `bytes` as text: valid UTF-8 as is except control characters,
-/// everything else as `\xNN`, so a hostile name cannot corrupt a terminal.
-pub(crate) fn write_escaped(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
-                for b in c.encode_utf8(&mut [0; 4]).bytes() {
-                    write!(f, "\\x{b:02x}")?;
-                }
-            } else if c == '\\' {
-                f.write_str("\\\\")?;
-            } else {
-                fmt::Write::write_char(f, c)?;
-            }
-        }
-        for b in chunk.invalid() {
-            write!(f, "\\x{b:02x}")?;
-        }
-    }
-    Ok(())
-}
-
+/// Shown by the one escaping rule of [`escape`](super::escape), so a hostile
+/// name cannot corrupt a terminal.
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_escaped(f, &self.bytes)
+        fmt::Display::fmt(&super::Escaped::new(&self.bytes), f)
     }
 }
 

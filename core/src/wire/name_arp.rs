@@ -189,7 +189,7 @@ impl NameArpRepr {
 mod tests {
     use super::*;
 
-    // Bodies of the first two frames of shared/captures/seed000-vm1-vm2.pcap,
+    // Bodies of the first two frames of tests/captures/seed000-vm1-vm2.pcap,
     // which match what the C program puts on the wire byte for byte.
     const REQUEST_BODY: [u8; 15] = [3, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'V', b'M', b'2', 0, 0];
     const REPLY_BODY: [u8; 15] = [3, 0, 0, 0, 2, 0, 0, 0, 0, 2, b'V', b'M', b'2', 0, 0];

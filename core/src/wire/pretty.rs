@@ -2,10 +2,9 @@
 
 use core::fmt;
 
-use super::name::write_escaped;
-use super::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame, NameArpPacket, NameArpRepr, data};
+use super::{ArpOperation, ArpPacket, ArpRepr, Escaped, EtherType, EthernetFrame, NameArpPacket, NameArpRepr, data};
 
-/// Longest stretch of a data payload shown before it is elided with `...`.
+/// Longest stretch of a data payload shown before it is cut.
 const DATA_PREVIEW: usize = 64;
 
 /// Displays a raw frame as `SRC > DST PROTOCOL details`.
@@ -40,9 +39,7 @@ impl fmt::Display for PrettyFrame<'_> {
             },
             EtherType::DATA => {
                 let message = data::message(self.0.len(), frame.payload());
-                write!(f, "data {} bytes \"", message.len())?;
-                write_escaped(f, &message[..message.len().min(DATA_PREVIEW)])?;
-                f.write_str(if message.len() > DATA_PREVIEW { "\"..." } else { "\"" })
+                write!(f, "data {} bytes \"{}\"", message.len(), Escaped::preview(message, DATA_PREVIEW))
             }
             EtherType::ARP => match ArpRepr::parse(&ArpPacket::new_unchecked(frame.payload())) {
                 Ok(arp) if arp.operation == ArpOperation::Request => {
