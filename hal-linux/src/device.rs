@@ -1,5 +1,6 @@
 //! The AF_PACKET device.
 
+use std::cell::Cell;
 use std::io::IoSliceMut;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
@@ -30,11 +31,7 @@ pub struct Options {
 impl Default for Options {
     /// The ethertypes whohas speaks (name-ARP, data, ARP), qdisc kept, any MTU.
     fn default() -> Self {
-        Options {
-            ethertypes: Some(vec![EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP]),
-            bypass_qdisc: false,
-            min_mtu: 0,
-        }
+        Options { ethertypes: Some(EtherType::WHOHAS.to_vec()), bypass_qdisc: false, min_mtu: 0 }
     }
 }
 
@@ -50,6 +47,20 @@ impl Default for Options {
 pub struct AfPacketDevice {
     fd: OwnedFd,
     interface: Interface,
+    /// Why the last transmission was refused, until one succeeds (a cell,
+    /// so sending through `&self` can note it).
+    tx_full: Cell<Option<TxFull>>,
+}
+
+/// Why the kernel refused a frame for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxFull {
+    /// The socket's send buffer is full (`EAGAIN`): `POLLOUT` says when
+    /// there is room.
+    Socket,
+    /// The queue discipline dropped the frame (`ENOBUFS`): the socket stays
+    /// writable, so only time tells.
+    Queue,
 }
 
 fn open_error(interface: &str, context: &'static str, errno: Errno) -> Error {
@@ -105,7 +116,7 @@ impl AfPacketDevice {
         socket::bind(fd.as_raw_fd(), &address)
             .map_err(|errno| open_error(interface, "binding the socket to the interface", errno))?;
         log::debug!("opened AF_PACKET socket on {} ({}, MTU {})", info.name, info.mac, info.mtu);
-        Ok(AfPacketDevice { fd, interface: info })
+        Ok(AfPacketDevice { fd, interface: info, tx_full: Cell::new(None) })
     }
 
     /// The interface the socket is bound to.
@@ -121,26 +132,48 @@ impl AfPacketDevice {
         if let Some(frame) = frames.iter().find(|frame| frame.len() > self.max_frame_len()) {
             return Err(Error::FrameTooLong { len: frame.len(), max: self.max_frame_len() });
         }
-        match self.socket_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), frames)) {
+        match self.send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), frames)) {
             Ok(sent) => Ok(sent),
             Err(nb::Error::WouldBlock) => Ok(0),
             Err(nb::Error::Other(err)) => Err(err),
         }
     }
 
+    /// Why the last transmission was refused, if the latest one was.
+    pub(crate) fn tx_full(&self) -> Option<TxFull> {
+        self.tx_full.get()
+    }
+
+    /// Runs a send call, noting whether (and why) the kernel had no room.
+    fn send_call<T>(&self, context: &'static str, call: impl FnMut() -> Result<T, Errno>) -> nb::Result<T, Error> {
+        let mut refusal = None;
+        let result = self.socket_call(context, call, &mut refusal);
+        self.tx_full.set(refusal);
+        result
+    }
+
     /// Runs a socket call again while a signal interrupts it, and maps its
     /// failures: an empty receive queue or a full transmit queue is
-    /// `WouldBlock`, a vanished or downed interface is `InterfaceDown`.
+    /// `WouldBlock` (noting which in `refusal`), a vanished or downed
+    /// interface is `InterfaceDown`.
     fn socket_call<T>(
         &self,
         context: &'static str,
         mut call: impl FnMut() -> Result<T, Errno>,
+        refusal: &mut Option<TxFull>,
     ) -> nb::Result<T, Error> {
         loop {
             return match call() {
                 Ok(value) => Ok(value),
                 Err(Errno::EINTR) => continue,
-                Err(Errno::EAGAIN | Errno::ENOBUFS) => Err(nb::Error::WouldBlock),
+                Err(Errno::EAGAIN) => {
+                    *refusal = Some(TxFull::Socket);
+                    Err(nb::Error::WouldBlock)
+                }
+                Err(Errno::ENOBUFS) => {
+                    *refusal = Some(TxFull::Queue);
+                    Err(nb::Error::WouldBlock)
+                }
                 Err(Errno::ENETDOWN | Errno::ENXIO) => {
                     Err(nb::Error::Other(Error::InterfaceDown { name: self.interface.name.clone() }))
                 }
@@ -174,13 +207,17 @@ impl LinkDevice for AfPacketDevice {
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Error> {
         let fd = self.fd.as_raw_fd();
         loop {
-            let (len, from) = self.socket_call("receiving a frame", || {
-                // MSG_TRUNC makes the kernel report the frame's full length
-                // even when it did not fit, as the LinkDevice contract asks.
-                let mut iov = [IoSliceMut::new(buffer)];
-                socket::recvmsg::<LinkAddr>(fd, &mut iov, None, MsgFlags::MSG_TRUNC)
-                    .map(|message| (message.bytes, message.address))
-            })?;
+            let (len, from) = self.socket_call(
+                "receiving a frame",
+                || {
+                    // MSG_TRUNC makes the kernel report the frame's full length
+                    // even when it did not fit, as the LinkDevice contract asks.
+                    let mut iov = [IoSliceMut::new(buffer)];
+                    socket::recvmsg::<LinkAddr>(fd, &mut iov, None, MsgFlags::MSG_TRUNC)
+                        .map(|message| (message.bytes, message.address))
+                },
+                &mut None,
+            )?;
             // Skip the socket's own transmissions, which kernels without
             // PACKET_IGNORE_OUTGOING still loop back.
             if from.is_none_or(|from| from.pkttype() != libc::PACKET_OUTGOING) {
@@ -193,6 +230,6 @@ impl LinkDevice for AfPacketDevice {
         if frame.len() > self.max_frame_len() {
             return Err(nb::Error::Other(Error::FrameTooLong { len: frame.len(), max: self.max_frame_len() }));
         }
-        self.socket_call("sending a frame", || socket::send(self.fd.as_raw_fd(), frame, MsgFlags::empty())).map(drop)
+        self.send_call("sending a frame", || socket::send(self.fd.as_raw_fd(), frame, MsgFlags::empty())).map(drop)
     }
 }

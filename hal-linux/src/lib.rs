@@ -15,6 +15,9 @@
 //!   `sendmmsg(2)`; its descriptor can be polled.
 //! - [`interface`]: list interfaces with MAC, MTU, state and IPv4 networks;
 //!   find the default-route interface.
+//! - [`Wait`](whohas_core::runtime::Wait) for the device, so a node on it
+//!   sleeps in `poll(2)` between frames, and while the kernel has no room
+//!   for its frames; [`wait_ready`] for other descriptor-based backends.
 //! - [`Error`]: one-line messages that say what to do.
 //!
 //! All `unsafe` code is in the private `sys` module.
@@ -24,7 +27,9 @@ mod error;
 mod filter;
 pub mod interface;
 mod sys;
+mod wait;
 
 pub use device::{AfPacketDevice, Options};
 pub use error::Error;
 pub use interface::{Interface, Ipv4Network};
+pub use wait::wait_ready;

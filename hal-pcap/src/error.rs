@@ -107,7 +107,7 @@ impl fmt::Display for Error {
             Error::FrameTooLong { len, max } => {
                 write!(f, "a {len}-byte frame does not fit the interface (at most {max} bytes)")
             }
-            Error::Write { path, reason } => write!(f, "writing {}: {reason}", path.display()),
+            Error::Write { path, reason } => write!(f, "cannot write {}: {reason}", path.display()),
             Error::Io { context, source } => write!(f, "{context}: {source}"),
             Error::Pcap { context, source } => write!(f, "{context}: {source}"),
         }

@@ -3,9 +3,11 @@
 use std::os::fd::{AsFd, BorrowedFd};
 
 use pcap::{Active, Capture, Device, Direction, Linktype};
-use whohas_core::EthernetAddress;
 use whohas_core::device::{Capabilities, LinkDevice};
+use whohas_core::runtime::Wait;
+use whohas_core::wire::EtherType;
 use whohas_core::wire::ethernet::{HEADER_LEN, MAX_PAYLOAD_LEN};
+use whohas_core::{Duration, EthernetAddress};
 
 use crate::Error;
 use crate::reader::linktype_name;
@@ -13,8 +15,9 @@ use crate::reader::linktype_name;
 /// How to open a [`LiveDevice`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveOptions {
-    /// A BPF filter in tcpdump syntax; `None` captures everything.
-    pub filter: Option<String>,
+    /// Ethertypes captured; everything else is dropped in the kernel by the
+    /// filter libpcap compiles. `None`: every frame.
+    pub ethertypes: Option<Vec<EtherType>>,
     /// The station's MAC address; `None` reads the interface's own.
     pub mac: Option<EthernetAddress>,
     /// Put the interface in promiscuous mode.
@@ -22,14 +25,22 @@ pub struct LiveOptions {
 }
 
 impl Default for LiveOptions {
-    /// The frames whohas speaks (name-ARP, data, ARP), own MAC, no promiscuity.
+    /// The frames whohas speaks ([`EtherType::WHOHAS`]), own MAC, no
+    /// promiscuity.
     fn default() -> Self {
-        LiveOptions {
-            filter: Some("ether proto 0xfffe or ether proto 0xfffd or arp".to_owned()),
-            mac: None,
-            promiscuous: false,
-        }
+        LiveOptions { ethertypes: Some(EtherType::WHOHAS.to_vec()), mac: None, promiscuous: false }
     }
+}
+
+/// A capture filter in tcpdump syntax that passes exactly `ethertypes`.
+pub fn ethertype_filter(ethertypes: &[EtherType]) -> String {
+    if ethertypes.is_empty() {
+        // No frame is this short: a transmit-only handle. (libpcap refuses
+        // a filter it can prove matches nothing, so it cannot say so.)
+        return "less 1".to_owned();
+    }
+    let terms: Vec<String> = ethertypes.iter().map(|ethertype| format!("ether proto 0x{:04x}", ethertype.0)).collect();
+    terms.join(" or ")
 }
 
 /// A libpcap handle on an interface: non-blocking, immediate mode (frames
@@ -41,7 +52,14 @@ pub struct LiveDevice {
     interface: String,
     mac: EthernetAddress,
     mtu: usize,
+    truncated: u64,
+    /// The last frame was refused for want of room, until one is taken.
+    tx_refused: bool,
 }
+
+/// How long a device whose frames are refused sleeps before trying again:
+/// libpcap's socket reports itself writable even then.
+const REFUSED_BACKOFF: Duration = Duration::from_millis(1);
 
 fn sysfs(interface: &str, attribute: &str) -> Option<String> {
     std::fs::read_to_string(format!("/sys/class/net/{interface}/{attribute}")).ok().map(|s| s.trim().to_owned())
@@ -74,20 +92,27 @@ impl LiveDevice {
         }
         // Our own injected frames are not "received".
         capture.direction(Direction::In).map_err(|source| Error::Pcap { context: "setting direction", source })?;
-        if let Some(filter) = &options.filter {
-            capture.filter(filter, true).map_err(|source| Error::Pcap { context: "compiling the filter", source })?;
+        if let Some(ethertypes) = &options.ethertypes {
+            capture
+                .filter(&ethertype_filter(ethertypes), true)
+                .map_err(|source| Error::Pcap { context: "compiling the filter", source })?;
         }
         let mac = options
             .mac
             .or_else(|| sysfs(interface, "address")?.parse().ok())
             .ok_or_else(|| Error::UnknownMac { interface: interface.to_owned() })?;
         let mtu = sysfs(interface, "mtu").and_then(|mtu| mtu.parse().ok()).unwrap_or(MAX_PAYLOAD_LEN);
-        Ok(LiveDevice { capture, interface: interface.to_owned(), mac, mtu })
+        Ok(LiveDevice { capture, interface: interface.to_owned(), mac, mtu, truncated: 0, tx_refused: false })
     }
 
     /// The interface name.
     pub fn interface(&self) -> &str {
         &self.interface
+    }
+
+    /// Frames libpcap captured only in part, dropped.
+    pub fn truncated(&self) -> u64 {
+        self.truncated
     }
 
     /// libpcap's receive statistics (received, dropped by the kernel, dropped
@@ -116,14 +141,20 @@ impl LinkDevice for LiveDevice {
     }
 
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Error> {
-        match self.capture.next_packet() {
-            Ok(packet) => {
-                let stored = packet.data.len().min(buffer.len());
-                buffer[..stored].copy_from_slice(&packet.data[..stored]);
-                Ok((packet.header.len as usize).max(packet.data.len()))
+        loop {
+            let packet = match self.capture.next_packet() {
+                Ok(packet) => packet,
+                Err(pcap::Error::TimeoutExpired) => return Err(nb::Error::WouldBlock),
+                Err(source) => return Err(nb::Error::Other(Error::Pcap { context: "capturing a frame", source })),
+            };
+            if packet.data.len() < packet.header.len as usize {
+                // Captured in part (beyond the snap length): never a frame.
+                self.truncated += 1;
+                continue;
             }
-            Err(pcap::Error::TimeoutExpired) => Err(nb::Error::WouldBlock),
-            Err(source) => Err(nb::Error::Other(Error::Pcap { context: "capturing a frame", source })),
+            let stored = packet.data.len().min(buffer.len());
+            buffer[..stored].copy_from_slice(&packet.data[..stored]);
+            return Ok(packet.data.len());
         }
     }
 
@@ -131,7 +162,7 @@ impl LinkDevice for LiveDevice {
         if frame.len() > self.mtu + HEADER_LEN {
             return Err(nb::Error::Other(Error::FrameTooLong { len: frame.len(), max: self.mtu + HEADER_LEN }));
         }
-        match self.capture.sendpacket(frame) {
+        let sent = match self.capture.sendpacket(frame) {
             Ok(()) => Ok(()),
             // The kernel's transmit queue is full: try again later.
             Err(pcap::Error::PcapError(reason))
@@ -140,6 +171,33 @@ impl LinkDevice for LiveDevice {
                 Err(nb::Error::WouldBlock)
             }
             Err(source) => Err(nb::Error::Other(Error::Pcap { context: "injecting a frame", source })),
-        }
+        };
+        self.tx_refused = matches!(sent, Err(nb::Error::WouldBlock));
+        sent
+    }
+}
+
+impl Wait for LiveDevice {
+    fn wait(&mut self, timeout: Option<Duration>, writable: bool) -> Result<(), Error> {
+        let timeout = match writable && self.tx_refused {
+            true => Some(timeout.map_or(REFUSED_BACKOFF, |timeout| timeout.min(REFUSED_BACKOFF))),
+            false => timeout,
+        };
+        whohas_hal_linux::wait_ready(self.as_fd(), false, timeout.map(Into::into))
+            .map_err(|source| Error::Io { context: "waiting for frames (poll)", source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_built_from_the_ethertype_list() {
+        assert_eq!(
+            ethertype_filter(&EtherType::WHOHAS),
+            "ether proto 0xfffe or ether proto 0xfffd or ether proto 0x0806"
+        );
+        assert_eq!(ethertype_filter(&[]), "less 1");
     }
 }

@@ -1,40 +1,37 @@
 //! Running a node over a capture file.
 //!
 //! Frames come from the input capture; their timestamps are the node's
-//! clock. Every frame the node transmits is written to the output capture,
-//! stamped with the time of the poll that sent it: the timestamp of the
-//! frame that triggered it, or of the timer that fired. Nothing depends on
-//! the wall clock, so the same input always gives byte-identical output.
+//! clock ([`CaptureClock`]). Every frame the node transmits is written to the
+//! output capture, stamped with the time of the poll that sent it: the
+//! timestamp of the frame that triggered it, or of the timer that fired.
+//! Nothing depends on the wall clock, so the same input always gives
+//! byte-identical output. A frame the capture holds only in part (cut by its
+//! snap length) is counted and skipped, never handed to the node.
 
 use std::path::Path;
 
 use whohas_core::EthernetAddress;
 use whohas_core::device::{Capabilities, LinkDevice};
-use whohas_core::node::{Event, Node};
+use whohas_core::runtime::{Clock, Flow};
 use whohas_core::time::{self, Instant};
 use whohas_core::wire::ethernet::MAX_FRAME_LEN;
 
 use crate::{CaptureReader, Error, PcapFileWriter};
 
 /// A [`LinkDevice`] whose receive side is a capture file and whose transmit
-/// side is another.
+/// side is another. Run a node on it with a [`CaptureClock`].
 pub struct ReplayDevice {
     input: CaptureReader,
     output: PcapFileWriter,
     mac: EthernetAddress,
     now: Instant,
-    /// The next input frame, read ahead into `buffer` so its timestamp is
-    /// known before it is received.
-    next: Option<Pending>,
+    /// The timestamp of the next complete input frame, read ahead into
+    /// `buffer` so its time is known before it is received.
+    next: Option<Instant>,
     /// One buffer reused for every frame: no allocation per frame.
     buffer: Vec<u8>,
     exhausted: bool,
-}
-
-#[derive(Clone, Copy)]
-struct Pending {
-    timestamp: Instant,
-    original_len: usize,
+    truncated: u64,
 }
 
 /// What a replay did.
@@ -42,6 +39,8 @@ struct Pending {
 pub struct ReplaySummary {
     /// Frames read from the input.
     pub frames_in: u64,
+    /// Input frames the capture held only in part, skipped.
+    pub frames_truncated: u64,
     /// Frames the node transmitted (written to the output).
     pub frames_out: u64,
 }
@@ -52,27 +51,33 @@ impl ReplayDevice {
     pub fn open(input: impl AsRef<Path>, output: impl AsRef<Path>, mac: EthernetAddress) -> Result<Self, Error> {
         let input = CaptureReader::open(input)?;
         let output = PcapFileWriter::create(output)?;
-        Ok(ReplayDevice { input, output, mac, now: Instant::ZERO, next: None, buffer: Vec::new(), exhausted: false })
+        Ok(ReplayDevice {
+            input,
+            output,
+            mac,
+            now: Instant::ZERO,
+            next: None,
+            buffer: Vec::new(),
+            exhausted: false,
+            truncated: 0,
+        })
     }
 
-    /// The timestamp of the next input frame, `None` once the input is done.
+    /// The timestamp of the next complete input frame, `None` once the input
+    /// is done.
     pub fn next_timestamp(&mut self) -> Result<Option<Instant>, Error> {
-        if self.next.is_none() && !self.exhausted {
+        while self.next.is_none() && !self.exhausted {
             match self.input.next_frame()? {
+                Some(frame) if frame.data.len() < frame.original_len => self.truncated += 1,
                 Some(frame) => {
                     self.buffer.clear();
                     self.buffer.extend_from_slice(frame.data);
-                    self.next = Some(Pending { timestamp: frame.timestamp, original_len: frame.original_len });
+                    self.next = Some(frame.timestamp);
                 }
                 None => self.exhausted = true,
             }
         }
-        Ok(self.next.as_ref().map(|pending| pending.timestamp))
-    }
-
-    /// Sets the replay clock; frames stamped up to `now` become receivable.
-    pub fn set_now(&mut self, now: Instant) {
-        self.now = now;
+        Ok(self.next)
     }
 
     /// The replay clock.
@@ -83,7 +88,11 @@ impl ReplayDevice {
     /// Flushes the output and reports the counts.
     pub fn finish(mut self) -> Result<ReplaySummary, Error> {
         self.output.flush()?;
-        Ok(ReplaySummary { frames_in: self.input.frames_read(), frames_out: self.output.frames() })
+        Ok(ReplaySummary {
+            frames_in: self.input.frames_read(),
+            frames_truncated: self.truncated,
+            frames_out: self.output.frames(),
+        })
     }
 }
 
@@ -103,10 +112,10 @@ impl LinkDevice for ReplayDevice {
             Some(timestamp) if timestamp <= self.now => {}
             _ => return Err(nb::Error::WouldBlock),
         }
-        let Some(pending) = self.next.take() else { return Err(nb::Error::WouldBlock) };
+        self.next = None;
         let stored = self.buffer.len().min(buffer.len());
         buffer[..stored].copy_from_slice(&self.buffer[..stored]);
-        Ok(pending.original_len.max(self.buffer.len()))
+        Ok(self.buffer.len())
     }
 
     fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Error> {
@@ -118,43 +127,27 @@ impl LinkDevice for ReplayDevice {
     }
 }
 
-/// Drives a node over its [`ReplayDevice`], one poll at a time, in capture
-/// time: each step polls at the earlier of the next input frame and the
-/// node's next deadline. Between steps the application may act on the node
-/// (answer a message, send one); what it sends is stamped with the step's
-/// time.
-pub struct Replayer<const C: usize, const P: usize, const Q: usize> {
-    node: Node<ReplayDevice, C, P, Q>,
-    deadline: Option<Instant>,
-}
+/// Capture time: the loop's clock reads the replay's time, and waiting jumps
+/// to the next input frame or the node's next deadline, whichever comes
+/// first; time ends when the input is exhausted and no deadline is left
+/// (the retries of a resolution started during the capture run out first).
+/// Captures can be out of order; the clock never goes back.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CaptureClock;
 
-impl<const C: usize, const P: usize, const Q: usize> Replayer<C, P, Q> {
-    /// Starts a replay.
-    pub fn new(node: Node<ReplayDevice, C, P, Q>) -> Self {
-        Replayer { node, deadline: None }
+impl Clock<ReplayDevice> for CaptureClock {
+    fn now(&mut self, device: &ReplayDevice) -> Instant {
+        device.now
     }
 
-    /// Polls the node once at the next moment something happens, passing
-    /// events to `on_event`. Returns that moment, or `None` when the input
-    /// is exhausted and no timer is left (for example the retries of a
-    /// resolution started during the capture).
-    pub fn step(&mut self, on_event: impl FnMut(Event<'_>)) -> Result<Option<Instant>, Error> {
-        let next_frame = self.node.device_mut().next_timestamp()?;
-        let Some(now) = time::earliest(next_frame, self.deadline) else { return Ok(None) };
-        // Captures can be out of order; the node's clock never goes back.
-        let now = now.max(self.node.device().now());
-        self.node.device_mut().set_now(now);
-        self.deadline = self.node.poll(now, on_event)?;
-        Ok(Some(now))
-    }
-
-    /// The node, to act on between steps.
-    pub fn node_mut(&mut self) -> &mut Node<ReplayDevice, C, P, Q> {
-        &mut self.node
-    }
-
-    /// Flushes the output capture and reports the counts.
-    pub fn finish(self) -> Result<ReplaySummary, Error> {
-        self.node.into_device().finish()
+    fn wait(&mut self, device: &mut ReplayDevice, deadline: Option<Instant>, _: bool) -> Result<Flow, Error> {
+        let next_frame = device.next_timestamp()?;
+        match time::earliest(next_frame, deadline) {
+            Some(next) => {
+                device.now = device.now.max(next);
+                Ok(Flow::Continue)
+            }
+            None => Ok(Flow::End),
+        }
     }
 }

@@ -5,7 +5,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use whohas_core::device::{Capabilities, LinkDevice};
-use whohas_core::{EthernetAddress, Instant};
+use whohas_core::runtime::Wait;
+use whohas_core::{Duration, EthernetAddress, Instant};
 
 use crate::Error;
 
@@ -46,17 +47,23 @@ impl PcapFileWriter {
     /// Appends a frame captured at `timestamp` (microseconds since the Unix
     /// epoch). Write errors surface at [`flush`](Self::flush).
     pub fn write(&mut self, timestamp: Instant, frame: &[u8]) {
+        self.write_captured(timestamp, frame, frame.len());
+    }
+
+    /// Appends the captured part `data` of a frame `wire_len` bytes long on
+    /// the wire.
+    pub fn write_captured(&mut self, timestamp: Instant, data: &[u8], wire_len: usize) {
         if self.failure.is_some() {
             return;
         }
         let micros = timestamp.total_micros();
-        let captured = &frame[..frame.len().min(SNAP_LEN)];
+        let captured = &data[..data.len().min(SNAP_LEN)];
         let mut record = [0u8; 16];
         // The classic format has 32-bit seconds: timestamps wrap in 2106.
         record[0..4].copy_from_slice(&((micros / 1_000_000) as u32).to_le_bytes());
         record[4..8].copy_from_slice(&((micros % 1_000_000) as u32).to_le_bytes());
         record[8..12].copy_from_slice(&(captured.len() as u32).to_le_bytes());
-        record[12..16].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+        record[12..16].copy_from_slice(&(wire_len.max(captured.len()) as u32).to_le_bytes());
         match self.out.write_all(&record).and_then(|()| self.out.write_all(captured)) {
             Ok(()) => self.frames += 1,
             Err(err) => self.failure = Some(err),
@@ -134,7 +141,9 @@ impl<D: LinkDevice> LinkDevice for PcapTee<D> {
 
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, D::Error> {
         let len = self.inner.receive(buffer)?;
-        self.writer.write((self.clock)(), &buffer[..len.min(buffer.len())]);
+        // A frame that did not fit is recorded as what it is: its stored
+        // prefix, with its length on the wire.
+        self.writer.write_captured((self.clock)(), &buffer[..len.min(buffer.len())], len);
         Ok(len)
     }
 
@@ -142,5 +151,11 @@ impl<D: LinkDevice> LinkDevice for PcapTee<D> {
         self.inner.transmit(frame)?;
         self.writer.write((self.clock)(), frame);
         Ok(())
+    }
+}
+
+impl<D: Wait> Wait for PcapTee<D> {
+    fn wait(&mut self, timeout: Option<Duration>, writable: bool) -> Result<(), D::Error> {
+        self.inner.wait(timeout, writable)
     }
 }
