@@ -9,14 +9,14 @@ RUNS=${RUNS:-5}
 FRAMES=${FRAMES:-1000000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"; lan_down' EXIT
-bin=$PWD/target/release/examples
-$bin/synth -o "$work/in.pcap" --frames "$FRAMES" --kind foreign >/dev/null
+bin=$PWD/target/release
+$bin/whohas synth -o "$work/in.pcap" --frames "$FRAMES" --kind foreign >/dev/null
 pair_up
 
 declare -A PPS
 for run in $(seq 1 "$RUNS"); do
-    PPS[whohas]+="$(in_ns h1 "$bin/inject" -i eth0 "$work/in.pcap" --topspeed | grep -oP '[0-9]+(?= pps)') "
-    PPS[pcap]+="$(in_ns h1 "$bin/inject" -i eth0 "$work/in.pcap" --topspeed --via pcap | grep -oP '[0-9]+(?= pps)') "
+    PPS[whohas]+="$(in_ns h1 "$bin/whohas" inject -i eth0 "$work/in.pcap" --topspeed | grep -oP '[0-9]+(?= pps)') "
+    PPS[pcap]+="$(in_ns h1 "$bin/whohas" inject -i eth0 "$work/in.pcap" --topspeed --via pcap | grep -oP '[0-9]+(?= pps)') "
     PPS[tcpreplay]+="$(in_ns h1 tcpreplay -i eth0 -t -K "$work/in.pcap" 2>&1 | grep -oP 'Rated:.*, \K[0-9.]+(?= pps)') "
 done
 median_of() { echo "${PPS[$1]}" | tr ' ' '\n' | grep . | median; }

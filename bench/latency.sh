@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 COUNT=${COUNT:-20000}
-bin=$PWD/target/release/examples
+bin=$PWD/target/release
 pair_up
 sleep 0.5
 
@@ -20,10 +20,10 @@ echo
 echo "| mode | min us | median us | p99 us | max us |"
 echo "|---|---:|---:|---:|---:|"
 for mode in "" --busy-poll; do
-    bg_in_ns h2 "$bin/pingpong" echo -i eth0 $mode >/dev/null
+    bg_in_ns h2 "$bin/whohas" pingpong echo -i eth0 $mode >/dev/null
     echo_pid=$BG_PID
     sleep 0.3
-    line=$(in_ns h1 "$bin/pingpong" ping -i eth0 --count "$COUNT" $mode)
+    line=$(in_ns h1 "$bin/whohas" pingpong ping -i eth0 --count "$COUNT" $mode)
     kill "$echo_pid"; wait "$echo_pid" 2>/dev/null || true
     label=$([ -z "$mode" ] && echo "whohas, blocking" || echo "whohas, busy-poll")
     numbers=$(echo "$line" | grep -oP '(min|median|p99|max) \K[0-9.]+' | paste -sd'|' | sed 's/|/ | /g')

@@ -8,19 +8,19 @@ cd "$(dirname "$0")/.."
 FLOOD=${FLOOD:-1000000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"; lan_down' EXIT
-bin=$PWD/target/release/examples
+bin=$PWD/target/release
 
-size=$(cargo test -q -p whohas-core --test node node_size_with_defaults -- --nocapture 2>/dev/null | grep -oP '= \K[0-9]+(?= bytes)')
+size=$(cargo test -q -p whohas-core --test node readme_states_the_measured_node_size -- --nocapture 2>/dev/null | grep -oP '= \K[0-9]+(?= bytes)')
 (cd bench/thumb-size && cargo build -q --release)
 elf=bench/thumb-size/target/thumbv7em-none-eabihf/release/whohas-thumb-size
 section_size() { printf '%d' "0x$(readelf -S --wide "$elf" | awk -v name="$1" '{ for (i = 1; i < NF; i++) if ($i == name) print $(i + 4) }')"; }
 text=$(section_size .text)
 rodata=$(section_size .rodata)
 
-$bin/synth -o "$work/garbage.pcap" --frames $((FLOOD / 2)) --kind garbage >/dev/null
-$bin/synth -o "$work/foreign.pcap" --frames $((FLOOD / 2)) --kind foreign >/dev/null
+$bin/whohas synth -o "$work/garbage.pcap" --frames $((FLOOD / 2)) --kind garbage >/dev/null
+$bin/whohas synth -o "$work/foreign.pcap" --frames $((FLOOD / 2)) --kind foreign >/dev/null
 lan_up 3
-bg_in_ns h2 "$bin/vm2" eth0 VM2 VM1 > "$work/vm2.out"
+bg_in_ns h2 "$bin/examples/vm2" eth0 VM2 VM1 > "$work/vm2.out"
 vm2=$BG_PID
 sleep 1
 kb() { grep -oP "^$2:\s+\K[0-9]+" "/proc/$1/status"; }
@@ -30,14 +30,14 @@ idle_start=$(ticks $vm2)
 sleep 5
 idle_ticks=$(($(ticks $vm2) - idle_start))
 idle_rss=$(kb $vm2 VmRSS)
-bg_in_ns h3 "$bin/inject" -i eth0 "$work/garbage.pcap" --topspeed > "$work/flood1.out"
+bg_in_ns h3 "$bin/whohas" inject -i eth0 "$work/garbage.pcap" --topspeed > "$work/flood1.out"
 flood1=$BG_PID
-bg_in_ns h3 "$bin/inject" -i eth0 "$work/foreign.pcap" --topspeed > "$work/flood2.out"
+bg_in_ns h3 "$bin/whohas" inject -i eth0 "$work/foreign.pcap" --topspeed > "$work/flood2.out"
 flood2=$BG_PID
 sleep 0.2
 during_rss=$(kb $vm2 VmRSS)
 vm1_status=0
-in_ns h1 "$bin/vm1" eth0 VM1 VM2 > "$work/vm1.out" 2>&1 || vm1_status=$?
+in_ns h1 "$bin/examples/vm1" eth0 VM1 VM2 > "$work/vm1.out" 2>&1 || vm1_status=$?
 wait $flood1 $flood2
 sleep 0.5
 after_rss=$(kb $vm2 VmRSS)

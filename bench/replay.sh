@@ -9,15 +9,15 @@ RUNS=${RUNS:-7}
 FRAMES=${FRAMES:-1000000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-bin=target/release/examples
-$bin/synth -o "$work/in.pcap" --frames "$FRAMES" --kind seed >/dev/null
+bin=target/release
+$bin/whohas synth -o "$work/in.pcap" --frames "$FRAMES" --kind seed >/dev/null
 
 hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$work/replay.json" \
-    -n "whohas replay" "$bin/replay $work/in.pcap -n VM2 -o $work/answers.pcap -q" \
+    -n "whohas replay" "$bin/whohas replay $work/in.pcap -n VM2 -o $work/answers.pcap -q" \
     -n "tcpdump -r -w" "tcpdump -r $work/in.pcap -w $work/copy.pcap" \
     -n "tshark -r" "tshark -r $work/in.pcap" >/dev/null 2>&1
 hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$work/decode.json" \
-    -n "whohas decode" "$bin/decode $work/in.pcap" \
+    -n "whohas decode" "$bin/whohas decode $work/in.pcap" \
     -n "tshark -r (with the whohas dissector)" "tshark -X lua_script:tools/wireshark/whohas.lua -r $work/in.pcap" \
     >/dev/null 2>&1
 
@@ -25,7 +25,7 @@ echo "## Replay and decode: whohas vs tcpdump vs tshark"
 echo
 echo "Input: \`synth --frames $FRAMES --kind seed\` ($(du -m "$work/in.pcap" | cut -f1) MB): VM1's three frames of the"
 echo "seed conversation repeated. \`replay\` answers every one as VM2 and writes"
-echo "$($bin/decode "$work/answers.pcap" | wc -l) answers (padded to 60 bytes); \`tcpdump -r -w\` copies every frame,"
+echo "$($bin/whohas decode "$work/answers.pcap" | wc -l) answers (padded to 60 bytes); \`tcpdump -r -w\` copies every frame,"
 echo "the libpcap floor; tshark dissects every frame (stdout to /dev/null)."
 echo
 python3 bench/table.py "$work/replay.json" "tcpdump -r -w"

@@ -14,7 +14,7 @@ for tool in hyperfine bc; do command -v "$tool" >/dev/null || missing+=("$tool")
 if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-cargo build -q --release --examples
+cargo build -q --release --bins --examples
 
 {
     echo "# Benchmarks"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 RUNS=${RUNS:-7}
 LIVE=50
-SCAN=target/release/examples/scan
+SCAN="target/release/whohas scan"
 
 lan_up $((LIVE + 1))
 sleep 1

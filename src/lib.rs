@@ -1,11 +1,18 @@
 //! # whohas
 //!
-//! Find stations on an Ethernet segment by name, speak RFC 826 ARP, replay
-//! and inject captures. This facade re-exports the protocol core
-//! ([`whohas_core`]) and, behind features, the host backends:
+//! Find stations on an Ethernet segment by name, send them messages, scan
+//! with RFC 826 ARP, replay, inject and decode captures. This crate is the
+//! `whohas` program and the library behind it:
 //!
-//! - `linux` (default): [`linux`], `LinkDevice` over AF_PACKET raw sockets.
-//! - `pcap` (default): [`pcap`], `LinkDevice` over libpcap, live and offline.
+//! - the protocol core, re-exported ([`whohas_core`]): the node, its
+//!   runtime, wire formats, devices;
+//! - behind features, the host backends: `linux` (default): [`linux`],
+//!   `LinkDevice` over AF_PACKET raw sockets; `pcap` (default): [`pcap`],
+//!   `LinkDevice` over libpcap, live and offline;
+//! - [`host`]: the host clock the node's run loop sleeps on;
+//! - [`decode`]: a tshark-style decoder of captures;
+//! - [`cli`]: every subcommand of the `whohas` program, reusable: a program
+//!   that depends on this crate can run them or borrow their handlers.
 pub use whohas_core::*;
 
 #[cfg(feature = "linux")]
@@ -14,4 +21,8 @@ pub use whohas_hal_linux as linux;
 #[cfg(feature = "pcap")]
 pub use whohas_hal_pcap as pcap;
 
+#[cfg(all(feature = "linux", feature = "pcap"))]
+pub mod cli;
+#[cfg(feature = "pcap")]
+pub mod decode;
 pub mod host;

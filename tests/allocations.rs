@@ -8,7 +8,8 @@ use std::net::Ipv4Addr;
 
 use whohas::device::{LinkDevice, Segment};
 use whohas::node::{Config, Node};
-use whohas::pcap::{PcapFileWriter, ReplayDevice, Replayer};
+use whohas::pcap::{CaptureClock, PcapFileWriter, ReplayDevice};
+use whohas::runtime::{Clock, from_fn};
 use whohas::wire::{ArpOperation, ArpPacket, ArpRepr, NameArpPacket, NameArpRepr};
 use whohas::{Duration, EthernetAddress, Instant, Name};
 
@@ -113,14 +114,14 @@ fn the_node_allocates_nothing_per_frame() {
                 peer.transmit(frame).unwrap();
             }
             let now = Instant::from_millis(round);
-            vm2.poll(now, |_| {}).unwrap();
+            vm2.poll(now, &mut from_fn(|_, _| {})).unwrap();
             vm2.send(now, &Name::try_from("VM1").unwrap(), b"Nice to meet you!\n").unwrap();
             let _ = vm2.resolve_ipv4(now, Ipv4Addr::new(198, 18, 0, 9));
             while peer.receive(&mut buffer).is_ok() {}
         }
     });
     assert_eq!(count, 0, "allocations in 14 000 frames through the node");
-    assert!(vm2.stats().replies_sent >= 2_000 && vm2.stats().arp_replies_sent >= 2_000);
+    assert!(vm2.stats().name_arp.replies_sent >= 2_000 && vm2.stats().arp.replies_sent >= 2_000);
 }
 
 #[test]
@@ -136,15 +137,23 @@ fn replay_allocates_nothing_per_frame() {
     writer.flush().unwrap();
     drop(writer);
 
-    let node: Node<_> =
+    let mut node: Node<_> =
         Node::new(ReplayDevice::open(&input, &output, VM2).unwrap(), Name::try_from("VM2").unwrap(), Config::default());
-    let mut replayer = Replayer::new(node);
+    // The responder's handler: VM2 answers every message from inside it.
+    let mut responder = from_fn(|ctx, event| {
+        if let whohas::Event::Data { from, .. } = event {
+            ctx.send_to_address(from, b"Nice to meet you!\n").unwrap();
+        }
+    });
+    let mut clock = CaptureClock;
     // Warm-up: the first frames size the read buffer and libpcap's own.
     for _ in 0..50 {
-        replayer.step(|_| {}).unwrap();
+        let now = clock.now(node.device());
+        let next = node.poll(now, &mut responder).unwrap();
+        clock.wait(node.device_mut(), next, false).unwrap();
     }
-    let count = allocations(|| while replayer.step(|_| {}).unwrap().is_some() {});
-    let summary = replayer.finish().unwrap();
+    let count = allocations(|| node.run(&mut clock, &mut responder).unwrap());
+    let summary = node.into_device().finish().unwrap();
     assert_eq!(count, 0, "allocations while replaying {} frames", summary.frames_in);
     assert_eq!(summary.frames_in, 5_000);
     assert!(summary.frames_out >= 714, "answers were written: {summary:?}");

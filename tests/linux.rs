@@ -1,39 +1,45 @@
-//! End-to-end tests of the AF_PACKET backend and the vm1/vm2/node examples,
-//! across veth pairs and bridges in network namespaces (root only).
+//! End-to-end tests of the AF_PACKET backend, the `whohas` program and the
+//! vm1/vm2 examples, across veth pairs and bridges in network namespaces
+//! (root only).
 
 mod support;
 
+use std::io::Read;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{Lan, Namespace, example, require_root};
+use support::{Lan, Namespace, Scratch, example, require_root, text, whohas};
+use whohas::Instant;
+use whohas::pcap::PcapFileWriter;
 
 const FIRST: &str = "Hi Hello AnnyeongHaSeYo !!!!!!!Enter your student code!!!!!!!";
 const SECOND: &str = "I'm Glad to meet you again.";
 const ANSWER: &str = "Nice to meet you!";
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Starts vm2 as `VM2` on host `index` and waits until it listens.
-fn start_vm2(lan: &Lan, index: usize, extra: &[&str]) -> support::Process {
-    let mut args = vec!["eth0", "VM2", "VM1"];
-    args.extend_from_slice(extra);
-    let mut vm2 = lan.host(index).ns.spawn(example("vm2"), &args);
-    assert!(vm2.wait_for_stdout("listening on eth0", WAIT), "vm2 did not start: {}", vm2.stderr());
+/// Starts vm2 as `VM2` on host `index` and waits until it answers.
+fn start_vm2(lan: &Lan, index: usize) -> support::Process {
+    let mut vm2 = lan.host(index).ns.spawn(example("vm2"), &["eth0", "VM2", "VM1"]);
+    assert!(vm2.wait_for_stdout("VM2 answering on eth0", WAIT), "vm2 did not start: {}", vm2.stderr());
     vm2
 }
 
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+/// Starts `whohas respond -n VM2 --reply ...` on host `index`, with `extra`
+/// arguments, and waits until it answers.
+fn start_respond(lan: &Lan, index: usize, extra: &[&str]) -> support::Process {
+    let mut args = vec!["respond", "-i", "eth0", "-n", "VM2", "--reply", "Nice to meet you!\\n"];
+    args.extend_from_slice(extra);
+    let mut respond = lan.host(index).ns.spawn_whohas(&args);
+    assert!(respond.wait_for_stdout("VM2 answering on eth0", WAIT), "respond did not start: {}", respond.stderr());
+    respond
 }
 
 /// Runs vm1 on host 1 and asserts the whole seed conversation.
 fn assert_seed_conversation(lan: &Lan, vm2: &mut support::Process) {
     let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2"]);
-    let out = stdout(&vm1);
-    assert!(vm1.status.success(), "vm1 failed: {out}{}", stderr(&vm1));
+    let out = text(&vm1.stdout);
+    assert!(vm1.status.success(), "vm1 failed: {out}{}", text(&vm1.stderr));
     let vm2_mac = lan.host(2).mac_string();
     let expected = [
         format!("VM2 is at {vm2_mac}"),
@@ -45,8 +51,17 @@ fn assert_seed_conversation(lan: &Lan, vm2: &mut support::Process) {
     ];
     let lines: Vec<&str> = out.lines().skip(1).collect();
     assert_eq!(lines, expected, "vm1 output:\n{out}");
-    assert!(vm2.wait_for_stdout(&format!("received from VM1 ({}): {SECOND}", lan.host(1).mac_string()), WAIT));
-    assert!(vm2.stdout().contains(&format!("received from VM1 ({}): {FIRST}", lan.host(1).mac_string())));
+    let vm1_mac = lan.host(1).mac_string();
+    assert!(vm2.wait_for_stdout(&format!("received from VM1 ({vm1_mac}): {SECOND}"), WAIT), "{}", vm2.stdout());
+    assert!(vm2.stdout().contains(&format!("received from VM1 ({vm1_mac}): {FIRST}")));
+}
+
+/// The value of `key` in a `stats:` line ("N key").
+fn stat(stats: &str, key: &str) -> u64 {
+    stats
+        .split([',', ':', ';'])
+        .find_map(|part| part.trim().strip_suffix(key)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {key:?} in {stats}"))
 }
 
 #[test]
@@ -58,7 +73,7 @@ fn vm1_and_vm2_complete_the_seed_conversation() {
         .ns
         .spawn("tcpdump", &["--immediate-mode", "-i", "eth0", "-n", "-e", "-l", "-U", "ether proto 0xfffe"]);
     assert!(capture.wait_for_stderr("listening on eth0", WAIT), "tcpdump: {}", capture.stderr());
-    let mut vm2 = start_vm2(&lan, 2, &[]);
+    let mut vm2 = start_vm2(&lan, 2);
     assert_seed_conversation(&lan, &mut vm2);
     std::thread::sleep(Duration::from_millis(200));
     capture.terminate();
@@ -67,6 +82,55 @@ fn vm1_and_vm2_complete_the_seed_conversation() {
     assert_eq!(name_arp.len(), 2, "name-ARP frames seen by tcpdump: {name_arp:#?}");
     assert!(name_arp[0].contains("> ff:ff:ff:ff:ff:ff"), "{}", name_arp[0]);
     assert_eq!(vm2.terminate().code(), Some(0), "vm2 exits cleanly on SIGTERM: {}", vm2.stderr());
+    assert!(vm2.stdout_lines.last().is_some_and(|line| line.starts_with("stats: ")), "{}", vm2.stdout());
+}
+
+#[test]
+fn one_responder_answers_five_clients_greeting_it_at_once() {
+    require_root!();
+    const ROUNDS: usize = 20;
+    let lan = Lan::bridged(6);
+    let mut vm2 = start_vm2(&lan, 6);
+    let mut answered = 0;
+    for round in 0..ROUNDS {
+        let clients: Vec<_> = (1..=5)
+            .map(|i| {
+                let name = format!("VM1-{i}");
+                lan.host(i).ns.command(example("vm1")).args(["eth0", &name, "VM2"]).output_later()
+            })
+            .collect();
+        for (i, client) in clients.into_iter().enumerate() {
+            let out = client.join();
+            if out.status.success() && text(&out.stdout).matches(&format!("received from VM2: {ANSWER}")).count() == 2 {
+                answered += 1;
+            } else {
+                eprintln!("round {round}, client {}: {}{}", i + 1, text(&out.stdout), text(&out.stderr));
+            }
+        }
+    }
+    assert_eq!(answered, 5 * ROUNDS, "every client of every round got both answers");
+    vm2.terminate();
+    let stats = vm2.stdout_lines.iter().find(|line| line.starts_with("stats:")).expect("vm2 prints its counters");
+    assert_eq!(stat(stats, "data"), 2 * 5 * ROUNDS as u64, "{stats}");
+}
+
+/// Starts a command now and collects its output on `join`.
+trait OutputLater {
+    fn output_later(&mut self) -> Later;
+}
+
+impl OutputLater for std::process::Command {
+    fn output_later(&mut self) -> Later {
+        Later(self.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn"))
+    }
+}
+
+struct Later(std::process::Child);
+
+impl Later {
+    fn join(self) -> std::process::Output {
+        self.0.wait_with_output().expect("wait")
+    }
 }
 
 #[test]
@@ -77,7 +141,7 @@ fn vm1_reports_a_peer_that_never_answers() {
     let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2", "--attempts", "2", "--interval-ms", "100"]);
     assert_eq!(vm1.status.code(), Some(1));
     assert_eq!(
-        stderr(&vm1).trim(),
+        text(&vm1.stderr).trim(),
         "vm1: no answer from VM2 on eth0 after 2 requests 100 ms apart: is it running on the same Ethernet segment?"
     );
     assert!(started.elapsed() < Duration::from_secs(5), "gave up after the retry budget, not a long timeout");
@@ -88,72 +152,119 @@ fn errors_say_what_to_do() {
     require_root!();
     let lan = Lan::pair();
     let ns = &lan.host(1).ns;
-
-    let unknown = ns.run(example("vm2"), &["nosuch0", "VM2"]);
-    assert_eq!(unknown.status.code(), Some(1));
-    assert_eq!(stderr(&unknown).trim(), "vm2: no interface named \"nosuch0\"; available: lo, eth0");
-
-    let loopback = ns.run(example("vm2"), &["lo", "VM2"]);
-    assert_eq!(
-        stderr(&loopback).trim(),
-        "vm2: interface lo is not Ethernet (hardware type 772); choose an Ethernet or veth interface"
+    let check = |args: &[&str], status: i32, message: &str| {
+        let out = ns.whohas(args);
+        assert_eq!(out.status.code(), Some(status), "whohas {args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr).trim(), format!("whohas: {message}"), "whohas {args:?}");
+    };
+    check(&["respond", "-i", "nosuch0", "-n", "VM2"], 2, "no interface named \"nosuch0\"; available: lo, eth0");
+    check(
+        &["respond", "-i", "lo", "-n", "VM2"],
+        2,
+        "interface lo is not Ethernet (hardware type 772); choose an Ethernet or veth interface",
     );
-
-    let long_name = "x".repeat(65);
-    let too_long = ns.run(example("vm2"), &["eth0", &long_name]);
-    assert_eq!(too_long.status.code(), Some(2), "clap rejects it as a usage error");
-    assert!(
-        stderr(&too_long).contains("a name is 65 bytes long but names are limited to 64 bytes"),
-        "{}",
-        stderr(&too_long)
-    );
-
     let big = "y".repeat(1600);
-    let mtu = ns.run(example("node"), &["send", "-n", "VM1", "-i", "eth0", "VM2", &big]);
-    assert_eq!(mtu.status.code(), Some(2));
-    assert_eq!(
-        stderr(&mtu).trim(),
-        "node: interface eth0 has MTU 1500 but 1600 is needed: raise it with `ip link set eth0 mtu 1600`"
+    check(
+        &["send", "-n", "VM1", "-i", "eth0", "VM2", &big],
+        2,
+        "interface eth0 has MTU 1500 but 1600 is needed: raise it with `ip link set eth0 mtu 1600`",
+    );
+    check(
+        &["resolve", "-n", "VM1", "-i", "eth0", "carol", "--interval-ms", "50"],
+        1,
+        "no answer from carol on eth0 after 3 requests 50 ms apart: is it running on the same Ethernet segment?",
     );
 
-    // An unprivileged user: no CAP_NET_RAW.
-    let vm2 = example("vm2");
-    let unprivileged = ns.run(
-        "setpriv",
-        &["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", vm2.to_str().unwrap(), "eth0", "VM2"],
-    );
+    // An unprivileged user: no CAP_NET_RAW, through either backend.
+    let unprivileged = |via: &str| {
+        let program = whohas();
+        ns.run(
+            "setpriv",
+            &[
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+                program.to_str().unwrap(),
+                "respond",
+                "-i",
+                "eth0",
+                "-n",
+                "VM2",
+                "--via",
+                via,
+            ],
+        )
+    };
+    let packet = unprivileged("packet");
+    assert_eq!(packet.status.code(), Some(2));
     assert_eq!(
-        stderr(&unprivileged).trim(),
-        "vm2: opening a raw socket on eth0 needs CAP_NET_RAW: run as root, or grant it once with \
+        text(&packet.stderr).trim(),
+        "whohas: opening a raw socket on eth0 needs CAP_NET_RAW: run as root, or grant it once with \
          `sudo setcap cap_net_raw+ep <path to the binary>`"
+    );
+    let pcap = unprivileged("pcap");
+    assert_eq!(pcap.status.code(), Some(2));
+    assert!(
+        text(&pcap.stderr).trim().starts_with("whohas: capturing on eth0 needs CAP_NET_RAW"),
+        "{}",
+        text(&pcap.stderr)
     );
 
     ns.ip(&["link", "set", "eth0", "down"]);
-    let down = ns.run(example("vm2"), &["eth0", "VM2"]);
-    assert_eq!(stderr(&down).trim(), "vm2: interface eth0 is down: bring it up with `ip link set eth0 up`");
+    for via in ["packet", "pcap"] {
+        check(
+            &["respond", "-i", "eth0", "-n", "VM2", "--via", via],
+            2,
+            "interface eth0 is down: bring it up with `ip link set eth0 up`",
+        );
+    }
 }
 
 #[test]
-fn node_example_resolves_and_sends_by_name() {
+fn respond_resolve_and_send_by_name() {
     require_root!();
     let lan = Lan::pair();
-    let mut bob = lan.host(2).ns.spawn(example("node"), &["respond", "-n", "bob", "-i", "eth0", "--reply", "hi alice"]);
+    let mut bob = lan.host(2).ns.spawn_whohas(&["respond", "-n", "bob", "-i", "eth0", "--reply", "hi alice"]);
     assert!(bob.wait_for_stdout("bob answering on eth0", WAIT), "{}", bob.stderr());
     let alice = &lan.host(1).ns;
-    let resolved = alice.run(example("node"), &["resolve", "-n", "alice", "-i", "eth0", "bob"]);
-    assert_eq!(stdout(&resolved).trim(), format!("bob is at {}", lan.host(2).mac_string()));
-    let sent = alice.run(example("node"), &["send", "-n", "alice", "-i", "eth0", "bob", "hello bob", "--wait", "5"]);
-    assert!(sent.status.success(), "{}", stderr(&sent));
-    assert!(stdout(&sent).contains("answer from bob: hi alice"), "{}", stdout(&sent));
-    assert!(bob.wait_for_stdout(&format!("from {}: hello bob", lan.host(1).mac_string()), WAIT));
-    let nobody = alice.run(example("node"), &["resolve", "-n", "alice", "-i", "eth0", "carol", "--interval-ms", "50"]);
-    assert_eq!(nobody.status.code(), Some(1));
-    assert_eq!(stderr(&nobody).trim(), "node: no answer for carol on eth0 after 3 requests");
+    let resolved = alice.whohas(&["resolve", "-n", "alice", "-i", "eth0", "bob"]);
+    assert_eq!(text(&resolved.stdout).trim(), format!("bob is at {}", lan.host(2).mac_string()));
+    let sent = alice.whohas(&["send", "-n", "alice", "-i", "eth0", "bob", "hello bob", "--wait", "5"]);
+    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    assert_eq!(
+        text(&sent.stdout).lines().collect::<Vec<_>>(),
+        [format!("sent 9 bytes to bob ({})", lan.host(2).mac_string()), "answer from bob: hi alice".to_owned()]
+    );
+    assert!(bob.wait_for_stdout(&format!("received from {}: hello bob", lan.host(1).mac_string()), WAIT));
+    let json = alice.whohas(&["resolve", "-n", "alice", "-i", "eth0", "bob", "--json"]);
+    let first: serde_json::Value = serde_json::from_str(text(&json.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (first["event"].as_str(), first["mac"].as_str()),
+        (Some("resolved"), Some(&lan.host(2).mac_string()[..]))
+    );
+    assert_eq!(bob.terminate().code(), Some(0));
+}
+
+#[test]
+fn resolve_reports_two_stations_answering_for_one_name() {
+    require_root!();
+    let lan = Lan::bridged(3);
+    let mut twins: Vec<_> =
+        [2, 3].iter().map(|&i| lan.host(i).ns.spawn_whohas(&["respond", "-n", "twin", "-i", "eth0"])).collect();
+    for twin in &mut twins {
+        assert!(twin.wait_for_stdout("twin answering on eth0", WAIT), "{}", twin.stderr());
+    }
+    let out = lan.host(1).ns.whohas(&["resolve", "-n", "me", "-i", "eth0", "twin", "--linger-ms", "500"]);
+    let lines = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(lines.lines().next().unwrap().starts_with("twin is at 02:00:00:00:00:0"), "{lines}");
+    assert!(lines.contains("(DUP: two stations claim it"), "{lines}");
 }
 
 /// Builds the C re-creation of the original program with gcc.
 fn build_original() -> std::path::PathBuf {
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/original.c");
+    let source = support::repo("tests/interop/original.c");
     let binary = std::env::temp_dir().join(format!("whohas-original-{}", std::process::id()));
     support::sh("gcc", &["-O2", "-Wall", "-Werror", "-o", binary.to_str().unwrap(), source.to_str().unwrap()]);
     binary
@@ -169,15 +280,15 @@ fn interoperates_with_the_original_c_program_both_ways() {
     let mut c_vm2 = lan.host(2).ns.spawn(&original, &["vm2", "eth0", "VM2", "VM1"]);
     assert!(c_vm2.wait_for_stdout("sizeof(struct name_arp) = 12", WAIT), "{}", c_vm2.stderr());
     let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2"]);
-    assert!(vm1.status.success(), "whohas vm1 against C vm2: {}{}", stdout(&vm1), stderr(&vm1));
+    assert!(vm1.status.success(), "whohas vm1 against C vm2: {}{}", text(&vm1.stdout), text(&vm1.stderr));
     assert!(c_vm2.wait_for_stdout(&format!("received: {SECOND}"), WAIT), "{}", c_vm2.stdout());
     drop(c_vm2);
 
     // whohas as VM2, the C program as VM1.
-    let mut vm2 = start_vm2(&lan, 2, &[]);
+    let mut vm2 = start_vm2(&lan, 2);
     let c_vm1 = lan.host(1).ns.run(&original, &["vm1", "eth0", "VM1", "VM2"]);
-    let out = stdout(&c_vm1);
-    assert!(c_vm1.status.success(), "C vm1 against whohas vm2: {out}{}", stderr(&c_vm1));
+    let out = text(&c_vm1.stdout);
+    assert!(c_vm1.status.success(), "C vm1 against whohas vm2: {out}{}", text(&c_vm1.stderr));
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         [
@@ -191,35 +302,36 @@ fn interoperates_with_the_original_c_program_both_ways() {
 }
 
 #[test]
-fn vm2_ignores_ipv4_ipv6_and_arp_traffic() {
+fn respond_ignores_ipv4_ipv6_and_arp_traffic() {
     require_root!();
     let lan = Lan::pair();
     lan.add_ipv4();
     lan.add_ipv6();
     // No kernel filter: every frame reaches the node, which must sort them out.
-    let mut vm2 = start_vm2(&lan, 2, &["--all-frames"]);
+    let mut vm2 = start_respond(&lan, 2, &["--all-frames"]);
     let a = &lan.host(1).ns;
     let ping4 = a.run("ping", &["-c", "20", "-i", "0.01", "-W", "2", "198.18.0.2"]);
-    assert!(ping4.status.success(), "{}", stdout(&ping4));
+    assert!(ping4.status.success(), "{}", text(&ping4.stdout));
     let ping6 = a.run("ping", &["-6", "-c", "20", "-i", "0.01", "-W", "2", "2001:2::2"]);
-    assert!(ping6.status.success(), "{}", stdout(&ping6));
-    assert_seed_conversation(&lan, &mut vm2);
+    assert!(ping6.status.success(), "{}", text(&ping6.stdout));
+    let vm1 = a.run(example("vm1"), &["eth0", "VM1", "VM2"]);
+    assert!(vm1.status.success(), "{}", text(&vm1.stderr));
     vm2.terminate();
-    let stats = vm2.stdout_lines.iter().find(|line| line.starts_with("stats:")).expect("vm2 prints its counters");
-    let foreign: u64 = stats.split(", ").find_map(|part| part.strip_suffix(" foreign")?.parse().ok()).unwrap();
+    let stats = vm2.stdout_lines.iter().find(|line| line.starts_with("stats:")).expect("respond prints its counters");
     // 40 echo requests at least (ARP and neighbour discovery come on top).
-    assert!(foreign >= 40, "foreign frames counted: {stats}");
-    assert!(stats.contains(" 0 malformed"), "{stats}");
+    assert!(stat(stats, "foreign") >= 40, "foreign frames counted: {stats}");
+    assert_eq!(stat(stats, "malformed"), 0, "{stats}");
+    assert_eq!(stat(stats, "data"), 2, "{stats}");
 }
 
-/// A capture of `count` garbage frames from the `synth` example.
-fn garbage_capture(count: usize) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("whohas-garbage-{}.pcap", std::process::id()));
-    let out = std::process::Command::new(example("synth"))
-        .args(["-o", path.to_str().unwrap(), "--frames", &count.to_string(), "--kind", "garbage"])
+/// A capture of `count` garbage frames from `whohas synth`.
+fn garbage_capture(scratch: &Scratch, count: usize) -> std::path::PathBuf {
+    let path = scratch.path("garbage.pcap");
+    let out = std::process::Command::new(whohas())
+        .args(["synth", "-o", path.to_str().unwrap(), "--frames", &count.to_string(), "--kind", "garbage"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", text(&out.stderr));
     path
 }
 
@@ -233,8 +345,9 @@ fn rss_kib(pid: u32) -> u64 {
 fn vm2_stays_correct_under_a_garbage_flood() {
     require_root!();
     let lan = Lan::bridged(3);
-    let garbage = garbage_capture(3_000);
-    let mut vm2 = start_vm2(&lan, 2, &[]);
+    let scratch = Scratch::new("flood");
+    let garbage = garbage_capture(&scratch, 3_000);
+    let mut vm2 = start_vm2(&lan, 2);
     let rss_before = rss_kib(vm2.pid());
     let flooder = &lan.host(3).ns;
     // Loop forever at top speed until killed.
@@ -250,15 +363,143 @@ fn vm2_stays_correct_under_a_garbage_flood() {
     assert!(rss_after <= rss_before + 256, "vm2 grew from {rss_before} KiB to {rss_after} KiB under the flood");
     vm2.terminate();
     let stats = vm2.stdout_lines.iter().find(|line| line.starts_with("stats:")).expect("vm2 prints its counters");
-    assert!(!stats.contains(" 0 malformed"), "the flood was seen and counted: {stats}");
-    let _ = std::fs::remove_file(garbage);
+    assert!(stat(stats, "malformed") > 0, "the flood was seen and counted: {stats}");
+}
+
+/// A capture of data frames for `to` whose payloads are `payloads`.
+fn data_capture(scratch: &Scratch, to: &str, payloads: &[&[u8]]) -> std::path::PathBuf {
+    let path = scratch.path("hostile.pcap");
+    let mut writer = PcapFileWriter::create(&path).unwrap();
+    let to: whohas::EthernetAddress = to.parse().unwrap();
+    for (i, payload) in payloads.iter().enumerate() {
+        let mut frame = to.0.to_vec();
+        frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0xff, 0xfd]);
+        frame.extend_from_slice(payload);
+        writer.write(Instant::from_millis(i as u64), &frame);
+    }
+    writer.flush().unwrap();
+    path
+}
+
+/// Reads everything `pipe` gives into a shared buffer, on a thread.
+fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
+    let bytes = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&bytes);
+    let reader = std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut buffer) {
+            sink.lock().unwrap().extend_from_slice(&buffer[..n]);
+        }
+    });
+    (bytes, reader)
+}
+
+/// Runs `whohas respond ARGS` on host 2 while host 1 injects `capture`;
+/// returns respond's stdout, as bytes, and its stderr after SIGTERM.
+fn respond_to_injection(lan: &Lan, args: &[&str], capture: &std::path::Path) -> (Vec<u8>, String) {
+    let mut child =
+        lan.host(2).ns.command(whohas()).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let (stdout, out_reader) = collect(child.stdout.take().unwrap());
+    let (stderr, err_reader) = collect(child.stderr.take().unwrap());
+    let started = std::time::Instant::now();
+    let banner = |bytes: &Arc<Mutex<Vec<u8>>>| text(&bytes.lock().unwrap()).contains("answering on eth0");
+    while !(banner(&stdout) || banner(&stderr)) {
+        assert!(started.elapsed() < WAIT, "respond did not start: {}", text(&stderr.lock().unwrap()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let inject = lan.host(1).ns.whohas(&["inject", "-i", "eth0", capture.to_str().unwrap(), "--multiplier", "10"]);
+    assert!(inject.status.success(), "{}", text(&inject.stderr));
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0), "SIGTERM ends respond cleanly");
+    out_reader.join().unwrap();
+    err_reader.join().unwrap();
+    let stdout = stdout.lock().unwrap().clone();
+    let stderr = text(&stderr.lock().unwrap());
+    (stdout, stderr)
+}
+
+#[test]
+fn text_from_the_wire_never_reaches_the_terminal_raw() {
+    require_root!();
+    let lan = Lan::pair();
+    let scratch = Scratch::new("hostile");
+    let retitle: &[u8] = b"hi\x1b]0;pwned\x07\x1b[2Jend";
+    let nuls = [0u8; 1500];
+    let mixed: &[u8] = b"\x00\x01\x1b[31mred\x9b\xc2\x85\xe2\x80\xae!";
+    let capture = data_capture(&scratch, &lan.host(2).mac_string(), &[retitle, &nuls, mixed]);
+
+    let (stdout, _) = respond_to_injection(&lan, &["respond", "-i", "eth0", "-n", "VM2"], &capture);
+    assert!(stdout.iter().all(|&b| b >= 0x20 || b == b'\n'), "a control byte reached stdout: {:?}", text(&stdout));
+    let shown = text(&stdout);
+    assert!(shown.contains("received from 02:00:00:00:00:01: hi\\x1b]0;pwned\\x07\\x1b[2Jend"), "{shown}");
+    assert!(shown.contains("\\x00\\x00\\x00...(+988 bytes)"), "1500 NULs on one line, cut: {shown}");
+
+    let (raw, stderr) = respond_to_injection(&lan, &["respond", "-i", "eth0", "-n", "VM2", "--raw"], &capture);
+    assert_eq!(raw, [retitle, &nuls[..], mixed].concat(), "--raw delivers the exact bytes, nothing else");
+    assert!(stderr.contains("stats: "), "the counters go to stderr with --raw: {stderr}");
+}
+
+#[test]
+fn a_vanished_interface_is_one_line_and_a_failure() {
+    require_root!();
+    let lan = Lan::pair();
+    let mut vm2 = start_respond(&lan, 2, &[]);
+    lan.host(2).ns.ip(&["link", "del", "eth0"]);
+    let status = vm2.wait(WAIT).expect("respond exits when its interface goes away");
+    assert_eq!(status.code(), Some(2), "{}", vm2.stderr());
+    let errors: Vec<&String> = vm2.stderr_lines.iter().collect();
+    assert_eq!(errors.len(), 1, "one line, not a loop of errors: {errors:?}");
+    assert!(errors[0].starts_with("whohas: interface eth0 "), "{}", errors[0]);
+}
+
+#[test]
+fn a_full_transmit_queue_puts_the_sender_to_sleep() {
+    require_root!();
+    let lan = Lan::pair();
+    let scratch = Scratch::new("full");
+    // A queue discipline that drains at 100 kbit/s and holds a few frames:
+    // 1000 frames of 54 bytes take about 4 s to leave.
+    lan.host(1).ns.run(
+        "tc",
+        &["qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "100kbit", "burst", "1600", "limit", "3000"],
+    );
+    let capture = scratch.path("frames.pcap");
+    let synth = std::process::Command::new(whohas())
+        .args(["synth", "-o", capture.to_str().unwrap(), "--frames", "1000", "--kind", "foreign"])
+        .output()
+        .unwrap();
+    assert!(synth.status.success());
+    // pcap_sendpacket goes through the queue discipline (AF_PACKET inject bypasses it).
+    let mut inject = lan.host(1).ns.spawn_whohas(&[
+        "inject",
+        "-i",
+        "eth0",
+        capture.to_str().unwrap(),
+        "--topspeed",
+        "--via",
+        "pcap",
+    ]);
+    let started = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = support::cpu_time(inject.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = support::cpu_time(inject.pid()) - before;
+    assert!(inject.child.try_wait().unwrap().is_none(), "still sending: the queue is the bottleneck");
+    println!("inject into a full queue used {used:?} of CPU in 1 s");
+    assert!(used <= Duration::from_millis(150), "{used:?} of CPU in 1 s: the sender spins instead of sleeping");
+    let status = inject.wait(Duration::from_secs(30)).expect("inject finishes");
+    assert!(status.success(), "{}", inject.stderr());
+    assert!(inject.stdout().contains("sent 1000 packets"), "{}", inject.stdout());
+    assert!(started.elapsed() >= Duration::from_secs(1), "paced by the queue");
 }
 
 #[test]
 fn idle_vm2_does_not_busy_loop() {
     require_root!();
     let lan = Lan::pair();
-    let vm2 = start_vm2(&lan, 2, &[]);
+    let vm2 = start_vm2(&lan, 2);
     let before = support::cpu_time(vm2.pid());
     std::thread::sleep(Duration::from_secs(3));
     let used = support::cpu_time(vm2.pid()) - before;

@@ -5,11 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Lan, example, require_root};
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{Lan, require_root, text};
 
 /// The MAC address the kernel reports for `eth0` of a host.
 fn kernel_mac(host: &support::Host) -> String {
@@ -24,10 +20,10 @@ fn scan_finds_every_live_host_with_its_mac_and_no_others() {
     let lan = Lan::bridged(21);
     lan.add_ipv4();
     let scanner = &lan.host(1).ns;
-    for args in [&["--pps", "5000"][..], &["--pps", "5000", "--pcap"], &["--pps", "5000", "--fixed-wait"]] {
-        let mut full = vec!["-i", "eth0", "198.18.0.0/24", "--csv"];
+    for args in [&["--pps", "5000"][..], &["--pps", "5000", "--via", "pcap"], &["--pps", "5000", "--fixed-wait"]] {
+        let mut full = vec!["scan", "-i", "eth0", "198.18.0.0/24", "--csv"];
         full.extend_from_slice(args);
-        let out = scanner.run(example("scan"), &full);
+        let out = scanner.whohas(&full);
         assert_eq!(out.status.code(), Some(0), "scan {args:?}: {}", text(&out.stderr));
         let rows: Vec<(String, String)> = text(&out.stdout)
             .lines()
@@ -50,30 +46,38 @@ fn scan_defaults_to_the_interface_subnet_and_reports_by_exit_status() {
     let lan = Lan::bridged(3);
     lan.add_ipv4();
     let ns = &lan.host(1).ns;
-    let table = ns.run(example("scan"), &["-i", "eth0", "--pps", "5000"]);
+    let table = ns.whohas(&["scan", "-i", "eth0", "--pps", "5000"]);
     assert_eq!(table.status.code(), Some(0), "{}", text(&table.stderr));
     let lines: Vec<String> = text(&table.stdout).lines().map(str::to_owned).collect();
     assert!(lines[0].starts_with("IP ") && lines[0].trim_end().ends_with("RTT"));
     assert!(lines[1].starts_with("198.18.0.2       02:00:00:00:00:02") && lines[1].ends_with(" ms"), "{lines:?}");
     assert!(lines[2].starts_with("198.18.0.3       02:00:00:00:00:03"), "{lines:?}");
 
-    let json = ns.run(example("scan"), &["-i", "eth0", "--pps", "5000", "--json"]);
-    let json = text(&json.stdout);
-    assert!(json.contains("{\"ip\": \"198.18.0.2\", \"mac\": \"02:00:00:00:00:02\", \"rtt_ms\": "), "{json}");
+    let json = ns.whohas(&["scan", "-i", "eth0", "--pps", "5000", "--json"]);
+    let rows: Vec<serde_json::Value> =
+        text(&json.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(rows.len(), 2, "one JSON object per line");
+    assert_eq!((rows[0]["ip"].as_str(), rows[0]["mac"].as_str()), (Some("198.18.0.2"), Some("02:00:00:00:00:02")));
+    assert!(rows[0]["rtt_ms"].as_f64().is_some());
 
-    let empty = ns.run(example("scan"), &["-i", "eth0", "198.18.1.0/29", "--pps", "5000"]);
+    let empty = ns.whohas(&["scan", "-i", "eth0", "198.18.1.0/29", "--pps", "5000"]);
     assert_eq!(empty.status.code(), Some(1), "no host: exit 1");
     assert!(text(&empty.stderr).starts_with("0 hosts found"));
+    assert!(
+        text(&empty.stderr).trim_end().ends_with("whohas: no host answered in 198.18.1.1-198.18.1.6"),
+        "{}",
+        text(&empty.stderr)
+    );
 
-    let bad = ns.run(example("scan"), &["-i", "nosuch0"]);
+    let bad = ns.whohas(&["scan", "-i", "nosuch0"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert_eq!(text(&bad.stderr).trim(), "scan: no interface named \"nosuch0\"; available: lo, eth0");
+    assert_eq!(text(&bad.stderr).trim(), "whohas: no interface named \"nosuch0\"; available: lo, eth0");
     let no_ip = lan.host(2).ns.ip(&["addr", "flush", "dev", "eth0"]);
     assert!(no_ip.status.success());
-    let unnumbered = lan.host(2).ns.run(example("scan"), &["-i", "eth0"]);
+    let unnumbered = lan.host(2).ns.whohas(&["scan", "-i", "eth0"]);
     assert_eq!(
         text(&unnumbered.stderr).trim(),
-        "scan: interface eth0 has no IPv4 address; give a range like 198.18.0.0/24"
+        "whohas: interface eth0 has no IPv4 address; give a range like 198.18.0.0/24"
     );
 }
 
@@ -84,7 +88,7 @@ fn scan_flags_an_address_answered_by_two_stations() {
     lan.add_ipv4();
     // Host 3 claims host 2's address as well.
     lan.host(3).ns.ip(&["addr", "add", "198.18.0.2/24", "dev", "eth0"]);
-    let out = lan.host(1).ns.run(example("scan"), &["-i", "eth0", "198.18.0.2", "--pps", "1000"]);
+    let out = lan.host(1).ns.whohas(&["scan", "-i", "eth0", "198.18.0.2", "--pps", "1000"]);
     let table = text(&out.stdout);
     assert!(table.contains("(DUP: "), "{table}");
     assert!(text(&out.stderr).contains("1 duplicate answers"), "{}", text(&out.stderr));
@@ -95,7 +99,7 @@ fn responder_is_resolved_by_arping_and_the_kernel() {
     require_root!();
     let lan = Lan::bridged(2);
     lan.add_ipv4();
-    let mut responder = lan.host(2).ns.spawn(example("scan"), &["-i", "eth0", "--respond", "198.18.0.50"]);
+    let mut responder = lan.host(2).ns.spawn_whohas(&["scan", "-i", "eth0", "--respond", "198.18.0.50"]);
     assert!(
         responder.wait_for_stdout("answering ARP for 198.18.0.50", Duration::from_secs(10)),
         "{}",

@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use whohas_core::Instant;
 use whohas_hal_pcap::Frame;
-use whohas_hal_pcap::decode::{Decoder, detail};
+use whohas::decode::{Decoder, detail};
 
 fuzz_target!(|data: &[u8]| {
     let mut decoder = Decoder::new();

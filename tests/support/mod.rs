@@ -90,6 +90,16 @@ impl Namespace {
             .expect("ip netns exec");
         Process::new(child)
     }
+
+    /// Runs `whohas args` in the namespace to completion.
+    pub fn whohas(&self, args: &[&str]) -> Output {
+        self.run(whohas(), args)
+    }
+
+    /// Starts `whohas args` in the namespace with piped output.
+    pub fn spawn_whohas(&self, args: &[&str]) -> Process {
+        self.spawn(whohas(), args)
+    }
 }
 
 impl Drop for Namespace {
@@ -275,8 +285,13 @@ impl Process {
 
     /// Sends SIGTERM, waits for exit, and collects the remaining output.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal(nix::sys::signal::Signal::SIGTERM)
+    }
+
+    /// Sends `signal`, waits for exit, and collects the remaining output.
+    pub fn signal(&mut self, signal: nix::sys::signal::Signal) -> std::process::ExitStatus {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(pid, signal);
         let status = self.child.wait().expect("wait");
         self.drain();
         status
@@ -319,6 +334,44 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A process's output as text (lossy).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A path in the repository.
+pub fn repo(path: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A scratch directory removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(label: &str) -> Scratch {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let unique = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("whohas-{label}-{}-{unique}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Path of the `whohas` program (cargo builds it for the tests).
+pub fn whohas() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_whohas"))
 }
 
 /// Path of a built example binary (`cargo build --examples`, which

@@ -1,62 +1,49 @@
-//! Sends the frames of a capture onto an interface, tcpreplay-style: with
-//! the recorded timing (optionally sped up or slowed down), at a packet or
-//! bit rate, or as fast as the interface takes them.
-//!
-//! ```text
-//! inject -i eth0 capture.pcap                  # as recorded
-//! inject -i eth0 capture.pcap --multiplier 10  # ten times faster
-//! inject -i eth0 capture.pcap --pps 1000       # 1000 packets per second
-//! inject -i eth0 capture.pcap --topspeed --loop 100
-//! ```
-//!
-//! The last line is the statistics: packets, bytes, seconds, pps, Mbps,
-//! failures. A progress bar shows on a terminal for runs longer than a second.
+//! `whohas inject`: the frames of a capture onto an interface, tcpreplay
+//! style: with the recorded timing (optionally sped up or slowed down), at
+//! a packet or bit rate, or as fast as the interface takes them. The last
+//! line is the statistics: packets, bytes, seconds, pps, Mbps, failures
+//! (also when SIGINT or SIGTERM ends it early, with status 0).
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use clap::{ArgGroup, Parser, ValueEnum};
+use clap::ArgGroup;
 use indicatif::{ProgressBar, ProgressStyle};
-use whohas::LinkDevice;
-use whohas::host::wait_writable;
-use whohas::linux::{AfPacketDevice, Options};
-use whohas::pcap::{CaptureReader, LiveDevice, LiveOptions};
+use serde_json::json;
 
-#[derive(Parser)]
-#[command(version, about = "Send the frames of a capture onto an interface")]
+use super::device::{self, Open, Via};
+use super::output::{print_json, print_line};
+use super::{Failure, Global, signals};
+use crate::LinkDevice;
+use crate::linux::{AfPacketDevice, Options};
+use crate::pcap::{CaptureReader, LiveDevice, LiveOptions};
+use crate::runtime::Wait;
+
+/// `whohas inject` arguments.
+#[derive(clap::Args, Debug)]
 #[command(group(ArgGroup::new("pace").args(["multiplier", "pps", "mbps", "topspeed"])))]
-struct Args {
-    /// The interface to send on.
-    #[arg(short, long)]
-    interface: String,
+pub struct Args {
     /// The capture (pcap or pcapng, Ethernet).
-    capture: PathBuf,
+    pub capture: PathBuf,
     /// Replay the recorded timing this many times faster (0.5: slower).
     #[arg(long)]
-    multiplier: Option<f64>,
+    pub multiplier: Option<f64>,
     /// Send at this many packets per second.
     #[arg(long)]
-    pps: Option<f64>,
+    pub pps: Option<f64>,
     /// Send at this many megabits per second.
     #[arg(long)]
-    mbps: Option<f64>,
+    pub mbps: Option<f64>,
     /// Send as fast as the interface takes frames.
     #[arg(short, long)]
-    topspeed: bool,
+    pub topspeed: bool,
     /// Send the capture this many times.
-    #[arg(long = "loop", default_value_t = 1)]
-    loops: u32,
-    /// How to send: an AF_PACKET socket (batched with sendmmsg, qdisc
-    /// bypassed) or libpcap's pcap_sendpacket.
-    #[arg(long, value_enum, default_value_t = Via::Packet)]
-    via: Via,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Via {
-    Packet,
-    Pcap,
+    #[arg(long = "loop", default_value_t = 1, value_name = "N")]
+    pub loops: u32,
+    /// How to send: an AF_PACKET socket (batched with sendmmsg, queue
+    /// discipline bypassed) or libpcap's pcap_sendpacket.
+    #[arg(long, value_enum, default_value_t)]
+    pub via: Via,
 }
 
 /// The whole capture in one buffer: no allocation per frame.
@@ -67,7 +54,7 @@ struct Frames {
 }
 
 impl Frames {
-    fn load(path: &PathBuf) -> Result<Frames, whohas::pcap::Error> {
+    fn load(path: &Path) -> Result<Frames, Failure> {
         let mut reader = CaptureReader::open(path)?;
         let mut frames = Frames { bytes: Vec::new(), index: Vec::new() };
         let mut first = None;
@@ -91,20 +78,25 @@ enum Sender {
 }
 
 impl Sender {
-    fn open(via: Via, interface: &str) -> Result<Sender, Box<dyn std::error::Error>> {
+    fn open(via: Via, interface: &str) -> Result<Sender, Failure> {
+        let open = Open { ethertypes: Some(Vec::new()), bypass_qdisc: true, ..Open::default() };
         Ok(match via {
-            Via::Packet => {
-                // Receive nothing (an empty ethertype list), send past the qdisc.
-                let options = Options { ethertypes: Some(Vec::new()), bypass_qdisc: true, min_mtu: 0 };
-                Sender::Packet(AfPacketDevice::open_with(interface, &options)?)
-            }
-            Via::Pcap => Sender::Pcap(LiveDevice::open(interface, &LiveOptions::default())?),
+            // Receive nothing (an empty ethertype list), send past the qdisc.
+            Via::Packet => Sender::Packet(AfPacketDevice::open_with(
+                interface,
+                &Options { ethertypes: open.ethertypes, bypass_qdisc: open.bypass_qdisc, min_mtu: 0 },
+            )?),
+            Via::Pcap => Sender::Pcap(LiveDevice::open(
+                interface,
+                &LiveOptions { ethertypes: open.ethertypes, ..LiveOptions::default() },
+            )?),
         })
     }
 
     /// Sends a prefix of `frames`; returns (sent, failed). Failed frames are
-    /// skipped, as tcpreplay does.
-    fn send(&mut self, frames: &[&[u8]]) -> (usize, usize) {
+    /// skipped, as tcpreplay does. While the kernel has no room it sleeps
+    /// (through the device's `Wait`), and gives up waiting on a signal.
+    fn send(&mut self, frames: &[&[u8]]) -> Result<(usize, usize), Failure> {
         loop {
             let outcome = match self {
                 Sender::Packet(device) => match device.transmit_batch(frames) {
@@ -124,16 +116,16 @@ impl Sender {
                     }
                 },
             };
-            match outcome {
-                Some(outcome) => return outcome,
-                // The kernel's queue is full: sleep until it drains a little.
-                None => {
-                    let fd = match self {
-                        Sender::Packet(device) => std::os::fd::AsFd::as_fd(device),
-                        Sender::Pcap(device) => std::os::fd::AsFd::as_fd(device),
-                    };
-                    let _ = wait_writable(fd, Some(Duration::from_millis(10)));
-                }
+            if let Some(outcome) = outcome {
+                return Ok(outcome);
+            }
+            if signals::received() {
+                return Ok((0, 0));
+            }
+            let timeout = Some(crate::Duration::from_millis(10));
+            match self {
+                Sender::Packet(device) => device.wait(timeout, true)?,
+                Sender::Pcap(device) => device.wait(timeout, true)?,
             }
         }
     }
@@ -166,23 +158,28 @@ fn deadline(args: &Args, frames: &Frames, at: &Position) -> Option<Instant> {
     }
 }
 
-/// Sleeps until `deadline`, finishing with a short spin for accuracy.
+/// Sleeps until `deadline` (or a signal), finishing with a short spin for
+/// accuracy.
 fn sleep_until(deadline: Instant) {
     const SPIN: Duration = Duration::from_micros(200);
-    let now = Instant::now();
-    if deadline > now + SPIN {
-        std::thread::sleep(deadline - now - SPIN);
+    const SLICE: Duration = Duration::from_millis(100);
+    loop {
+        let now = Instant::now();
+        if deadline <= now + SPIN || signals::received() {
+            break;
+        }
+        std::thread::sleep((deadline - now - SPIN).min(SLICE));
     }
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && !signals::received() {
         std::hint::spin_loop();
     }
 }
 
 /// A bar on stderr (drawn only on a terminal) for runs that should take
 /// more than a second: `expected` long when paced, or big at top speed.
-fn progress_bar(total: u64, expected: Option<Duration>) -> ProgressBar {
+fn progress_bar(total: u64, expected: Option<Duration>, quiet: bool) -> ProgressBar {
     let long = expected.map_or(total >= 1_000_000, |expected| expected > Duration::from_secs(1));
-    if !long {
+    if !long || quiet {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total);
@@ -193,33 +190,38 @@ fn progress_bar(total: u64, expected: Option<Duration>) -> ProgressBar {
     bar
 }
 
-fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(rate) = args.multiplier.or(args.pps).or(args.mbps) {
-        if !(rate > 0.0 && rate.is_finite()) {
-            return Err("--multiplier, --pps and --mbps need a positive number".into());
-        }
+/// Runs `whohas inject`.
+pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
+    if let Some(rate) = args.multiplier.or(args.pps).or(args.mbps)
+        && !(rate > 0.0 && rate.is_finite())
+    {
+        return Err(Failure::error("--multiplier, --pps and --mbps need a positive number"));
     }
     let frames = Frames::load(&args.capture)?;
     if frames.index.is_empty() {
-        return Err(format!("{} holds no frames", args.capture.display()).into());
+        return Err(Failure::error(format!("{} holds no frames", args.capture.display())));
     }
-    let mut sender = Sender::open(args.via, &args.interface)?;
+    let interface = device::interface(global)?;
+    let mut sender = Sender::open(args.via, &interface.name)?;
     let per_loop = frames.index.len();
     let total = per_loop as u64 * u64::from(args.loops);
     let expected = (!args.topspeed).then(|| {
         let run_start = Instant::now();
         let last = Position { index: per_loop - 1, before: total, bytes_before: 0, run_start, loop_start: run_start };
-        deadline(&args, &frames, &last).map_or(Duration::ZERO, |end| end - run_start)
+        deadline(args, &frames, &last).map_or(Duration::ZERO, |end| end - run_start)
     });
-    let bar = progress_bar(total, expected);
+    let bar = progress_bar(total, expected, global.quiet);
 
     let (mut packets, mut bytes, mut failed) = (0u64, 0u64, 0u64);
     let run_start = Instant::now();
     let mut batch: Vec<&[u8]> = Vec::with_capacity(64);
-    for _ in 0..args.loops {
+    'run: for _ in 0..args.loops {
         let loop_start = Instant::now();
         let mut i = 0;
         while i < per_loop {
+            if signals::received() {
+                break 'run;
+            }
             // Gather every frame that is due (up to 64; all of them at top speed).
             batch.clear();
             let mut batch_bytes = 0;
@@ -232,7 +234,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                     run_start,
                     loop_start,
                 };
-                match deadline(&args, &frames, &at) {
+                match deadline(args, &frames, &at) {
                     Some(due) if !batch.is_empty() && due > Instant::now() => break,
                     Some(due) => sleep_until(due),
                     None => {}
@@ -240,7 +242,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 batch_bytes += frames.get(index).len() as u64;
                 batch.push(frames.get(index));
             }
-            let (sent, skipped) = sender.send(&batch);
+            let (sent, skipped) = sender.send(&batch)?;
             packets += sent as u64;
             failed += skipped as u64;
             bytes += batch[..sent + skipped].iter().map(|frame| frame.len() as u64).sum::<u64>();
@@ -250,15 +252,17 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     bar.finish_and_clear();
     let seconds = run_start.elapsed().as_secs_f64().max(1e-9);
-    println!(
-        "sent {packets} packets, {bytes} bytes in {seconds:.3} s: {:.0} pps, {:.2} Mbps, {failed} failed",
-        packets as f64 / seconds,
-        bytes as f64 * 8.0 / seconds / 1e6
-    );
-    if failed > 0 { Err(format!("{failed} frames could not be sent").into()) } else { Ok(()) }
-}
-
-fn main() -> ExitCode {
-    env_logger::init();
-    whohas::host::exit("inject", run(Args::parse()))
+    let (pps, mbps) = (packets as f64 / seconds, bytes as f64 * 8.0 / seconds / 1e6);
+    if global.json {
+        print_json(&json!({
+            "event": "injected", "packets": packets, "bytes": bytes, "seconds": seconds, "pps": pps.round(),
+            "mbps": (mbps * 100.0).round() / 100.0, "failed": failed,
+        }))?;
+    } else {
+        print_line(format_args!(
+            "sent {packets} packets, {bytes} bytes in {seconds:.3} s: {pps:.0} pps, {mbps:.2} Mbps, {failed} failed"
+        ))?;
+    }
+    // Stopped by a signal, it has printed its statistics: that is a clean end.
+    if failed > 0 { Err(Failure::error(format!("{failed} frames could not be sent"))) } else { Ok(()) }
 }

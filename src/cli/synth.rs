@@ -1,14 +1,8 @@
-//! Writes synthetic captures, for benchmarks, floods and tests.
+//! `whohas synth`: synthetic captures, for benchmarks, floods and tests.
 //!
-//! ```text
-//! synth -o seed.pcap --frames 1000000 --kind seed      # VM1's side of the seed, repeated
-//! synth -o junk.pcap --frames 100000 --kind garbage    # malformed and foreign frames
-//! ```
-//!
-//! Kinds:
 //! - `seed`: VM1's frames of the seed conversation (a name-ARP request for
-//!   VM2 and two data frames), over and over: replaying it into a node named
-//!   VM2 answers every frame.
+//!   VM2 and two data frames), over and over: replaying it into a station
+//!   named VM2 answers every frame.
 //! - `garbage`: what a responder must survive: name-ARP frames with random
 //!   bodies (nearly all malformed), data frames for another station, and
 //!   random ethertypes, from 02:00:00:00:00:03. Deterministic for a `--seed`.
@@ -16,36 +10,43 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
-use whohas::device::Rng;
-use whohas::pcap::PcapFileWriter;
-use whohas::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr, NameArpPacket, NameArpRepr};
-use whohas::{Duration, Instant, Name};
+use clap::ValueEnum;
 
-#[derive(Parser)]
-#[command(version, about = "Write a synthetic Ethernet capture")]
-struct Args {
+use super::Failure;
+use super::output::print_line;
+use crate::device::Rng;
+use crate::pcap::PcapFileWriter;
+use crate::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr, NameArpPacket, NameArpRepr};
+use crate::{Duration, Instant, Name};
+
+/// `whohas synth` arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
     /// Where to write the capture.
     #[arg(short, long)]
-    output: PathBuf,
+    pub output: PathBuf,
     /// How many frames.
     #[arg(short, long, default_value_t = 1000)]
-    frames: u64,
+    pub frames: u64,
     /// What the frames are.
     #[arg(short, long, value_enum, default_value_t = Kind::Seed)]
-    kind: Kind,
+    pub kind: Kind,
     /// Seed of the random generator (garbage).
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub seed: u64,
     /// Microseconds between frames.
     #[arg(long, default_value_t = 1)]
-    gap_us: u64,
+    pub gap_us: u64,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Kind {
+/// What a synthetic capture holds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Kind {
+    /// VM1's side of the seed conversation, repeated.
     Seed,
+    /// Malformed and foreign frames a responder must survive.
     Garbage,
+    /// IPv4/UDP between two other stations.
     Foreign,
 }
 
@@ -63,7 +64,7 @@ fn frame(src: EthernetAddress, dst: EthernetAddress, ethertype: EtherType, body:
 
 /// The three frames VM1 sends in the seed conversation, byte for byte as
 /// the C program sends them (no Ethernet padding).
-fn seed_frames() -> Result<[Vec<u8>; 3], Box<dyn std::error::Error>> {
+fn seed_frames() -> Result<[Vec<u8>; 3], Failure> {
     let request = NameArpRepr::Request { name: Name::try_from("VM2")? };
     let mut body = vec![0u8; request.buffer_len()];
     request.emit(&mut NameArpPacket::new_unchecked(&mut body[..]));
@@ -95,13 +96,14 @@ fn foreign(i: u64) -> Vec<u8> {
     frame(STRANGER, ELSEWHERE, EtherType::IPV4, &ipv4)
 }
 
-fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+/// Runs `whohas synth`.
+pub fn run(args: &Args) -> Result<(), Failure> {
     let mut writer = PcapFileWriter::create(&args.output)?;
     let seed = seed_frames()?;
     let mut rng = Rng::new(args.seed);
     let start = Instant::from_secs(1_700_000_000);
     for i in 0..args.frames {
-        let at = start + Duration::from_micros(i * args.gap_us);
+        let at = start + Duration::from_micros(i.saturating_mul(args.gap_us));
         match args.kind {
             Kind::Seed => writer.write(at, &seed[(i % 3) as usize]),
             Kind::Garbage => writer.write(at, &garbage(&mut rng, i)),
@@ -109,10 +111,5 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     writer.flush()?;
-    println!("wrote {} frames to {}", args.frames, args.output.display());
-    Ok(())
-}
-
-fn main() -> std::process::ExitCode {
-    whohas::host::exit("synth", run(Args::parse()))
+    print_line(format_args!("wrote {} frames to {}", args.frames, args.output.display()))
 }

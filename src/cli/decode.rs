@@ -1,0 +1,63 @@
+//! `whohas decode`: a capture one line per frame, in tshark's summary style
+//! (number, relative time, source, destination, protocol, length, info);
+//! with `--frame N`, frame N in detail (like `tshark -V`) with a hex dump.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::output::{print_json, print_line};
+use super::{Failure, Global};
+use crate::decode::{Decoder, detail};
+use crate::pcap::CaptureReader;
+
+/// `whohas decode` arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The capture (pcap or pcapng, Ethernet).
+    pub capture: PathBuf,
+    /// Show frame N in detail, with a hex dump, instead of the summary.
+    #[arg(short, long, value_name = "N")]
+    pub frame: Option<u64>,
+}
+
+/// Runs `whohas decode`.
+pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
+    let mut reader = CaptureReader::open(&args.capture)?;
+    let mut decoder = Decoder::new();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    while let Some(frame) = reader.next_frame()? {
+        let summary = decoder.summarize(&frame);
+        match args.frame {
+            None if global.json => print_json(&json!({
+                "number": summary.number, "time": summary.time.total_micros() as f64 / 1e6,
+                "source": summary.source, "destination": summary.destination, "protocol": summary.protocol,
+                "length": summary.length, "info": summary.info,
+            }))?,
+            None => {
+                use std::io::Write;
+                writeln!(out, "{summary}").map_err(closed_or_failed)?;
+            }
+            Some(wanted) if wanted == summary.number => return print_line(detail(&frame, &summary).trim_end()),
+            Some(_) => {}
+        }
+    }
+    use std::io::Write;
+    out.flush().map_err(closed_or_failed)?;
+    match args.frame {
+        Some(wanted) => Err(Failure::error(format!(
+            "{} has only {} frames, not {wanted}",
+            args.capture.display(),
+            reader.frames_read()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// A closed pipe (`whohas decode x.pcap | head`) ends the output quietly.
+fn closed_or_failed(err: std::io::Error) -> Failure {
+    match err.kind() {
+        std::io::ErrorKind::BrokenPipe => Failure { status: super::Status::ClosedOutput, message: String::new() },
+        _ => Failure::error(format!("cannot write to stdout: {err}")),
+    }
+}

@@ -1,0 +1,26 @@
+//! SIGINT and SIGTERM: they set a flag the subcommands check between polls.
+//! A signal also interrupts the wait in `poll(2)`, so the flag is seen at
+//! once, and the subcommand ends cleanly (a server with its statistics line
+//! and status 0; an operation in the middle with status 130).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// Installs the handlers (once; later calls do nothing).
+pub fn install() {
+    let flag = STOP.get_or_init(|| Arc::new(AtomicBool::new(false)));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // Registration fails only for forbidden signals, which these are not;
+        // without it a signal ends the process the default way.
+        if let Err(err) = signal_hook::flag::register(signal, Arc::clone(flag)) {
+            log::warn!("cannot handle signal {signal}: {err}");
+        }
+    }
+}
+
+/// Whether SIGINT or SIGTERM has arrived.
+pub fn received() -> bool {
+    STOP.get().is_some_and(|flag| flag.load(Ordering::Relaxed))
+}
