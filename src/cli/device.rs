@@ -1,5 +1,7 @@
 //! Opening the interface a subcommand works on, through AF_PACKET or
-//! libpcap, with errors that say what to do.
+//! libpcap, as one [`Device`], with errors that say what to do.
+
+use std::fmt;
 
 use clap::ValueEnum;
 
@@ -7,6 +9,7 @@ use crate::linux::{AfPacketDevice, Interface, Options, interface};
 use crate::pcap::{LiveDevice, LiveOptions};
 use crate::runtime::Wait;
 use crate::wire::EtherType;
+use crate::{Capabilities, Duration, EthernetAddress, LinkDevice};
 
 use super::{Failure, Global};
 
@@ -45,23 +48,82 @@ pub fn interface(global: &Global) -> Result<Interface, Failure> {
     })
 }
 
-/// Something done with an open device, whatever its backend.
-pub trait WithDevice {
-    /// What it gives back.
-    type Output;
-    /// Does it with `device`, open on `interface`.
-    fn with<D>(self, device: D, interface: &Interface) -> Result<Self::Output, Failure>
-    where
-        D: Wait<Error: std::error::Error + 'static>;
+/// An open interface, through either backend.
+pub enum Device {
+    /// An AF_PACKET socket.
+    Packet(AfPacketDevice),
+    /// A libpcap handle.
+    Pcap(LiveDevice),
 }
 
-/// Opens `interface` through `via` and hands the device to `user`.
-pub fn open<U: WithDevice>(interface: &Interface, via: Via, open: &Open, user: U) -> Result<U::Output, Failure> {
+/// A failure of either backend.
+#[derive(Debug)]
+pub enum DeviceError {
+    /// AF_PACKET.
+    Packet(crate::linux::Error),
+    /// libpcap.
+    Pcap(crate::pcap::Error),
+}
+
+impl fmt::Display for DeviceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeviceError::Packet(err) => fmt::Display::fmt(err, f),
+            DeviceError::Pcap(err) => fmt::Display::fmt(err, f),
+        }
+    }
+}
+
+impl std::error::Error for DeviceError {}
+
+impl LinkDevice for Device {
+    type Error = DeviceError;
+
+    fn mac_address(&self) -> EthernetAddress {
+        match self {
+            Device::Packet(device) => device.mac_address(),
+            Device::Pcap(device) => device.mac_address(),
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        match self {
+            Device::Packet(device) => device.capabilities(),
+            Device::Pcap(device) => device.capabilities(),
+        }
+    }
+
+    fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, DeviceError> {
+        match self {
+            Device::Packet(device) => device.receive(buffer).map_err(|err| err.map(DeviceError::Packet)),
+            Device::Pcap(device) => device.receive(buffer).map_err(|err| err.map(DeviceError::Pcap)),
+        }
+    }
+
+    fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), DeviceError> {
+        match self {
+            Device::Packet(device) => device.transmit(frame).map_err(|err| err.map(DeviceError::Packet)),
+            Device::Pcap(device) => device.transmit(frame).map_err(|err| err.map(DeviceError::Pcap)),
+        }
+    }
+}
+
+impl Wait for Device {
+    fn wait(&mut self, timeout: Option<Duration>, writable: bool) -> Result<(), DeviceError> {
+        match self {
+            Device::Packet(device) => device.wait(timeout, writable).map_err(DeviceError::Packet),
+            Device::Pcap(device) => device.wait(timeout, writable).map_err(DeviceError::Pcap),
+        }
+    }
+}
+
+/// Opens `interface` through `via`.
+pub fn open(interface: &Interface, via: Via, open: &Open) -> Result<Device, Failure> {
+    let ethertypes = open.ethertypes.clone();
     match via {
         Via::Packet => {
-            let options =
-                Options { ethertypes: open.ethertypes.clone(), bypass_qdisc: open.bypass_qdisc, min_mtu: open.min_mtu };
-            user.with(AfPacketDevice::open_with(&interface.name, &options)?, interface)
+            let options = Options { ethertypes, bypass_qdisc: open.bypass_qdisc, min_mtu: open.min_mtu };
+            Ok(Device::Packet(AfPacketDevice::open_with(&interface.name, &options)?))
         }
         Via::Pcap => {
             // The checks AF_PACKET makes when it opens, made here for libpcap.
@@ -72,8 +134,7 @@ pub fn open<U: WithDevice>(interface: &Interface, via: Via, open: &Open, user: U
             if interface.mtu < open.min_mtu {
                 return Err(crate::linux::Error::MtuTooSmall { name, mtu: interface.mtu, needed: open.min_mtu }.into());
             }
-            let options = LiveOptions { ethertypes: open.ethertypes.clone(), ..LiveOptions::default() };
-            user.with(LiveDevice::open(&interface.name, &options)?, interface)
+            Ok(Device::Pcap(LiveDevice::open(&interface.name, &LiveOptions { ethertypes, ..LiveOptions::default() })?))
         }
     }
 }

@@ -11,12 +11,11 @@ use clap::ArgGroup;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use super::device::{self, Open, Via};
+use super::device::{self, Device, Open, Via};
 use super::output::{print_json, print_line};
 use super::{Failure, Global, signals};
 use crate::LinkDevice;
-use crate::linux::{AfPacketDevice, Options};
-use crate::pcap::{CaptureReader, LiveDevice, LiveOptions};
+use crate::pcap::CaptureReader;
 use crate::runtime::Wait;
 
 /// `whohas inject` arguments.
@@ -72,62 +71,36 @@ impl Frames {
     }
 }
 
-enum Sender {
-    Packet(AfPacketDevice),
-    Pcap(LiveDevice),
-}
-
-impl Sender {
-    fn open(via: Via, interface: &str) -> Result<Sender, Failure> {
-        let open = Open { ethertypes: Some(Vec::new()), bypass_qdisc: true, ..Open::default() };
-        Ok(match via {
-            // Receive nothing (an empty ethertype list), send past the qdisc.
-            Via::Packet => Sender::Packet(AfPacketDevice::open_with(
-                interface,
-                &Options { ethertypes: open.ethertypes, bypass_qdisc: open.bypass_qdisc, min_mtu: 0 },
-            )?),
-            Via::Pcap => Sender::Pcap(LiveDevice::open(
-                interface,
-                &LiveOptions { ethertypes: open.ethertypes, ..LiveOptions::default() },
-            )?),
-        })
-    }
-
-    /// Sends a prefix of `frames`; returns (sent, failed). Failed frames are
-    /// skipped, as tcpreplay does. While the kernel has no room it sleeps
-    /// (through the device's `Wait`), and gives up waiting on a signal.
-    fn send(&mut self, frames: &[&[u8]]) -> Result<(usize, usize), Failure> {
-        loop {
-            let outcome = match self {
-                Sender::Packet(device) => match device.transmit_batch(frames) {
-                    Ok(0) => None,
-                    Ok(sent) => Some((sent, 0)),
-                    Err(err) => {
-                        log::warn!("{err}");
-                        Some((0, 1))
-                    }
-                },
-                Sender::Pcap(device) => match device.transmit(frames[0]) {
-                    Ok(()) => Some((1, 0)),
-                    Err(nb::Error::WouldBlock) => None,
-                    Err(nb::Error::Other(err)) => {
-                        log::warn!("{err}");
-                        Some((0, 1))
-                    }
-                },
-            };
-            if let Some(outcome) = outcome {
-                return Ok(outcome);
-            }
-            if signals::received() {
-                return Ok((0, 0));
-            }
-            let timeout = Some(crate::Duration::from_millis(10));
-            match self {
-                Sender::Packet(device) => device.wait(timeout, true)?,
-                Sender::Pcap(device) => device.wait(timeout, true)?,
-            }
+/// Sends a prefix of `frames` on `device`; returns (sent, failed). Failed
+/// frames are skipped, as tcpreplay does. While the kernel has no room it
+/// sleeps (through the device's `Wait`), and gives up waiting on a signal.
+fn send(device: &mut Device, frames: &[&[u8]]) -> Result<(usize, usize), Failure> {
+    loop {
+        let outcome = match device {
+            Device::Packet(device) => match device.transmit_batch(frames) {
+                Ok(0) => None,
+                Ok(sent) => Some((sent, 0)),
+                Err(err) => {
+                    log::warn!("{err}");
+                    Some((0, 1))
+                }
+            },
+            Device::Pcap(device) => match device.transmit(frames[0]) {
+                Ok(()) => Some((1, 0)),
+                Err(nb::Error::WouldBlock) => None,
+                Err(nb::Error::Other(err)) => {
+                    log::warn!("{err}");
+                    Some((0, 1))
+                }
+            },
+        };
+        if let Some(outcome) = outcome {
+            return Ok(outcome);
         }
+        if signals::received() {
+            return Ok((0, 0));
+        }
+        device.wait(Some(crate::Duration::from_millis(10)), true)?;
     }
 }
 
@@ -202,7 +175,9 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         return Err(Failure::error(format!("{} holds no frames", args.capture.display())));
     }
     let interface = device::interface(global)?;
-    let mut sender = Sender::open(args.via, &interface.name)?;
+    // Receive nothing (an empty ethertype list); send past the qdisc.
+    let open = Open { ethertypes: Some(Vec::new()), bypass_qdisc: true, ..Open::default() };
+    let mut device = device::open(&interface, args.via, &open)?;
     let per_loop = frames.index.len();
     let total = per_loop as u64 * u64::from(args.loops);
     let expected = (!args.topspeed).then(|| {
@@ -242,7 +217,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
                 batch_bytes += frames.get(index).len() as u64;
                 batch.push(frames.get(index));
             }
-            let (sent, skipped) = sender.send(&batch)?;
+            let (sent, skipped) = send(&mut device, &batch)?;
             packets += sent as u64;
             failed += skipped as u64;
             bytes += batch[..sent + skipped].iter().map(|frame| frame.len() as u64).sum::<u64>();

@@ -8,13 +8,13 @@ use std::time::Instant as StdInstant;
 use clap::Subcommand;
 use serde_json::json;
 
-use super::device::{self, Open, WithDevice};
+use super::device::{self, Device, Open, Via};
 use super::output::{print_json, print_line};
 use super::{Failure, Global, signals};
 use crate::host::{SystemClock, WaitMode};
 use crate::linux::Interface;
 use crate::node::{Context, Event, Node};
-use crate::runtime::{Handler, Wait};
+use crate::runtime::Handler;
 use crate::{Config, Duration, EthernetAddress, Instant, LinkDevice, Name};
 
 /// `whohas pingpong` arguments.
@@ -138,12 +138,8 @@ impl PingPong<'_> {
         SystemClock::new(if self.args.busy_poll { WaitMode::BusyPoll } else { WaitMode::Block })
     }
 
-    fn echo<D: Wait<Error: std::error::Error + 'static>>(
-        &self,
-        device: D,
-        interface: &Interface,
-    ) -> Result<(), Failure> {
-        let mut node: Node<D> = Node::new(device, Name::try_from(ECHO)?, Config::default());
+    fn echo(&self, device: Device, interface: &Interface) -> Result<(), Failure> {
+        let mut node: Node<Device> = Node::new(device, Name::try_from(ECHO)?, Config::default());
         if !self.global.json {
             print_line(format_args!("echo answering on {} ({})", interface.name, node.mac_address()))?;
         }
@@ -156,13 +152,8 @@ impl PingPong<'_> {
         }
     }
 
-    fn ping<D: Wait<Error: std::error::Error + 'static>>(
-        &self,
-        device: D,
-        count: u32,
-        size: usize,
-    ) -> Result<(), Failure> {
-        let mut node: Node<D> = Node::new(device, Name::try_from("ping")?, Config::default());
+    fn ping(&self, device: Device, count: u32, size: usize) -> Result<(), Failure> {
+        let mut node: Node<Device> = Node::new(device, Name::try_from("ping")?, Config::default());
         let mut clock = self.clock();
         // Resolve first, so the measurements hold only data round trips.
         let echo = super::send::resolve_or_fail(
@@ -217,21 +208,6 @@ impl PingPong<'_> {
     }
 }
 
-impl WithDevice for PingPong<'_> {
-    type Output = ();
-
-    fn with<D: Wait<Error: std::error::Error + 'static>>(
-        self,
-        device: D,
-        interface: &Interface,
-    ) -> Result<(), Failure> {
-        match self.args.side {
-            Side::Echo => self.echo(device, interface),
-            Side::Ping { count, size } => self.ping(device, count, size),
-        }
-    }
-}
-
 /// Runs `whohas pingpong`.
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let interface = device::interface(global)?;
@@ -239,10 +215,10 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         Side::Ping { size, .. } => size,
         Side::Echo => 0,
     };
-    device::open(
-        &interface,
-        super::device::Via::Packet,
-        &Open { min_mtu, ..Open::default() },
-        PingPong { global, args },
-    )
+    let device = device::open(&interface, Via::Packet, &Open { min_mtu, ..Open::default() })?;
+    let pingpong = PingPong { global, args };
+    match args.side {
+        Side::Echo => pingpong.echo(device, &interface),
+        Side::Ping { count, size } => pingpong.ping(device, count, size),
+    }
 }

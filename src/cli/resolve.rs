@@ -3,13 +3,12 @@
 
 use serde_json::json;
 
-use super::device::{self, Open, Via, WithDevice};
+use super::device::{self, Device, Open, Via};
 use super::output::{describe, event_json, print_json, print_line};
 use super::{Failure, Global, Station, signals};
 use crate::host::SystemClock;
-use crate::linux::Interface;
 use crate::node::{Context, Event, Node};
-use crate::runtime::{Handler, Wait};
+use crate::runtime::Handler;
 use crate::{Duration, Instant, LinkDevice, Name};
 
 /// `whohas resolve` arguments.
@@ -86,38 +85,20 @@ impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D
     }
 }
 
-struct Resolve<'a> {
-    args: &'a Args,
-    json: bool,
-}
-
-impl WithDevice for Resolve<'_> {
-    type Output = ();
-
-    fn with<D: Wait<Error: std::error::Error + 'static>>(
-        self,
-        device: D,
-        interface: &Interface,
-    ) -> Result<(), Failure> {
-        let mut node: Node<D> = Node::new(device, self.args.station.name.clone(), self.args.station.config());
-        let mut clock = SystemClock::default();
-        node.resolve(clock.read(), &self.args.peer)?;
-        let mut lookup =
-            Lookup { args: self.args, interface: &interface.name, json: self.json, until: None, outcome: None };
-        node.run(&mut clock, &mut lookup)?;
-        let outcome = lookup.outcome.unwrap_or(Ok(()));
-        if self.json {
-            let stats = node.stats().name_arp;
-            print_json(
-                &json!({ "event": "stats", "requests_sent": stats.requests_sent, "conflicts": stats.conflicts }),
-            )?;
-        }
-        outcome
-    }
-}
-
 /// Runs `whohas resolve`.
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let interface = device::interface(global)?;
-    device::open(&interface, args.via, &Open::default(), Resolve { args, json: global.json })
+    let device = device::open(&interface, args.via, &Open::default())?;
+    let mut node: Node<Device> = Node::new(device, args.station.name.clone(), args.station.config());
+    let mut clock = SystemClock::default();
+    node.resolve(clock.read(), &args.peer)?;
+    let json = global.json;
+    let mut lookup = Lookup { args, interface: &interface.name, json, until: None, outcome: None };
+    node.run(&mut clock, &mut lookup)?;
+    let outcome = lookup.outcome.unwrap_or(Ok(()));
+    if json {
+        let stats = node.stats().name_arp;
+        print_json(&json!({ "event": "stats", "requests_sent": stats.requests_sent, "conflicts": stats.conflicts }))?;
+    }
+    outcome
 }

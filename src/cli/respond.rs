@@ -5,11 +5,10 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::device::{self, Open, Via, WithDevice};
+use super::device::{self, Open, Via};
 use super::output::{Sink, Who, describe, event_json, print_json, print_line, text, unescape};
 use super::{Failure, Global, Station, signals};
 use crate::host::SystemClock;
-use crate::linux::Interface;
 use crate::node::{Context, Event, Node, Stats};
 use crate::runtime::{Handler, Wait};
 use crate::{Instant, LinkDevice, Name};
@@ -228,32 +227,6 @@ pub fn serve<D: Wait<Error: std::error::Error + 'static>>(
     }
 }
 
-struct Serve<'a> {
-    args: &'a Args,
-    json: bool,
-    reply: Option<Vec<u8>>,
-}
-
-impl WithDevice for Serve<'_> {
-    type Output = ();
-
-    fn with<D: Wait<Error: std::error::Error + 'static>>(
-        self,
-        device: D,
-        interface: &Interface,
-    ) -> Result<(), Failure> {
-        let sink = Sink::open(self.args.raw, self.args.output.as_deref())?;
-        let show = match (self.json, sink.shows_lines()) {
-            (_, false) => Show::Nothing,
-            (true, true) => Show::Json,
-            (false, true) => Show::Lines,
-        };
-        let responder = Responder::new(self.reply, sink, show);
-        let station = &self.args.station;
-        serve(device, &interface.name, station.name.clone(), station.config(), responder)
-    }
-}
-
 /// Runs `whohas respond`.
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let interface = device::interface(global)?;
@@ -263,5 +236,13 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         min_mtu: reply.as_ref().map_or(0, Vec::len),
         ..Open::default()
     };
-    device::open(&interface, args.via, &open, Serve { args, json: global.json, reply })
+    let device = device::open(&interface, args.via, &open)?;
+    let sink = Sink::open(args.raw, args.output.as_deref())?;
+    let show = match (global.json, sink.shows_lines()) {
+        (_, false) => Show::Nothing,
+        (true, true) => Show::Json,
+        (false, true) => Show::Lines,
+    };
+    let responder = Responder::new(reply, sink, show);
+    serve(device, &interface.name, args.station.name.clone(), args.station.config(), responder)
 }

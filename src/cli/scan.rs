@@ -9,13 +9,13 @@ use clap::ArgGroup;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use super::device::{self, Open, Via, WithDevice};
+use super::device::{self, Device, Open, Via};
 use super::output::{describe, print_json, print_line};
 use super::{Failure, Global, signals};
 use crate::host::SystemClock;
 use crate::linux::Interface;
 use crate::node::{Context, Event, Node};
-use crate::runtime::{Handler, Wait};
+use crate::runtime::Handler;
 use crate::scan::{Ipv4Range, Rate, ScanConfig, ScanEvent, Scanner};
 use crate::wire::EtherType;
 use crate::{Config, Duration, EthernetAddress, Instant, LinkDevice, Name};
@@ -233,18 +233,12 @@ impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D
     }
 }
 
-impl WithDevice for Scan<'_> {
-    type Output = ();
-
-    fn with<D: Wait<Error: std::error::Error + 'static>>(
-        self,
-        device: D,
-        interface: &Interface,
-    ) -> Result<(), Failure> {
+impl Scan<'_> {
+    fn run(self, device: Device, interface: &Interface) -> Result<(), Failure> {
         let (global, args) = (self.global, self.args);
         let name = Name::try_from("whohas-scan").map_err(Failure::from)?;
         if let (Some(address), None) = (args.respond, args.range) {
-            let mut node: Node<D> = Node::new(device, name, Config::default());
+            let mut node: Node<Device> = Node::new(device, name, Config::default());
             node.add_ipv4_address(address)?;
             print_line(format_args!("answering ARP for {address} as {} on {}", node.mac_address(), interface.name))?;
             let mut answer = Answer { json: global.json, failure: None };
@@ -256,7 +250,7 @@ impl WithDevice for Scan<'_> {
         let clock = SystemClock::default();
         let started = std::time::Instant::now();
         let mut scanner = Box::new(Scanner::<MAX_HOSTS>::new(range, config, clock.read())?);
-        let mut node: Node<D, Hosted<'_>> = Node::with_services(device, name, Config::default(), &mut *scanner);
+        let mut node: Node<Device, Hosted<'_>> = Node::with_services(device, name, Config::default(), &mut *scanner);
         if let Some(address) = args.respond {
             node.add_ipv4_address(address)?;
         }
@@ -303,5 +297,6 @@ impl WithDevice for Scan<'_> {
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let interface = device::interface(global)?;
     let open = Open { ethertypes: Some(vec![EtherType::ARP]), ..Open::default() };
-    device::open(&interface, args.via, &open, Scan { global, args })
+    let device = device::open(&interface, args.via, &open)?;
+    Scan { global, args }.run(device, &interface)
 }

@@ -1,11 +1,10 @@
 //! `whohas send`: a message to a station by name, in one data frame of the
 //! original protocol, optionally waiting for its answer.
 
-use super::device::{self, Open, Via, WithDevice};
+use super::device::{self, Device, Open, Via};
 use super::output::{Who, describe, print_json, print_line, text};
 use super::{Failure, Global, Station, signals};
 use crate::host::SystemClock;
-use crate::linux::Interface;
 use crate::node::{Context, Event, Node};
 use crate::runtime::{Handler, Wait};
 use crate::{Duration, EthernetAddress, Instant, LinkDevice, Name};
@@ -167,50 +166,31 @@ where
     exchange.outcome.unwrap_or(Ok(()))
 }
 
-struct Send<'a> {
-    args: &'a Args,
-    json: bool,
-}
-
-impl WithDevice for Send<'_> {
-    type Output = ();
-
-    fn with<D: Wait<Error: std::error::Error + 'static>>(
-        self,
-        device: D,
-        interface: &Interface,
-    ) -> Result<(), Failure> {
-        let args = self.args;
-        let mut node: Node<D> = Node::new(device, args.station.name.clone(), args.station.config());
-        let message = args.message.as_bytes();
-        let json = self.json;
-        let report = |step: Step<'_>| match step {
-            Step::Resolved(_) => Ok(()),
-            Step::Sent(mac) if json => print_json(&serde_json::json!({
-                "event": "sent", "to": args.peer.to_string(), "mac": mac.to_string(), "bytes": message.len(),
-            })),
-            Step::Sent(mac) => {
-                print_line(format_args!("sent {} bytes to {}", message.len(), Who(Some(&args.peer), mac)))
-            }
-            Step::Answer(answer) if json => print_json(&serde_json::json!({
-                "event": "answer", "from": args.peer.to_string(), "payload": super::output::json_bytes(answer),
-            })),
-            Step::Answer(answer) => print_line(format_args!("answer from {}: {}", args.peer, text(answer))),
-            Step::Conflict(other) => {
-                log::warn!("a second station, {other}, answers for {} (DUP)", args.peer);
-                Ok(())
-            }
-        };
-        let within = args.wait.map(Duration::from_secs);
-        exchange(&mut node, &mut SystemClock::default(), &interface.name, &args.peer, message, within, report)
-    }
-}
-
 /// Runs `whohas send`.
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let interface = device::interface(global)?;
     let open = Open { min_mtu: args.message.len(), ..Open::default() };
-    device::open(&interface, args.via, &open, Send { args, json: global.json })
+    let device = device::open(&interface, args.via, &open)?;
+    let mut node: Node<Device> = Node::new(device, args.station.name.clone(), args.station.config());
+    let message = args.message.as_bytes();
+    let json = global.json;
+    let report = |step: Step<'_>| match step {
+        Step::Resolved(_) => Ok(()),
+        Step::Sent(mac) if json => print_json(&serde_json::json!({
+            "event": "sent", "to": args.peer.to_string(), "mac": mac.to_string(), "bytes": message.len(),
+        })),
+        Step::Sent(mac) => print_line(format_args!("sent {} bytes to {}", message.len(), Who(Some(&args.peer), mac))),
+        Step::Answer(answer) if json => print_json(&serde_json::json!({
+            "event": "answer", "from": args.peer.to_string(), "payload": super::output::json_bytes(answer),
+        })),
+        Step::Answer(answer) => print_line(format_args!("answer from {}: {}", args.peer, text(answer))),
+        Step::Conflict(other) => {
+            log::warn!("a second station, {other}, answers for {} (DUP)", args.peer);
+            Ok(())
+        }
+    };
+    let within = args.wait.map(Duration::from_secs);
+    exchange(&mut node, &mut SystemClock::default(), &interface.name, &args.peer, message, within, report)
 }
 
 /// Resolves `peer` through `node`, running it until the answer; fails with
