@@ -148,7 +148,7 @@ pub enum SendError<E> {
     Device(E),
 }
 
-/// [`Context::add_ipv4_address`](super::Context::add_ipv4_address) found
+/// [`Link::add_ipv4_address`](super::Link::add_ipv4_address) found
 /// every slot in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -363,7 +363,7 @@ impl<D: LinkDevice, S: Service, const CACHE: usize, const PENDING: usize, const 
     }
 
     /// Runs the node on `clock` until the handler calls
-    /// [`Context::stop`] or the clock's time ends (a replayed capture is
+    /// [`Link::stop`] (through its context) or the clock's time ends (a replayed capture is
     /// exhausted and no timer is left).
     ///
     /// Between polls it sleeps through the clock: until a frame may have
