@@ -119,3 +119,31 @@ fn responder_is_resolved_by_arping_and_the_kernel() {
     assert!(neigh.contains("REACHABLE") || neigh.contains("STALE") || neigh.contains("DELAY"), "{neigh}");
     assert!(responder.wait_for_stdout("answered who-has 198.18.0.50 from 02:00:00:00:00:01", Duration::from_secs(5)));
 }
+
+#[test]
+fn a_scanning_station_answers_arp_while_it_scans() {
+    require_root!();
+    let lan = Lan::bridged(3);
+    lan.add_ipv4();
+    // A slow scan (about 2.5 s for the /24) that answers for 198.18.0.60 meanwhile.
+    let mut scan = lan.host(1).ns.spawn_whohas(&[
+        "scan",
+        "-i",
+        "eth0",
+        "198.18.0.0/24",
+        "--pps",
+        "100",
+        "--respond",
+        "198.18.0.60",
+    ]);
+    std::thread::sleep(Duration::from_millis(500));
+    let arping = lan.host(2).ns.run("arping", &["-c", "2", "-w", "3", "-I", "eth0", "198.18.0.60"]);
+    let out = text(&arping.stdout);
+    assert!(arping.status.success(), "{out}");
+    assert!(out.contains("reply from 198.18.0.60 [02:00:00:00:00:01]"), "{out}");
+    assert!(scan.child.try_wait().unwrap().is_none(), "the scan was still running when it answered");
+    let status = scan.wait(Duration::from_secs(20)).expect("the scan ends");
+    assert!(status.success(), "{}", scan.stderr());
+    assert!(scan.stdout().contains("answered who-has 198.18.0.60 from 02:00:00:00:00:02"), "{}", scan.stdout());
+    assert!(scan.stdout().contains("198.18.0.3       02:00:00:00:00:03"), "and found the hosts: {}", scan.stdout());
+}
