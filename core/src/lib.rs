@@ -17,7 +17,8 @@
 //!   [`Context`](node::Context) a handler acts through.
 //! - [`runtime`]: the [`Handler`](runtime::Handler) trait and the clocks the
 //!   node's one loop, [`Node::run`], runs on.
-//! - [`service`]: protocols a node hosts beside its own, such as [`scan`].
+//! - [`service`]: protocols a node hosts beside its own: [`scan`], and
+//!   [`transfer`], reliable messages and streams to a named station.
 //! - [`neighbor`]: the bounded, expiring address cache.
 //! - [`blocking`]: resolve a name with an `embedded-hal` delay, no clock needed.
 //!
@@ -72,6 +73,7 @@ pub mod runtime;
 pub mod scan;
 pub mod service;
 pub mod time;
+pub mod transfer;
 pub mod wire;
 
 /// The `nb` crate, whose `Result` the [`LinkDevice`] methods return.

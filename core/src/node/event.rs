@@ -7,6 +7,7 @@ use core::net::Ipv4Addr;
 use crate::resolver::Refusal;
 use crate::scan::ScanEvent;
 use crate::time::Instant;
+use crate::transfer::TransferEvent;
 use crate::wire::{EthernetAddress, Name};
 
 /// Something the application should know about, handed to its
@@ -100,6 +101,8 @@ pub enum Event<'a> {
     },
     /// An ARP scan hosted by the node found something.
     Scan(ScanEvent),
+    /// The reliable transfer hosted by the node has news.
+    Transfer(TransferEvent<'a>),
 }
 
 /// What a send did with a payload.

@@ -23,6 +23,8 @@ pub enum Error {
     /// The source address is a group (multicast or broadcast) address,
     /// which no station may send from.
     GroupSource,
+    /// The frame's checksum does not match: it was corrupted in flight.
+    Checksum,
 }
 
 impl fmt::Display for Error {
@@ -35,6 +37,7 @@ impl fmt::Display for Error {
             Error::TrailingGarbage => "non-zero bytes after the end of the body",
             Error::Unsupported => "unsupported protocol field value",
             Error::GroupSource => "source address is a group address",
+            Error::Checksum => "checksum mismatch",
         })
     }
 }

@@ -144,10 +144,13 @@ impl EtherType {
     /// The data protocol of the original C program.
     pub const DATA: EtherType = EtherType(0xfffd);
 
+    /// whohas' reliable transfer: IEEE 802's Local Experimental Ethertype 1.
+    pub const TRANSFER: EtherType = EtherType(0x88b5);
+
     /// Every ethertype whohas speaks: what a device's filter should let
     /// through to a node (the AF_PACKET BPF program and the libpcap filter
     /// are both built from this list).
-    pub const WHOHAS: [EtherType; 3] = [EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP];
+    pub const WHOHAS: [EtherType; 4] = [EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP, EtherType::TRANSFER];
 }
 
 impl fmt::Debug for EtherType {
@@ -159,6 +162,7 @@ impl fmt::Debug for EtherType {
             EtherType::VLAN => f.write_str("802.1Q"),
             EtherType::NAME_ARP => f.write_str("name-ARP"),
             EtherType::DATA => f.write_str("data"),
+            EtherType::TRANSFER => f.write_str("transfer"),
             EtherType(other) => write!(f, "0x{other:04x}"),
         }
     }

@@ -16,6 +16,7 @@ pub mod ethernet;
 pub mod name;
 pub mod name_arp;
 pub mod pretty;
+pub mod transfer;
 
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use error::Error;

@@ -46,6 +46,9 @@ impl fmt::Display for NameError {
 impl core::error::Error for NameError {}
 
 impl Name {
+    /// The empty placeholder a free slot holds; never a station's name.
+    pub(crate) const EMPTY: Name = Name { bytes: heapless::Vec::new() };
+
     /// Validates and copies `bytes` into a name.
     pub fn new(bytes: &[u8]) -> Result<Self, NameError> {
         if bytes.is_empty() {

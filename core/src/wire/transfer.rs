@@ -1,0 +1,396 @@
+//! The reliable transfer (ethertype 0x88B5, IEEE 802's "Local Experimental
+//! Ethertype 1"): a connection-oriented selective-repeat ARQ. See
+//! `docs/PROTOCOL.md` for why this ethertype and for hex examples.
+//!
+//! ```text
+//! offset  size  field
+//!      0     1  version: 1
+//!      1     1  kind: 1 SYN, 2 SYN-ACK, 3 DATA, 4 ACK, 5 FIN, 6 FIN-ACK, 7 RESET, 8 PING
+//!      2     1  flags: bit 0 from the initiator, bit 1 messages (SYN: each
+//!               segment is one message)
+//!      3     1  SACK blocks that follow the header (0 to 4)
+//!      4     4  connection id, chosen by the initiator
+//!      8     4  sequence number (SYN: the first one; DATA: the segment's;
+//!               FIN: one past the last)
+//!     12     4  acknowledgement: every sequence number below it was received
+//!     16     2  window: segments the receiver can take beyond the
+//!               acknowledgement
+//!     18     4  timestamp: the sender's clock, microseconds (low 32 bits)
+//!     22     4  echo: the latest timestamp received from the peer
+//!     26     2  payload length
+//!     28   8*n  SACK blocks: [first, end) ranges received above the acknowledgement
+//! 28+8n     len payload (SYN: mode and names; DATA: data; FIN-ACK, RESET: status)
+//!   end     4  CRC-32 (IEEE) of the Ethernet header and everything above
+//! ```
+//!
+//! All fields big endian. The checksum covers the Ethernet header too, so a
+//! frame whose addresses were flipped in flight is caught like one whose
+//! data was; a frame that fails it is dropped as if lost.
+
+use core::fmt;
+
+use super::{Error, EtherType, EthernetAddress, Result};
+
+/// Protocol version.
+pub const VERSION: u8 = 1;
+/// Length of the fixed header.
+pub const HEADER_LEN: usize = 28;
+/// Length of one SACK block.
+pub const SACK_BLOCK_LEN: usize = 8;
+/// SACK blocks a frame carries at most.
+pub const MAX_SACK_BLOCKS: usize = 4;
+/// Length of the checksum.
+pub const CHECKSUM_LEN: usize = 4;
+/// Largest payload of a frame without SACK blocks on a 1500-byte link: a
+/// segment, and the largest message.
+pub const MAX_SEGMENT: usize = 1500 - HEADER_LEN - CHECKSUM_LEN;
+
+mod field {
+    use core::ops::Range;
+    pub const VERSION: usize = 0;
+    pub const KIND: usize = 1;
+    pub const FLAGS: usize = 2;
+    pub const SACK_COUNT: usize = 3;
+    pub const CONN_ID: Range<usize> = 4..8;
+    pub const SEQ: Range<usize> = 8..12;
+    pub const ACK: Range<usize> = 12..16;
+    pub const WINDOW: Range<usize> = 16..18;
+    pub const TIMESTAMP: Range<usize> = 18..22;
+    pub const ECHO: Range<usize> = 22..26;
+    pub const PAYLOAD_LEN: Range<usize> = 26..28;
+}
+
+const FLAG_FROM_INITIATOR: u8 = 1 << 0;
+const FLAG_MESSAGES: u8 = 1 << 1;
+
+/// What a frame does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Kind {
+    /// Opens a connection: the initiator's first sequence number, mode and
+    /// name, and the application's opening header.
+    Syn,
+    /// Accepts a connection.
+    SynAck,
+    /// A segment of data (or one whole message).
+    Data,
+    /// Acknowledges: cumulative acknowledgement, window, SACK blocks, echo.
+    Ack,
+    /// The initiator has sent everything below `seq`.
+    Fin,
+    /// The receiver got everything; its payload is the application's
+    /// verdict (a status code).
+    FinAck,
+    /// Refuses or ends a connection; its payload is a status code.
+    Reset,
+    /// Asks for an acknowledgement (keep-alive, window probe).
+    Ping,
+}
+
+impl Kind {
+    fn code(self) -> u8 {
+        match self {
+            Kind::Syn => 1,
+            Kind::SynAck => 2,
+            Kind::Data => 3,
+            Kind::Ack => 4,
+            Kind::Fin => 5,
+            Kind::FinAck => 6,
+            Kind::Reset => 7,
+            Kind::Ping => 8,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Kind> {
+        Some(match code {
+            1 => Kind::Syn,
+            2 => Kind::SynAck,
+            3 => Kind::Data,
+            4 => Kind::Ack,
+            5 => Kind::Fin,
+            6 => Kind::FinAck,
+            7 => Kind::Reset,
+            8 => Kind::Ping,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Syn => "SYN",
+            Kind::SynAck => "SYN-ACK",
+            Kind::Data => "DATA",
+            Kind::Ack => "ACK",
+            Kind::Fin => "FIN",
+            Kind::FinAck => "FIN-ACK",
+            Kind::Reset => "RESET",
+            Kind::Ping => "PING",
+        })
+    }
+}
+
+/// Sequence numbers `[first, end)` the receiver holds above its
+/// acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SackBlock {
+    /// The first sequence number held.
+    pub first: u32,
+    /// One past the last.
+    pub end: u32,
+}
+
+/// The meaning of a transfer frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TransferRepr<'a> {
+    /// What the frame does.
+    pub kind: Kind,
+    /// Sent by the connection's initiator (else by its receiver).
+    pub from_initiator: bool,
+    /// SYN: the connection carries messages, not a stream.
+    pub messages: bool,
+    /// The connection id.
+    pub conn_id: u32,
+    /// The sequence number.
+    pub seq: u32,
+    /// The cumulative acknowledgement.
+    pub ack: u32,
+    /// The receiver's window, in segments.
+    pub window: u16,
+    /// The sender's clock.
+    pub timestamp: u32,
+    /// The latest timestamp received from the peer.
+    pub echo: u32,
+    /// SACK blocks (at most [`MAX_SACK_BLOCKS`]).
+    pub sack: heapless::Vec<SackBlock, MAX_SACK_BLOCKS>,
+    /// The payload.
+    pub payload: &'a [u8],
+}
+
+fn be16(bytes: &[u8]) -> u16 {
+    u16::from_be_bytes([bytes[0], bytes[1]])
+}
+
+fn be32(bytes: &[u8]) -> u32 {
+    u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+}
+
+/// The checksum of a frame from `src` to `dst` whose body (without the
+/// checksum) is `body`.
+fn checksum(dst: EthernetAddress, src: EthernetAddress, body: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&dst.0);
+    hasher.update(&src.0);
+    hasher.update(&EtherType::TRANSFER.0.to_be_bytes());
+    hasher.update(body);
+    hasher.finalize()
+}
+
+impl<'a> TransferRepr<'a> {
+    /// Parses the transfer body of a frame from `src` to `dst` (Ethernet
+    /// padding after the checksum is ignored).
+    pub fn parse(dst: EthernetAddress, src: EthernetAddress, body: &'a [u8]) -> Result<Self> {
+        if body.len() < HEADER_LEN + CHECKSUM_LEN {
+            return Err(Error::Truncated);
+        }
+        if body[field::VERSION] != VERSION {
+            return Err(Error::Unsupported);
+        }
+        let kind = Kind::from_code(body[field::KIND]).ok_or(Error::Unsupported)?;
+        let sack_count = usize::from(body[field::SACK_COUNT]);
+        if sack_count > MAX_SACK_BLOCKS {
+            return Err(Error::Unsupported);
+        }
+        let payload_start = HEADER_LEN + sack_count * SACK_BLOCK_LEN;
+        let payload_end = payload_start + usize::from(be16(&body[field::PAYLOAD_LEN]));
+        let Some(stored) = body.get(payload_end..payload_end + CHECKSUM_LEN) else {
+            return Err(Error::LengthBeyondBuffer);
+        };
+        if be32(stored) != checksum(dst, src, &body[..payload_end]) {
+            return Err(Error::Checksum);
+        }
+        let flags = body[field::FLAGS];
+        let sack = body[HEADER_LEN..payload_start]
+            .chunks_exact(SACK_BLOCK_LEN)
+            .map(|block| SackBlock { first: be32(&block[..4]), end: be32(&block[4..]) })
+            .collect();
+        Ok(TransferRepr {
+            kind,
+            from_initiator: flags & FLAG_FROM_INITIATOR != 0,
+            messages: flags & FLAG_MESSAGES != 0,
+            conn_id: be32(&body[field::CONN_ID]),
+            seq: be32(&body[field::SEQ]),
+            ack: be32(&body[field::ACK]),
+            window: be16(&body[field::WINDOW]),
+            timestamp: be32(&body[field::TIMESTAMP]),
+            echo: be32(&body[field::ECHO]),
+            sack,
+            payload: &body[payload_start..payload_end],
+        })
+    }
+
+    /// Length of the body `emit` writes.
+    pub fn buffer_len(&self) -> usize {
+        HEADER_LEN + self.sack.len() * SACK_BLOCK_LEN + self.payload.len() + CHECKSUM_LEN
+    }
+
+    /// Writes the body of a frame from `src` to `dst` into `body`, which
+    /// must be [`buffer_len`](Self::buffer_len) bytes long, checksum last.
+    pub fn emit(&self, dst: EthernetAddress, src: EthernetAddress, body: &mut [u8]) {
+        let flags =
+            if self.from_initiator { FLAG_FROM_INITIATOR } else { 0 } | if self.messages { FLAG_MESSAGES } else { 0 };
+        body[field::VERSION] = VERSION;
+        body[field::KIND] = self.kind.code();
+        body[field::FLAGS] = flags;
+        body[field::SACK_COUNT] = self.sack.len() as u8;
+        body[field::CONN_ID].copy_from_slice(&self.conn_id.to_be_bytes());
+        body[field::SEQ].copy_from_slice(&self.seq.to_be_bytes());
+        body[field::ACK].copy_from_slice(&self.ack.to_be_bytes());
+        body[field::WINDOW].copy_from_slice(&self.window.to_be_bytes());
+        body[field::TIMESTAMP].copy_from_slice(&self.timestamp.to_be_bytes());
+        body[field::ECHO].copy_from_slice(&self.echo.to_be_bytes());
+        // Payloads are at most a frame long: the length fits.
+        body[field::PAYLOAD_LEN].copy_from_slice(&(self.payload.len() as u16).to_be_bytes());
+        let mut at = HEADER_LEN;
+        for block in &self.sack {
+            body[at..at + 4].copy_from_slice(&block.first.to_be_bytes());
+            body[at + 4..at + 8].copy_from_slice(&block.end.to_be_bytes());
+            at += SACK_BLOCK_LEN;
+        }
+        body[at..at + self.payload.len()].copy_from_slice(self.payload);
+        at += self.payload.len();
+        let sum = checksum(dst, src, &body[..at]);
+        body[at..at + CHECKSUM_LEN].copy_from_slice(&sum.to_be_bytes());
+    }
+}
+
+/// The payload of a SYN: who is opening, and the application's opening
+/// header (for a file: its name, size and hash).
+///
+/// ```text
+/// offset  size  field
+///      0     1  name length n (1 to 64)
+///      1     n  the initiator's name
+///    1+n     …  the application's header (the rest of the payload)
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SynPayload<'a> {
+    /// The initiator's name (as it claims).
+    pub name: &'a [u8],
+    /// The application's opening header.
+    pub header: &'a [u8],
+}
+
+impl<'a> SynPayload<'a> {
+    /// Parses a SYN's payload.
+    pub fn parse(payload: &'a [u8]) -> Result<Self> {
+        let (&len, rest) = payload.split_first().ok_or(Error::Truncated)?;
+        let len = usize::from(len);
+        if len == 0 {
+            return Err(Error::EmptyName);
+        }
+        if len > super::NAME_MAX {
+            return Err(Error::NameTooLong);
+        }
+        let name = rest.get(..len).ok_or(Error::LengthBeyondBuffer)?;
+        Ok(SynPayload { name, header: &rest[len..] })
+    }
+
+    /// Length of the payload `emit` writes.
+    pub fn buffer_len(&self) -> usize {
+        1 + self.name.len() + self.header.len()
+    }
+
+    /// Writes the payload into `buffer` ([`buffer_len`](Self::buffer_len) bytes).
+    pub fn emit(&self, buffer: &mut [u8]) {
+        buffer[0] = self.name.len() as u8;
+        buffer[1..1 + self.name.len()].copy_from_slice(self.name);
+        buffer[1 + self.name.len()..].copy_from_slice(self.header);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+    const B: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 2]);
+
+    fn data() -> TransferRepr<'static> {
+        TransferRepr {
+            kind: Kind::Data,
+            from_initiator: true,
+            messages: false,
+            conn_id: 0x1234_5678,
+            seq: 0xffff_fffe,
+            ack: 0,
+            window: 0,
+            timestamp: 1_000,
+            echo: 0,
+            sack: heapless::Vec::new(),
+            payload: b"hello",
+        }
+    }
+
+    #[test]
+    fn round_trips_with_sack_blocks() {
+        let mut ack = data();
+        ack.kind = Kind::Ack;
+        ack.from_initiator = false;
+        ack.payload = b"";
+        ack.sack.extend([SackBlock { first: 5, end: 9 }, SackBlock { first: 12, end: 13 }]);
+        for repr in [data(), ack] {
+            let mut body = [0u8; 128];
+            let len = repr.buffer_len();
+            repr.emit(B, A, &mut body[..len]);
+            assert_eq!(TransferRepr::parse(B, A, &body[..len]), Ok(repr.clone()));
+            // Ethernet padding after the checksum is fine.
+            assert_eq!(TransferRepr::parse(B, A, &body[..len + 20]), Ok(repr));
+        }
+    }
+
+    #[test]
+    fn the_checksum_catches_any_flipped_bit_headers_included() {
+        let repr = data();
+        let len = repr.buffer_len();
+        let mut body = [0u8; 64];
+        repr.emit(B, A, &mut body[..len]);
+        for bit in 0..len * 8 {
+            let mut bad = body;
+            bad[bit / 8] ^= 1 << (bit % 8);
+            assert!(TransferRepr::parse(B, A, &bad[..len]).is_err(), "bit {bit}");
+        }
+        assert_eq!(TransferRepr::parse(B, EthernetAddress([2, 0, 0, 0, 0, 3]), &body[..len]), Err(Error::Checksum));
+        assert_eq!(TransferRepr::parse(A, A, &body[..len]), Err(Error::Checksum));
+    }
+
+    #[test]
+    fn rejects_short_and_foreign_bodies() {
+        let repr = data();
+        let len = repr.buffer_len();
+        let mut body = [0u8; 64];
+        repr.emit(B, A, &mut body[..len]);
+        assert_eq!(TransferRepr::parse(B, A, &body[..len - 1]), Err(Error::LengthBeyondBuffer));
+        assert_eq!(TransferRepr::parse(B, A, &body[..20]), Err(Error::Truncated));
+        let mut other = body;
+        other[0] = 2;
+        assert_eq!(TransferRepr::parse(B, A, &other[..len]), Err(Error::Unsupported));
+        other = body;
+        other[3] = 5;
+        assert_eq!(TransferRepr::parse(B, A, &other[..len]), Err(Error::Unsupported));
+    }
+
+    #[test]
+    fn syn_payloads_carry_a_name_and_a_header() {
+        let syn = SynPayload { name: b"VM1", header: b"file" };
+        let mut buffer = [0u8; 8];
+        syn.emit(&mut buffer);
+        assert_eq!(&buffer, b"\x03VM1file");
+        assert_eq!(SynPayload::parse(&buffer), Ok(syn));
+        assert_eq!(SynPayload::parse(b"\x00"), Err(Error::EmptyName));
+        assert_eq!(SynPayload::parse(b"\x05ab"), Err(Error::LengthBeyondBuffer));
+    }
+}
