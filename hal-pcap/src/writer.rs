@@ -152,6 +152,10 @@ impl<D: LinkDevice> LinkDevice for PcapTee<D> {
         self.writer.write((self.clock)(), frame);
         Ok(())
     }
+
+    fn flush(&mut self) -> nb::Result<(), D::Error> {
+        self.inner.flush()
+    }
 }
 
 impl<D: Wait> Wait for PcapTee<D> {

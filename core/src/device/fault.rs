@@ -232,6 +232,10 @@ impl<D: LinkDevice> LinkDevice for FaultInjector<D> {
         }
         Ok(())
     }
+
+    fn flush(&mut self) -> nb::Result<(), D::Error> {
+        self.inner.flush()
+    }
 }
 
 impl<D: Wait> Wait for FaultInjector<D> {

@@ -74,8 +74,16 @@ pub trait LinkDevice {
     /// the contract above for frames that do not fit).
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Self::Error>;
 
-    /// Transmits one frame.
+    /// Transmits one frame. A device may hold it back to send several with
+    /// one operation: it sends them at [`flush`](Self::flush) at the latest.
     fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Self::Error>;
+
+    /// Sends the frames `transmit` held back. The node calls it at the end
+    /// of every poll. `WouldBlock`: the device has no room for some of them
+    /// yet; they stay held, and a later flush sends them.
+    fn flush(&mut self) -> nb::Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 impl<D: LinkDevice + ?Sized> LinkDevice for &mut D {
@@ -95,6 +103,10 @@ impl<D: LinkDevice + ?Sized> LinkDevice for &mut D {
 
     fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Self::Error> {
         (**self).transmit(frame)
+    }
+
+    fn flush(&mut self) -> nb::Result<(), Self::Error> {
+        (**self).flush()
     }
 }
 

@@ -344,6 +344,15 @@ impl<D: LinkDevice, S: Service, const CACHE: usize, const PENDING: usize, const 
         services.poll(&mut Link::new(device, state, now))?;
         Self::drain_services(device, rx_buffer, state, services, now, handler);
         let queue_left = state.flush_queue(device, now)?;
+        // Everything this poll sent leaves now (devices may batch).
+        match device.flush() {
+            Ok(()) => {}
+            Err(nb::Error::WouldBlock) => {
+                state.stats.link.tx_busy += 1;
+                state.tx_blocked = true;
+            }
+            Err(nb::Error::Other(err)) => return Err(err),
+        }
         let next = time::earliest(time::earliest(state.next_deadline(), services.poll_at()), wanted);
         Ok(if frames_left || queue_left { Some(now) } else { next })
     }

@@ -8,7 +8,7 @@ use super::{ConnId, Failure, TransferConfig, TransferStats};
 use crate::device::TransmitError;
 use crate::service::Station;
 use crate::time::{self, Duration, Instant};
-use crate::wire::transfer::{Kind, MAX_SACK_BLOCKS, MAX_SEGMENT, SackBlock, SynPayload, TransferRepr};
+use crate::wire::transfer::{Kind, MAX_SACK_BYTES, MAX_SEGMENT, SACK_WORD, SynPayload, TransferRepr};
 use crate::wire::{EtherType, EthernetAddress, Name};
 
 /// Longest opening header an application can give (a file's name, size
@@ -167,6 +167,8 @@ pub(crate) struct Connection<const W: usize> {
     fin_seq: Option<u32>,
     /// The window last advertised.
     advertised: u32,
+    /// The most this receiver may advertise: its share of the receive budget.
+    pub(crate) window_cap: u32,
 
     // Both sides.
     rtt: RttEstimator,
@@ -236,6 +238,7 @@ impl<const W: usize> Connection<W> {
             rcv_max: 0,
             fin_seq: None,
             advertised: 0,
+            window_cap: u32::MAX,
             rtt: RttEstimator::new(),
             opened_at: Instant::ZERO,
             last_heard: Instant::ZERO,
@@ -491,20 +494,18 @@ impl<const W: usize> Connection<W> {
             freed = true;
         }
         self.peer_window = u32::from(repr.window);
-        for block in &repr.sack {
-            let (first, end) = (block.first, block.end);
-            if !before(first, end) || before(self.nxt, end) {
-                continue;
-            }
-            let mut seq = if before(first, self.una) { self.una } else { first };
-            while before(seq, end) {
-                let slot = &mut self.ring[Self::index(seq)];
-                let state = core::mem::replace(&mut slot.state, SlotState::Sacked);
-                if !matches!(state, SlotState::InFlight { .. }) {
-                    slot.state = state;
+        // Every segment the bitmap says arrived above the acknowledgement.
+        for (byte, &bits) in repr.sack.iter().enumerate() {
+            for bit in (0..8).filter(|bit| bits & (1 << bit) != 0) {
+                let seq = ack.wrapping_add(1 + (byte * 8 + bit) as u32);
+                if !before(seq, self.nxt) {
+                    break;
                 }
-                self.arrived(state);
-                seq = seq.wrapping_add(1);
+                let slot = &mut self.ring[Self::index(seq)];
+                if let state @ SlotState::InFlight { .. } = slot.state {
+                    slot.state = SlotState::Sacked;
+                    self.arrived(state);
+                }
             }
         }
         if freed && self.wants_room {
@@ -773,7 +774,7 @@ impl<const W: usize> Connection<W> {
             window: 0,
             timestamp: stamp(station.now()),
             echo: self.echo,
-            sack: heapless::Vec::new(),
+            sack: &[],
             payload: slot.bytes(),
         };
         let sent = transmit(station, mac, &repr, stats)?;
@@ -793,18 +794,25 @@ impl<const W: usize> Connection<W> {
         stats: &mut TransferStats,
     ) -> Result<bool, L::Error> {
         let acceptor = self.role == Role::Acceptor;
-        let window = if acceptor { W as u32 - distance(self.rcv_delivered, self.rcv_max) } else { 0 };
+        let room = (W as u32 - distance(self.rcv_delivered, self.rcv_max)).min(self.window_cap);
+        let window = if acceptor { room } else { 0 };
+        let mut bitmap = [0u8; MAX_SACK_BYTES];
+        let sack_len = if acceptor { self.sack_bitmap(&mut bitmap) } else { 0 };
         let repr = TransferRepr {
             kind,
             from_initiator: !acceptor,
             messages: self.messages,
             conn_id: self.conn_id,
-            seq: if kind == Kind::Syn { self.isn } else { self.end },
+            seq: match kind {
+                Kind::Syn => self.isn,
+                _ if acceptor => 0,
+                _ => self.end,
+            },
             ack: if acceptor { self.rcv_nxt } else { 0 },
             window: window as u16,
             timestamp: stamp(station.now()),
             echo: self.echo,
-            sack: if acceptor { self.sack_blocks() } else { heapless::Vec::new() },
+            sack: &bitmap[..sack_len],
             payload,
         };
         if acceptor {
@@ -817,28 +825,25 @@ impl<const W: usize> Connection<W> {
         Ok(sent)
     }
 
-    /// Up to four ranges received above the cumulative acknowledgement.
-    fn sack_blocks(&self) -> heapless::Vec<SackBlock, MAX_SACK_BLOCKS> {
-        let mut blocks = heapless::Vec::new();
-        let mut seq = self.rcv_nxt;
-        let mut open: Option<u32> = None;
-        while before(seq, self.rcv_max) && !blocks.is_full() {
+    /// Writes the SACK bitmap of what arrived above the cumulative
+    /// acknowledgement into `bitmap`; returns its length in bytes (whole
+    /// words, none if nothing arrived out of order).
+    fn sack_bitmap(&self, bitmap: &mut [u8; MAX_SACK_BYTES]) -> usize {
+        let span = distance(self.rcv_nxt, self.rcv_max) as usize;
+        if span <= 1 {
+            return 0;
+        }
+        let bits = (span - 1).min(MAX_SACK_BYTES * 8);
+        let len = bits.div_ceil(8).next_multiple_of(SACK_WORD);
+        bitmap[..len].fill(0);
+        for i in 0..bits {
+            let seq = self.rcv_nxt.wrapping_add(1 + i as u32);
             let slot = &self.ring[Self::index(seq)];
-            let held = slot.state == SlotState::Received && slot.seq == seq;
-            match (held, open) {
-                (true, None) => open = Some(seq),
-                (false, Some(first)) => {
-                    let _ = blocks.push(SackBlock { first, end: seq });
-                    open = None;
-                }
-                _ => {}
+            if slot.state == SlotState::Received && slot.seq == seq {
+                bitmap[i / 8] |= 1 << (i % 8);
             }
-            seq = seq.wrapping_add(1);
         }
-        if let Some(first) = open {
-            let _ = blocks.push(SackBlock { first, end: seq });
-        }
-        blocks
+        len
     }
 
     /// Acceptor: the next in-order segment not yet handed to the

@@ -11,8 +11,9 @@
 //!   random, with a random first sequence number; a restarted peer picks a
 //!   new id, so its old frames are never taken for the new connection's.
 //! - DATA segments are numbered (32-bit, wrapping); the receiver answers
-//!   with a cumulative acknowledgement, up to four SACK blocks, its window
-//!   (flow control) and the echo of the sender's timestamp.
+//!   with a cumulative acknowledgement, a SACK bitmap of everything it
+//!   holds above it, its window (flow control) and the echo of the sender's
+//!   timestamp.
 //! - The sender keeps every unacknowledged segment: a segment is sent
 //!   again when its timeout expires (RFC 6298 from the echoed timestamps,
 //!   ×1.5 per timeout up to a maximum, as KCP does) or at once when two
@@ -268,20 +269,26 @@ pub struct TransferConfig {
     /// A receiver remembers a closed connection this long, to answer a late
     /// duplicate FIN with the same verdict.
     pub linger: Duration,
+    /// Segments a receiver lets all its senders have in flight together,
+    /// shared out equally among the connections receiving at once: a busy
+    /// receiver's buffers do not overflow, and each sender gets its share.
+    pub receive_budget: u32,
 }
 
 impl Default for TransferConfig {
-    /// Timeouts for a LAN: 200 ms before the first round trip, 10 ms to 2 s
-    /// after; keep-alive every second; dead after 10 s of silence.
+    /// Timeouts for a LAN: 200 ms before the first round trip, 1 ms to 2 s
+    /// after (a LAN's round trips are well under a millisecond); keep-alive
+    /// every second; dead after 10 s of silence.
     fn default() -> Self {
         TransferConfig {
             initial_rto: Duration::from_millis(200),
-            min_rto: Duration::from_millis(10),
+            min_rto: Duration::from_millis(1),
             max_rto: Duration::from_secs(2),
             keepalive: Duration::from_secs(1),
             dead_after: Duration::from_secs(10),
             idle_close: Duration::from_secs(30),
             linger: Duration::from_secs(4),
+            receive_budget: 1024,
         }
     }
 }
@@ -565,6 +572,8 @@ impl<const CONNS: usize, const WINDOW: usize> Transfer<CONNS, WINDOW> {
         let _ = conn.header.extend_from_slice(syn.header);
         conn.receive(repr, station.now(), &self.config, &mut self.stats);
         self.stats.accepted += 1;
+        // The newcomer takes its share from the start.
+        self.share_receive_budget();
         Ok(())
     }
 
@@ -625,6 +634,16 @@ impl<const CONNS: usize, const WINDOW: usize> Transfer<CONNS, WINDOW> {
         })
     }
 
+    /// Shares [`TransferConfig::receive_budget`] out equally among the
+    /// connections receiving now (at least four segments each).
+    fn share_receive_budget(&mut self) {
+        let receiving = self.conns.iter().filter(|c| c.role == Role::Acceptor && c.phase == Phase::Open).count().max(1);
+        let share = (self.config.receive_budget / receiving as u32).max(4);
+        for conn in self.conns.iter_mut().filter(|c| c.role == Role::Acceptor) {
+            conn.window_cap = share;
+        }
+    }
+
     fn conn_has_event(conn: &Connection<WINDOW>) -> bool {
         let notify = conn.notify;
         notify.offered
@@ -657,7 +676,7 @@ fn refuse<L: Station>(
         window: 0,
         timestamp: station.now().total_micros() as u32,
         echo: 0,
-        sack: heapless::Vec::new(),
+        sack: &[],
         payload: &payload,
     };
     connection::transmit(station, to, &repr, stats).map(drop)
@@ -719,6 +738,7 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
     fn poll<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
         let now = station.now();
         self.dirty = false;
+        self.share_receive_budget();
         let mut next = None;
         for i in 0..CONNS {
             let conn = &mut self.conns[(self.cursor + i) % CONNS];

@@ -8,7 +8,7 @@
 //!      1     1  kind: 1 SYN, 2 SYN-ACK, 3 DATA, 4 ACK, 5 FIN, 6 FIN-ACK, 7 RESET, 8 PING
 //!      2     1  flags: bit 0 from the initiator, bit 1 messages (SYN: each
 //!               segment is one message)
-//!      3     1  SACK blocks that follow the header (0 to 4)
+//!      3     1  SACK bitmap length, in 8-byte words (0 to 64)
 //!      4     4  connection id, chosen by the initiator
 //!      8     4  sequence number (SYN: the first one; DATA: the segment's;
 //!               FIN: one past the last)
@@ -18,7 +18,8 @@
 //!     18     4  timestamp: the sender's clock, microseconds (low 32 bits)
 //!     22     4  echo: the latest timestamp received from the peer
 //!     26     2  payload length
-//!     28   8*n  SACK blocks: [first, end) ranges received above the acknowledgement
+//!     28   8*n  SACK bitmap: bit i (least significant first in each byte) set
+//!               when segment ack+1+i was received
 //! 28+8n     len payload (SYN: mode and names; DATA: data; FIN-ACK, RESET: status)
 //!   end     4  CRC-32 (IEEE) of the Ethernet header and everything above
 //! ```
@@ -35,10 +36,11 @@ use super::{Error, EtherType, EthernetAddress, Result};
 pub const VERSION: u8 = 1;
 /// Length of the fixed header.
 pub const HEADER_LEN: usize = 28;
-/// Length of one SACK block.
-pub const SACK_BLOCK_LEN: usize = 8;
-/// SACK blocks a frame carries at most.
-pub const MAX_SACK_BLOCKS: usize = 4;
+/// The SACK bitmap's length is given in words of this many bytes.
+pub const SACK_WORD: usize = 8;
+/// The longest SACK bitmap, in bytes: the whole window of up to 4096
+/// segments above the acknowledgement.
+pub const MAX_SACK_BYTES: usize = 64 * SACK_WORD;
 /// Length of the checksum.
 pub const CHECKSUM_LEN: usize = 4;
 /// Largest payload of a frame without SACK blocks on a 1500-byte link: a
@@ -50,7 +52,7 @@ mod field {
     pub const VERSION: usize = 0;
     pub const KIND: usize = 1;
     pub const FLAGS: usize = 2;
-    pub const SACK_COUNT: usize = 3;
+    pub const SACK_WORDS: usize = 3;
     pub const CONN_ID: Range<usize> = 4..8;
     pub const SEQ: Range<usize> = 8..12;
     pub const ACK: Range<usize> = 12..16;
@@ -131,17 +133,6 @@ impl fmt::Display for Kind {
     }
 }
 
-/// Sequence numbers `[first, end)` the receiver holds above its
-/// acknowledgement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct SackBlock {
-    /// The first sequence number held.
-    pub first: u32,
-    /// One past the last.
-    pub end: u32,
-}
-
 /// The meaning of a transfer frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -164,8 +155,9 @@ pub struct TransferRepr<'a> {
     pub timestamp: u32,
     /// The latest timestamp received from the peer.
     pub echo: u32,
-    /// SACK blocks (at most [`MAX_SACK_BLOCKS`]).
-    pub sack: heapless::Vec<SackBlock, MAX_SACK_BLOCKS>,
+    /// SACK bitmap: bit `i` set when segment `ack + 1 + i` was received
+    /// (a multiple of [`SACK_WORD`] bytes, at most [`MAX_SACK_BYTES`]).
+    pub sack: &'a [u8],
     /// The payload.
     pub payload: &'a [u8],
 }
@@ -200,11 +192,11 @@ impl<'a> TransferRepr<'a> {
             return Err(Error::Unsupported);
         }
         let kind = Kind::from_code(body[field::KIND]).ok_or(Error::Unsupported)?;
-        let sack_count = usize::from(body[field::SACK_COUNT]);
-        if sack_count > MAX_SACK_BLOCKS {
+        let sack_len = usize::from(body[field::SACK_WORDS]) * SACK_WORD;
+        if sack_len > MAX_SACK_BYTES {
             return Err(Error::Unsupported);
         }
-        let payload_start = HEADER_LEN + sack_count * SACK_BLOCK_LEN;
+        let payload_start = HEADER_LEN + sack_len;
         let payload_end = payload_start + usize::from(be16(&body[field::PAYLOAD_LEN]));
         let Some(stored) = body.get(payload_end..payload_end + CHECKSUM_LEN) else {
             return Err(Error::LengthBeyondBuffer);
@@ -213,10 +205,7 @@ impl<'a> TransferRepr<'a> {
             return Err(Error::Checksum);
         }
         let flags = body[field::FLAGS];
-        let sack = body[HEADER_LEN..payload_start]
-            .chunks_exact(SACK_BLOCK_LEN)
-            .map(|block| SackBlock { first: be32(&block[..4]), end: be32(&block[4..]) })
-            .collect();
+        let sack = &body[HEADER_LEN..payload_start];
         Ok(TransferRepr {
             kind,
             from_initiator: flags & FLAG_FROM_INITIATOR != 0,
@@ -234,18 +223,19 @@ impl<'a> TransferRepr<'a> {
 
     /// Length of the body `emit` writes.
     pub fn buffer_len(&self) -> usize {
-        HEADER_LEN + self.sack.len() * SACK_BLOCK_LEN + self.payload.len() + CHECKSUM_LEN
+        HEADER_LEN + self.sack.len() + self.payload.len() + CHECKSUM_LEN
     }
 
     /// Writes the body of a frame from `src` to `dst` into `body`, which
     /// must be [`buffer_len`](Self::buffer_len) bytes long, checksum last.
+    /// The SACK bitmap must be a multiple of [`SACK_WORD`] bytes.
     pub fn emit(&self, dst: EthernetAddress, src: EthernetAddress, body: &mut [u8]) {
         let flags =
             if self.from_initiator { FLAG_FROM_INITIATOR } else { 0 } | if self.messages { FLAG_MESSAGES } else { 0 };
         body[field::VERSION] = VERSION;
         body[field::KIND] = self.kind.code();
         body[field::FLAGS] = flags;
-        body[field::SACK_COUNT] = self.sack.len() as u8;
+        body[field::SACK_WORDS] = (self.sack.len() / SACK_WORD) as u8;
         body[field::CONN_ID].copy_from_slice(&self.conn_id.to_be_bytes());
         body[field::SEQ].copy_from_slice(&self.seq.to_be_bytes());
         body[field::ACK].copy_from_slice(&self.ack.to_be_bytes());
@@ -255,11 +245,8 @@ impl<'a> TransferRepr<'a> {
         // Payloads are at most a frame long: the length fits.
         body[field::PAYLOAD_LEN].copy_from_slice(&(self.payload.len() as u16).to_be_bytes());
         let mut at = HEADER_LEN;
-        for block in &self.sack {
-            body[at..at + 4].copy_from_slice(&block.first.to_be_bytes());
-            body[at + 4..at + 8].copy_from_slice(&block.end.to_be_bytes());
-            at += SACK_BLOCK_LEN;
-        }
+        body[at..at + self.sack.len()].copy_from_slice(self.sack);
+        at += self.sack.len();
         body[at..at + self.payload.len()].copy_from_slice(self.payload);
         at += self.payload.len();
         let sum = checksum(dst, src, &body[..at]);
@@ -330,18 +317,18 @@ mod tests {
             window: 0,
             timestamp: 1_000,
             echo: 0,
-            sack: heapless::Vec::new(),
+            sack: &[],
             payload: b"hello",
         }
     }
 
     #[test]
-    fn round_trips_with_sack_blocks() {
+    fn round_trips_with_a_sack_bitmap() {
         let mut ack = data();
         ack.kind = Kind::Ack;
         ack.from_initiator = false;
         ack.payload = b"";
-        ack.sack.extend([SackBlock { first: 5, end: 9 }, SackBlock { first: 12, end: 13 }]);
+        ack.sack = &[0b1001_0110, 0, 0, 0, 0, 0, 0, 1];
         for repr in [data(), ack] {
             let mut body = [0u8; 128];
             let len = repr.buffer_len();
@@ -379,8 +366,147 @@ mod tests {
         other[0] = 2;
         assert_eq!(TransferRepr::parse(B, A, &other[..len]), Err(Error::Unsupported));
         other = body;
-        other[3] = 5;
+        other[3] = 65;
         assert_eq!(TransferRepr::parse(B, A, &other[..len]), Err(Error::Unsupported));
+        other[3] = 1;
+        assert_eq!(TransferRepr::parse(B, A, &other[..len]), Err(Error::LengthBeyondBuffer));
+    }
+
+    /// Parses whitespace-separated hex bytes into a fixed buffer (the core
+    /// has no allocator, not even in tests); returns the buffer and length.
+    fn hex(text: &str) -> ([u8; 128], usize) {
+        let mut bytes = [0u8; 128];
+        let mut len = 0;
+        for pair in text.split_whitespace() {
+            bytes[len] = u8::from_str_radix(pair, 16).unwrap();
+            len += 1;
+        }
+        (bytes, len)
+    }
+
+    /// The frames of docs/PROTOCOL.md's example, byte for byte: each one
+    /// parses to its meaning, and emitting that meaning gives the bytes back.
+    #[test]
+    fn the_documented_example_frames_are_exact() {
+        const SYN_PAYLOAD: &str = "03 56 4d 31 01 00 00 00 00 00 00 00 06
+            58 91 b5 b5 22 d5 df 08 6d 0f f0 b1 10 fb d9 d2 1b b4 fc 71 63 af 34 d0 82 86 a2 e8 46 f6 be 03
+            09 68 65 6c 6c 6f 2e 74 78 74";
+        let (syn_payload, syn_payload_len) = hex(SYN_PAYLOAD);
+        let base = TransferRepr {
+            kind: Kind::Syn,
+            from_initiator: true,
+            messages: false,
+            conn_id: 0x1a2b_3c4d,
+            seq: 256,
+            ack: 0,
+            window: 0,
+            timestamp: 1_000_000,
+            echo: 0,
+            sack: &[],
+            payload: &syn_payload[..syn_payload_len],
+        };
+        let receiver = TransferRepr { from_initiator: false, seq: 0, payload: &[], ..base.clone() };
+        let sack = [6, 0, 0, 0, 0, 0, 0, 0];
+        let examples: [(&str, TransferRepr); 7] = [
+            (
+                "02 00 00 00 00 02 02 00 00 00 00 01 88 b5 01 01 01 00
+                 1a 2b 3c 4d 00 00 01 00 00 00 00 00 00 00 00 0f 42 40 00 00 00 00 00 37
+                 03 56 4d 31 01 00 00 00 00 00 00 00 06
+                 58 91 b5 b5 22 d5 df 08 6d 0f f0 b1 10 fb d9 d2 1b b4 fc 71 63 af 34 d0 82 86 a2 e8 46 f6 be 03
+                 09 68 65 6c 6c 6f 2e 74 78 74 74 6f d2 b3",
+                base.clone(),
+            ),
+            (
+                "02 00 00 00 00 01 02 00 00 00 00 02 88 b5 01 02 00 00
+                 1a 2b 3c 4d 00 00 00 00 00 00 01 00 04 00 00 0f 43 6c 00 0f 42 40 00 00 bc 84 0b 66",
+                TransferRepr {
+                    kind: Kind::SynAck,
+                    ack: 256,
+                    window: 1024,
+                    timestamp: 0x000f_436c,
+                    echo: 0x000f_4240,
+                    ..receiver.clone()
+                },
+            ),
+            (
+                "02 00 00 00 00 02 02 00 00 00 00 01 88 b5 01 03 01 00
+                 1a 2b 3c 4d 00 00 01 00 00 00 00 00 00 00 00 0f 44 98 00 0f 43 6c 00 06
+                 68 65 6c 6c 6f 0a dd 92 45 4b",
+                TransferRepr {
+                    kind: Kind::Data,
+                    timestamp: 0x000f_4498,
+                    echo: 0x000f_436c,
+                    payload: b"hello\n",
+                    ..base.clone()
+                },
+            ),
+            (
+                "02 00 00 00 00 01 02 00 00 00 00 02 88 b5 01 04 00 00
+                 1a 2b 3c 4d 00 00 00 00 00 00 01 01 04 00 00 0f 45 c4 00 0f 44 98 00 00 c9 91 20 fe",
+                TransferRepr {
+                    kind: Kind::Ack,
+                    ack: 257,
+                    window: 1024,
+                    timestamp: 0x000f_45c4,
+                    echo: 0x000f_4498,
+                    ..receiver.clone()
+                },
+            ),
+            (
+                "02 00 00 00 00 01 02 00 00 00 00 02 88 b5 01 04 00 01
+                 1a 2b 3c 4d 00 00 00 00 00 00 01 01 03 fd 00 0f 48 1c 00 0f 46 f0 00 00
+                 06 00 00 00 00 00 00 00 b6 9d 0a ca",
+                TransferRepr {
+                    kind: Kind::Ack,
+                    ack: 257,
+                    window: 1021,
+                    timestamp: 0x000f_481c,
+                    echo: 0x000f_46f0,
+                    sack: &sack,
+                    ..receiver.clone()
+                },
+            ),
+            (
+                "02 00 00 00 00 02 02 00 00 00 00 01 88 b5 01 05 01 00
+                 1a 2b 3c 4d 00 00 01 01 00 00 00 00 00 00 00 0f 46 f0 00 0f 45 c4 00 00 2d 9b d3 06",
+                TransferRepr {
+                    kind: Kind::Fin,
+                    seq: 257,
+                    timestamp: 0x000f_46f0,
+                    echo: 0x000f_45c4,
+                    payload: &[],
+                    ..base.clone()
+                },
+            ),
+            (
+                "02 00 00 00 00 01 02 00 00 00 00 02 88 b5 01 06 00 00
+                 1a 2b 3c 4d 00 00 00 00 00 00 01 01 04 00 00 0f 48 1c 00 0f 46 f0 00 02
+                 00 00 8b a8 a4 a5",
+                TransferRepr {
+                    kind: Kind::FinAck,
+                    ack: 257,
+                    window: 1024,
+                    timestamp: 0x000f_481c,
+                    echo: 0x000f_46f0,
+                    payload: &[0, 0],
+                    ..receiver
+                },
+            ),
+        ];
+        for (text, repr) in examples {
+            let (frame, len) = hex(text);
+            let dst = EthernetAddress::from_bytes(&frame[0..6]).unwrap();
+            let src = EthernetAddress::from_bytes(&frame[6..12]).unwrap();
+            assert_eq!(&frame[12..14], &EtherType::TRANSFER.0.to_be_bytes());
+            let body = &frame[14..len];
+            assert_eq!(TransferRepr::parse(dst, src, body).as_ref(), Ok(&repr), "{}", repr.kind);
+            let mut emitted = [0u8; 128];
+            repr.emit(dst, src, &mut emitted[..repr.buffer_len()]);
+            assert_eq!(&emitted[..repr.buffer_len()], body, "{}", repr.kind);
+        }
+        let syn = SynPayload::parse(&syn_payload[..syn_payload_len]).unwrap();
+        assert_eq!(syn.name, b"VM1");
+        assert_eq!(syn.header.len(), 51);
     }
 
     #[test]
