@@ -1,11 +1,10 @@
 //! The AF_PACKET device.
 
 use std::cell::Cell;
-use std::io::IoSliceMut;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
-use nix::sys::socket::{self, AddressFamily, LinkAddr, MsgFlags, SockFlag, SockType};
+use nix::sys::socket::{self, AddressFamily, SockFlag, SockType};
 use whohas_core::EthernetAddress;
 use whohas_core::device::{Capabilities, LinkDevice};
 use whohas_core::wire::EtherType;
@@ -26,12 +25,15 @@ pub struct Options {
     pub bypass_qdisc: bool,
     /// Refuse interfaces whose MTU is below this.
     pub min_mtu: usize,
+    /// The socket buffers, each way, in bytes: room for bursts of a large
+    /// transfer window. Above the system's limit only with CAP_NET_ADMIN.
+    pub buffer: usize,
 }
 
 impl Default for Options {
     /// The ethertypes whohas speaks (name-ARP, data, ARP), qdisc kept, any MTU.
     fn default() -> Self {
-        Options { ethertypes: Some(EtherType::WHOHAS.to_vec()), bypass_qdisc: false, min_mtu: 0 }
+        Options { ethertypes: Some(EtherType::WHOHAS.to_vec()), bypass_qdisc: false, min_mtu: 0, buffer: 4 << 20 }
     }
 }
 
@@ -42,7 +44,13 @@ impl Default for Options {
 /// other stations, which the node ignores) except the socket's own
 /// transmissions, which the kernel keeps back (`PACKET_IGNORE_OUTGOING`, and
 /// a `PACKET_OUTGOING` check for kernels older than 4.20). The socket is
-/// non-blocking; wait for frames by polling its descriptor ([`AsFd`]).
+/// non-blocking; wait for frames by polling its descriptor ([`AsFd`]), or
+/// through [`Wait`](whohas_core::runtime::Wait).
+///
+/// Frames move in batches: one `recvmmsg(2)` fills up to 64 frames that
+/// `receive` then hands out, and `transmit` collects up to 64 frames that
+/// one `sendmmsg(2)` sends at [`flush`](LinkDevice::flush) (or when the
+/// batch is full; dropping the device flushes too).
 #[derive(Debug)]
 pub struct AfPacketDevice {
     fd: OwnedFd,
@@ -50,6 +58,39 @@ pub struct AfPacketDevice {
     /// Why the last transmission was refused, until one succeeds (a cell,
     /// so sending through `&self` can note it).
     tx_full: Cell<Option<TxFull>>,
+    /// Boxed: the batches are big (and the device is moved around).
+    rx: Box<Batch>,
+    tx: Box<Batch>,
+}
+
+/// Frames received or waiting to be sent, in fixed slots of one buffer.
+#[derive(Debug)]
+struct Batch {
+    buffer: Vec<u8>,
+    slot_len: usize,
+    lens: [usize; sys::BATCH_MAX],
+    /// Received: the socket's own frames looped back, skipped.
+    outgoing: [bool; sys::BATCH_MAX],
+    count: usize,
+    /// Received: the next frame to hand out.
+    next: usize,
+}
+
+impl Batch {
+    fn new(slot_len: usize) -> Box<Batch> {
+        Box::new(Batch {
+            buffer: vec![0; slot_len * sys::BATCH_MAX],
+            slot_len,
+            lens: [0; sys::BATCH_MAX],
+            outgoing: [false; sys::BATCH_MAX],
+            count: 0,
+            next: 0,
+        })
+    }
+
+    fn slot(&self, i: usize) -> &[u8] {
+        &self.buffer[i * self.slot_len..][..self.lens[i].min(self.slot_len)]
+    }
 }
 
 /// Why the kernel refused a frame for now.
@@ -111,12 +152,23 @@ impl AfPacketDevice {
         if options.bypass_qdisc {
             sys::bypass_qdisc(fd.as_fd()).map_err(|errno| Error::io("setting PACKET_QDISC_BYPASS", errno))?;
         }
+        for receive in [true, false] {
+            sys::set_buffer(fd.as_fd(), receive, options.buffer)
+                .map_err(|errno| Error::io("sizing the socket buffers", errno))?;
+        }
         let address = sys::link_addr(info.index, libc::ETH_P_ALL as u16)
             .map_err(|errno| Error::io("building the interface address", errno))?;
         socket::bind(fd.as_raw_fd(), &address)
             .map_err(|errno| open_error(interface, "binding the socket to the interface", errno))?;
         log::debug!("opened AF_PACKET socket on {} ({}, MTU {})", info.name, info.mac, info.mtu);
-        Ok(AfPacketDevice { fd, interface: info, tx_full: Cell::new(None) })
+        let slot_len = info.mtu + HEADER_LEN;
+        Ok(AfPacketDevice {
+            fd,
+            interface: info,
+            tx_full: Cell::new(None),
+            rx: Batch::new(slot_len),
+            tx: Batch::new(slot_len),
+        })
     }
 
     /// The interface the socket is bound to.
@@ -131,6 +183,12 @@ impl AfPacketDevice {
     pub fn transmit_batch(&mut self, frames: &[&[u8]]) -> Result<usize, Error> {
         if let Some(frame) = frames.iter().find(|frame| frame.len() > self.max_frame_len()) {
             return Err(Error::FrameTooLong { len: frame.len(), max: self.max_frame_len() });
+        }
+        // Frames handed to `transmit` go first.
+        match self.flush() {
+            Ok(()) => {}
+            Err(nb::Error::WouldBlock) => return Ok(0),
+            Err(nb::Error::Other(err)) => return Err(err),
         }
         match self.send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), frames)) {
             Ok(sent) => Ok(sent),
@@ -147,7 +205,7 @@ impl AfPacketDevice {
     /// Runs a send call, noting whether (and why) the kernel had no room.
     fn send_call<T>(&self, context: &'static str, call: impl FnMut() -> Result<T, Errno>) -> nb::Result<T, Error> {
         let mut refusal = None;
-        let result = self.socket_call(context, call, &mut refusal);
+        let result = Self::call(context, &self.interface, call, &mut refusal);
         self.tx_full.set(refusal);
         result
     }
@@ -156,9 +214,9 @@ impl AfPacketDevice {
     /// failures: an empty receive queue or a full transmit queue is
     /// `WouldBlock` (noting which in `refusal`), a vanished or downed
     /// interface is `InterfaceDown`.
-    fn socket_call<T>(
-        &self,
+    fn call<T>(
         context: &'static str,
+        interface: &Interface,
         mut call: impl FnMut() -> Result<T, Errno>,
         refusal: &mut Option<TxFull>,
     ) -> nb::Result<T, Error> {
@@ -175,7 +233,7 @@ impl AfPacketDevice {
                     Err(nb::Error::WouldBlock)
                 }
                 Err(Errno::ENETDOWN | Errno::ENXIO) => {
-                    Err(nb::Error::Other(Error::InterfaceDown { name: self.interface.name.clone() }))
+                    Err(nb::Error::Other(Error::InterfaceDown { name: interface.name.clone() }))
                 }
                 Err(errno) => Err(nb::Error::Other(Error::io(context, errno))),
             };
@@ -184,6 +242,19 @@ impl AfPacketDevice {
 
     fn max_frame_len(&self) -> usize {
         self.interface.mtu + HEADER_LEN
+    }
+
+    /// Whether frames received in the last batch are still to be handed out.
+    pub(crate) fn has_received(&self) -> bool {
+        self.rx.next < self.rx.count
+    }
+}
+
+impl Drop for AfPacketDevice {
+    /// Frames still held back are sent (best effort) before the socket
+    /// closes: a program that transmits and ends loses nothing.
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 
@@ -205,24 +276,37 @@ impl LinkDevice for AfPacketDevice {
     }
 
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Error> {
-        let fd = self.fd.as_raw_fd();
         loop {
-            let (len, from) = self.socket_call(
-                "receiving a frame",
-                || {
-                    // MSG_TRUNC makes the kernel report the frame's full length
-                    // even when it did not fit, as the LinkDevice contract asks.
-                    let mut iov = [IoSliceMut::new(buffer)];
-                    socket::recvmsg::<LinkAddr>(fd, &mut iov, None, MsgFlags::MSG_TRUNC)
-                        .map(|message| (message.bytes, message.address))
-                },
+            if self.rx.next < self.rx.count {
+                let i = self.rx.next;
+                self.rx.next += 1;
+                // Skip the socket's own transmissions, which kernels without
+                // PACKET_IGNORE_OUTGOING still loop back.
+                if self.rx.outgoing[i] {
+                    continue;
+                }
+                // The length on the wire (MSG_TRUNC): a frame longer than
+                // the caller's buffer is reported as such.
+                let frame = self.rx.slot(i);
+                let stored = frame.len().min(buffer.len());
+                buffer[..stored].copy_from_slice(&frame[..stored]);
+                return Ok(self.rx.lens[i]);
+            }
+            let fd = self.fd.as_fd();
+            let rx = &mut self.rx;
+            let mut slots = sys::RecvSlots {
+                buffer: &mut rx.buffer,
+                slot_len: rx.slot_len,
+                lens: &mut rx.lens,
+                outgoing: &mut rx.outgoing,
+            };
+            let received = Self::call(
+                "receiving frames (recvmmsg)",
+                &self.interface,
+                || sys::recv_batch(fd, &mut slots),
                 &mut None,
             )?;
-            // Skip the socket's own transmissions, which kernels without
-            // PACKET_IGNORE_OUTGOING still loop back.
-            if from.is_none_or(|from| from.pkttype() != libc::PACKET_OUTGOING) {
-                return Ok(len);
-            }
+            (self.rx.count, self.rx.next) = (received, 0);
         }
     }
 
@@ -230,6 +314,37 @@ impl LinkDevice for AfPacketDevice {
         if frame.len() > self.max_frame_len() {
             return Err(nb::Error::Other(Error::FrameTooLong { len: frame.len(), max: self.max_frame_len() }));
         }
-        self.send_call("sending a frame", || socket::send(self.fd.as_raw_fd(), frame, MsgFlags::empty())).map(drop)
+        if self.tx.count == sys::BATCH_MAX {
+            self.flush()?;
+        }
+        let i = self.tx.count;
+        let slot_len = self.tx.slot_len;
+        self.tx.buffer[i * slot_len..][..frame.len()].copy_from_slice(frame);
+        self.tx.lens[i] = frame.len();
+        self.tx.count += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> nb::Result<(), Error> {
+        if self.tx.count == 0 {
+            return Ok(());
+        }
+        let tx = &self.tx;
+        let frames: [&[u8]; sys::BATCH_MAX] = core::array::from_fn(|i| if i < tx.count { tx.slot(i) } else { &[] });
+        let sent =
+            self.send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), &frames[..tx.count]))?;
+        let left = self.tx.count - sent;
+        if left > 0 {
+            // The kernel took a prefix: the rest moves to the front and
+            // waits for room.
+            let slot_len = self.tx.slot_len;
+            self.tx.buffer.copy_within(sent * slot_len..self.tx.count * slot_len, 0);
+            self.tx.lens.copy_within(sent..self.tx.count, 0);
+            self.tx.count = left;
+            self.tx_full.set(Some(TxFull::Queue));
+            return Err(nb::Error::WouldBlock);
+        }
+        self.tx.count = 0;
+        Ok(())
     }
 }

@@ -86,3 +86,70 @@ pub(crate) fn send_batch(fd: BorrowedFd<'_>, frames: &[&[u8]]) -> Result<usize, 
     let sent = unsafe { libc::sendmmsg(fd.as_raw_fd(), headers.as_mut_ptr(), count as libc::c_uint, 0) };
     Errno::result(sent).map(|sent| sent as usize)
 }
+
+/// Asks for a `size`-byte socket buffer (`SO_RCVBUF` or `SO_SNDBUF`):
+/// beyond the system's limit with the `…FORCE` variant where privileges
+/// allow it, else as much as the limit gives.
+pub(crate) fn set_buffer(fd: BorrowedFd<'_>, receive: bool, size: usize) -> Result<(), Errno> {
+    let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+    let (forced, plain) = match receive {
+        true => (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        false => (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    };
+    set_option(fd, libc::SOL_SOCKET, forced, &size).or_else(|_| set_option(fd, libc::SOL_SOCKET, plain, &size))
+}
+
+/// Where [`recv_batch`] puts frames: `slots` slices of `slot_len` bytes in
+/// one buffer, with each frame's length on the wire and whether it is the
+/// socket's own transmission looped back.
+pub(crate) struct RecvSlots<'a> {
+    pub(crate) buffer: &'a mut [u8],
+    pub(crate) slot_len: usize,
+    pub(crate) lens: &'a mut [usize],
+    pub(crate) outgoing: &'a mut [bool],
+}
+
+/// Receives up to [`BATCH_MAX`] frames (as many as `slots` holds) with one
+/// non-blocking `recvmmsg(2)`. Returns how many arrived.
+pub(crate) fn recv_batch(fd: BorrowedFd<'_>, slots: &mut RecvSlots<'_>) -> Result<usize, Errno> {
+    let count = slots.lens.len().min(slots.outgoing.len()).min(slots.buffer.len() / slots.slot_len).min(BATCH_MAX);
+    // SAFETY: iovec, sockaddr_ll and mmsghdr are plain C structs for which
+    // all-zero bytes (null pointers, zero lengths) are valid values.
+    let mut iovecs: [libc::iovec; BATCH_MAX] = unsafe { mem::zeroed() };
+    // SAFETY: as above.
+    let mut addresses: [libc::sockaddr_ll; BATCH_MAX] = unsafe { mem::zeroed() };
+    // SAFETY: as above.
+    let mut headers: [libc::mmsghdr; BATCH_MAX] = unsafe { mem::zeroed() };
+    let slot_len = slots.slot_len;
+    for (i, ((iov, address), header)) in iovecs.iter_mut().zip(&mut addresses).zip(&mut headers).take(count).enumerate()
+    {
+        iov.iov_base = slots.buffer[i * slot_len..].as_mut_ptr().cast();
+        iov.iov_len = slot_len;
+        header.msg_hdr.msg_iov = iov;
+        header.msg_hdr.msg_iovlen = 1;
+        header.msg_hdr.msg_name = (address as *mut libc::sockaddr_ll).cast();
+        header.msg_hdr.msg_namelen = mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    }
+    // SAFETY: the first `count` headers each point at one iovec covering
+    // `slot_len` bytes of `slots.buffer` (disjoint slots, inside the buffer:
+    // `count * slot_len <= buffer.len()`) and at one sockaddr_ll of the exact
+    // size given; all of it lives until the call returns, and the kernel
+    // writes no more than those lengths. MSG_TRUNC makes `msg_len` the
+    // frame's length on the wire; MSG_DONTWAIT keeps the call from blocking;
+    // a null timeout is allowed.
+    let received = unsafe {
+        libc::recvmmsg(
+            fd.as_raw_fd(),
+            headers.as_mut_ptr(),
+            count as libc::c_uint,
+            libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    let received = Errno::result(received)? as usize;
+    for i in 0..received {
+        slots.lens[i] = headers[i].msg_len as usize;
+        slots.outgoing[i] = addresses[i].sll_pkttype == libc::PACKET_OUTGOING;
+    }
+    Ok(received)
+}

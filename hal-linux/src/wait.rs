@@ -39,6 +39,10 @@ pub fn wait_ready(fd: BorrowedFd<'_>, writable: bool, timeout: Option<Duration>)
 
 impl Wait for AfPacketDevice {
     fn wait(&mut self, timeout: Option<whohas_core::Duration>, writable: bool) -> Result<(), Error> {
+        if self.has_received() {
+            // Frames of the last batch are still to be handed out.
+            return Ok(());
+        }
         let timeout = timeout.map(Duration::from);
         let (writable, timeout) = match self.tx_full() {
             Some(TxFull::Queue) => {

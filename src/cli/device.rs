@@ -106,6 +106,13 @@ impl LinkDevice for Device {
             Device::Pcap(device) => device.transmit(frame).map_err(|err| err.map(DeviceError::Pcap)),
         }
     }
+
+    fn flush(&mut self) -> nb::Result<(), DeviceError> {
+        match self {
+            Device::Packet(device) => device.flush().map_err(|err| err.map(DeviceError::Packet)),
+            Device::Pcap(device) => device.flush().map_err(|err| err.map(DeviceError::Pcap)),
+        }
+    }
 }
 
 impl Wait for Device {
@@ -122,7 +129,8 @@ pub fn open(interface: &Interface, via: Via, open: &Open) -> Result<Device, Fail
     let ethertypes = open.ethertypes.clone();
     match via {
         Via::Packet => {
-            let options = Options { ethertypes, bypass_qdisc: open.bypass_qdisc, min_mtu: open.min_mtu };
+            let options =
+                Options { ethertypes, bypass_qdisc: open.bypass_qdisc, min_mtu: open.min_mtu, ..Options::default() };
             Ok(Device::Packet(AfPacketDevice::open_with(&interface.name, &options)?))
         }
         Via::Pcap => {
