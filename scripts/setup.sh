@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what whohas needs on a fresh Debian/Ubuntu machine: the system
 # packages its crates link against and its tests run (libpcap, iproute2 for
-# network namespaces, tcpdump/tshark/arping/arp-scan/tcpreplay as real peers),
+# network namespaces, nftables to make links lossy, tcpdump/tshark/arping/
+# arp-scan/tcpreplay/iperf3 as real peers),
 # and the Rust pieces (thumbv7em target, clippy, rustfmt).
 #
 # As root it installs what is missing; otherwise it prints the exact command.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan tcpreplay)
+packages=(libpcap-dev pkg-config iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan tcpreplay nftables iperf3 ethtool)
 
 missing=()
 for package in "${packages[@]}"; do

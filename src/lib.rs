@@ -11,6 +11,7 @@
 //!   `LinkDevice` over libpcap, live and offline;
 //! - [`host`]: the host clock the node's run loop sleeps on;
 //! - [`decode`]: a tshark-style decoder of captures;
+//! - [`file_offer`]: the file layer over the reliable transfer;
 //! - [`cli`]: every subcommand of the `whohas` program, reusable: a program
 //!   that depends on this crate can run them or borrow their handlers.
 pub use whohas_core::*;
@@ -25,4 +26,5 @@ pub use whohas_hal_pcap as pcap;
 pub mod cli;
 #[cfg(feature = "pcap")]
 pub mod decode;
+pub mod file_offer;
 pub mod host;

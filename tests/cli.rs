@@ -8,11 +8,12 @@ use std::process::{Command, Output};
 
 use support::{Scratch, example, repo, text, whohas};
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
     "interfaces",
     "respond",
     "resolve",
     "send",
+    "receive",
     "scan",
     "replay",
     "inject",

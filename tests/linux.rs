@@ -165,7 +165,7 @@ fn errors_say_what_to_do() {
     );
     let big = "y".repeat(1600);
     check(
-        &["send", "-n", "VM1", "-i", "eth0", "VM2", &big],
+        &["send", "-n", "VM1", "-i", "eth0", "VM2", &big, "--datagram"],
         2,
         "interface eth0 has MTU 1500 but 1600 is needed: raise it with `ip link set eth0 mtu 1600`",
     );
@@ -230,7 +230,7 @@ fn respond_resolve_and_send_by_name() {
     let alice = &lan.host(1).ns;
     let resolved = alice.whohas(&["resolve", "-n", "alice", "-i", "eth0", "bob"]);
     assert_eq!(text(&resolved.stdout).trim(), format!("bob is at {}", lan.host(2).mac_string()));
-    let sent = alice.whohas(&["send", "-n", "alice", "-i", "eth0", "bob", "hello bob", "--wait", "5"]);
+    let sent = alice.whohas(&["send", "-n", "alice", "-i", "eth0", "bob", "hello bob", "--datagram", "--wait", "5"]);
     assert!(sent.status.success(), "{}", text(&sent.stderr));
     assert_eq!(
         text(&sent.stdout).lines().collect::<Vec<_>>(),

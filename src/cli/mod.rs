@@ -10,6 +10,7 @@ pub mod inject;
 pub mod interfaces;
 pub mod output;
 pub mod pingpong;
+pub mod receive;
 pub mod replay;
 pub mod resolve;
 pub mod respond;
@@ -25,7 +26,42 @@ use clap_complete::Shell;
 
 pub use output::{Failure, Status};
 
+use crate::transfer::{Transfer, TransferConfig};
 use crate::{Config, Duration, Name};
+
+/// The window of a host's connections: 1024 segments (1.5 MiB) in flight,
+/// so a lossy link keeps flowing while holes are repaired.
+pub const HOST_WINDOW: usize = 1024;
+
+/// The transfer of a station that receives: 8 connections at once.
+pub type ReceiverTransfer = Transfer<8, HOST_WINDOW>;
+
+/// The transfer of a station that sends one file or message.
+pub type SenderTransfer = Transfer<1, HOST_WINDOW>;
+
+/// Settings of the reliable transfer.
+#[derive(Args, Debug, Clone)]
+pub struct TransferArgs {
+    /// Give a transfer up after this many seconds without a word from the
+    /// peer.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub dead_after: u64,
+}
+
+impl TransferArgs {
+    /// A transfer service with these settings, in a box (its windows are
+    /// megabytes of fixed-size fields), seeded from the operating system's
+    /// random source: connection ids and first sequence numbers must not
+    /// repeat across restarts.
+    pub fn service<const CONNS: usize, const WINDOW: usize>(&self) -> Box<Transfer<CONNS, WINDOW>> {
+        let seed = getrandom::u64().unwrap_or_else(|_| {
+            let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            since.as_nanos() as u64 ^ u64::from(std::process::id())
+        });
+        let config = TransferConfig { dead_after: Duration::from_secs(self.dead_after), ..TransferConfig::default() };
+        Box::new(Transfer::new(config, seed))
+    }
+}
 
 /// Shown at the end of `whohas --help` and in the man page.
 pub const EXIT_STATUS: &str = "\
@@ -75,8 +111,10 @@ pub enum Command {
     Respond(respond::Args),
     /// Find a station's MAC address by its name.
     Resolve(resolve::Args),
-    /// Send a message to a station by name.
+    /// Send a message or a file to a station by name, reliably.
     Send(send::Args),
+    /// Receive files and messages sent reliably, into a directory.
+    Receive(receive::Args),
     /// Find the hosts of an IPv4 subnet with ARP, like arp-scan.
     Scan(scan::Args),
     /// Run a station over a capture file and record its answers.
@@ -136,6 +174,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Respond(args) => respond::run(global, &args),
         Command::Resolve(args) => resolve::run(global, &args),
         Command::Send(args) => send::run(global, &args),
+        Command::Receive(args) => receive::run(global, &args),
         Command::Scan(args) => scan::run(global, &args),
         Command::Replay(args) => replay::run(global, &args),
         Command::Inject(args) => inject::run(global, &args),
@@ -178,13 +217,28 @@ fn init_logging(global: &Global) {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
 }
 
+/// The stack of the thread a command runs on: a node hosting the transfer
+/// is megabytes of fixed-size fields, built in place.
+const COMMAND_STACK: usize = 64 << 20;
+
 /// The program: parses the command line, runs it, and turns the outcome
 /// into an exit status with a one-line message on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global);
     signals::install();
-    match run(cli) {
+    // A signal must interrupt the command thread's wait, not this one's join.
+    signals::keep_away();
+    let command = std::thread::Builder::new().name("whohas".to_owned()).stack_size(COMMAND_STACK).spawn(move || {
+        signals::receive_here();
+        run(cli)
+    });
+    let outcome = match command.map(std::thread::JoinHandle::join) {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) => Err(Failure::error("internal error: the command panicked")),
+        Err(err) => Err(Failure::error(format!("cannot start the command: {err}"))),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report("whohas"),
     }

@@ -1,12 +1,25 @@
-//! `whohas send`: a message to a station by name, in one data frame of the
-//! original protocol, optionally waiting for its answer.
+//! `whohas send`: a message or a file to a station by name, reliably over
+//! the transfer (exit 0 only once the receiver acknowledged it: for a file,
+//! once it verified the SHA-256); or, with `--datagram`, one data frame of
+//! the original protocol, optionally waiting for its answer.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant as StdInstant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::device::{self, Device, Open, Via};
 use super::output::{Who, describe, print_json, print_line, text};
-use super::{Failure, Global, Station, signals};
+use super::{Failure, Global, SenderTransfer, Station, TransferArgs, signals};
+use crate::file_offer::{FileOffer, hex, verdict};
 use crate::host::SystemClock;
 use crate::node::{Context, Event, Node};
 use crate::runtime::{Handler, Wait};
+use crate::transfer::{ConnId, Failure as TransferFailure, MAX_SEGMENT, MessageId, Transfer, TransferEvent};
 use crate::{Duration, EthernetAddress, Instant, LinkDevice, Name};
 
 /// `whohas send` arguments.
@@ -17,11 +30,24 @@ pub struct Args {
     pub station: Station,
     /// The peer's name.
     pub peer: Name,
-    /// The message, sent as given.
-    pub message: String,
-    /// Wait up to this many seconds for an answer and print it.
-    #[arg(long, value_name = "SECONDS")]
+    /// The message, sent as given (at most 1468 bytes: longer text goes
+    /// with --file).
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub message: Option<String>,
+    /// Send this file instead of a message.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Send the message as one data frame of the original protocol,
+    /// unacknowledged (what the original C program understands).
+    #[arg(long, conflicts_with = "file")]
+    pub datagram: bool,
+    /// With --datagram: wait up to this many seconds for an answer and
+    /// print it.
+    #[arg(long, value_name = "SECONDS", requires = "datagram")]
     pub wait: Option<u64>,
+    /// Transfer settings.
+    #[command(flatten)]
+    pub transfer: TransferArgs,
     /// How frames reach the interface.
     #[arg(long, value_enum, default_value_t)]
     pub via: Via,
@@ -166,21 +192,258 @@ where
     exchange.outcome.unwrap_or(Ok(()))
 }
 
-/// Runs `whohas send`.
-pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
-    let interface = device::interface(global)?;
-    let open = Open { min_mtu: args.message.len(), ..Open::default() };
-    let device = device::open(&interface, args.via, &open)?;
+/// Why a reliable transfer to `peer` did not succeed, as a failure with
+/// status 1.
+fn transfer_failure(failure: TransferFailure, peer: &Name, interface: &str, station: &Station) -> Failure {
+    Failure::not_found(match failure {
+        TransferFailure::Unresolved => format!(
+            "no answer from {peer} on {interface} after {} requests {} ms apart: is it running on the same \
+             Ethernet segment?",
+            station.attempts, station.interval_ms
+        ),
+        TransferFailure::DeadPeer => format!("{peer} stopped answering"),
+        TransferFailure::Refused(code) => format!("{peer} refused the transfer: {}", verdict::describe(code)),
+        TransferFailure::Reset(code) => format!("{peer} ended the transfer: {}", verdict::describe(code)),
+    })
+}
+
+/// Waits for one reliable message to be acknowledged.
+struct MessageSend<'a> {
+    args: &'a Args,
+    interface: &'a str,
+    id: MessageId,
+    outcome: Option<Result<(), Failure>>,
+}
+
+impl<'t, D, const NC: usize, const W: usize, const C: usize, const P: usize, const Q: usize>
+    Handler<D, &'t mut Transfer<NC, W>, C, P, Q> for MessageSend<'_>
+where
+    D: LinkDevice,
+{
+    fn on_event(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>, event: Event<'_>) {
+        match event {
+            Event::Transfer(TransferEvent::Delivered { id }) if id == self.id => self.outcome = Some(Ok(())),
+            Event::Transfer(TransferEvent::Failed { conn, failure }) if conn == self.id.conn => {
+                self.outcome =
+                    Some(Err(transfer_failure(failure, &self.args.peer, self.interface, &self.args.station)));
+            }
+            _ => {}
+        }
+        if self.outcome.is_some() {
+            ctx.stop();
+        }
+    }
+
+    fn on_poll(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>) -> Option<Instant> {
+        if signals::received() {
+            self.outcome.get_or_insert(Err(Failure::interrupted("interrupted before the message was acknowledged")));
+            ctx.stop();
+        }
+        None
+    }
+}
+
+/// Feeds a file into a stream as its window allows, and waits for the
+/// receiver's verdict.
+struct FileSend<'a> {
+    args: &'a Args,
+    interface: &'a str,
+    conn: ConnId,
+    reader: File,
+    chunk: Vec<u8>,
+    pos: usize,
+    len: usize,
+    read: u64,
+    size: u64,
+    finished: bool,
+    bar: ProgressBar,
+    outcome: Option<Result<(), Failure>>,
+}
+
+impl FileSend<'_> {
+    /// Writes what fits; finishes the stream after the last byte.
+    fn feed<const NC: usize, const W: usize>(&mut self, transfer: &mut Transfer<NC, W>) -> Result<(), Failure> {
+        while !self.finished {
+            if self.pos == self.len {
+                let n = self
+                    .reader
+                    .read(&mut self.chunk)
+                    .map_err(|err| Failure::error(format!("reading the file: {err}")))?;
+                self.read += n as u64;
+                if n == 0 {
+                    if self.read != self.size {
+                        return Err(Failure::error("the file changed while it was being sent"));
+                    }
+                    transfer.finish(self.conn)?;
+                    self.finished = true;
+                    break;
+                }
+                (self.pos, self.len) = (0, n);
+            }
+            let taken = transfer.write(self.conn, &self.chunk[self.pos..self.len])?;
+            self.pos += taken;
+            if taken == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'t, D, const NC: usize, const W: usize, const C: usize, const P: usize, const Q: usize>
+    Handler<D, &'t mut Transfer<NC, W>, C, P, Q> for FileSend<'_>
+where
+    D: LinkDevice,
+{
+    fn on_event(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>, event: Event<'_>) {
+        match event {
+            Event::Transfer(TransferEvent::Closed { conn, status }) if conn == self.conn => {
+                self.outcome = Some(match status {
+                    verdict::OK => Ok(()),
+                    code => Err(Failure::not_found(format!("{}: {}", self.args.peer, verdict::describe(code)))),
+                });
+            }
+            Event::Transfer(TransferEvent::Failed { conn, failure }) if conn == self.conn => {
+                self.outcome =
+                    Some(Err(transfer_failure(failure, &self.args.peer, self.interface, &self.args.station)));
+            }
+            _ => {}
+        }
+        if self.outcome.is_some() {
+            ctx.stop();
+        }
+    }
+
+    fn on_poll(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>) -> Option<Instant> {
+        if signals::received() {
+            let _ = ctx.services().abort(self.conn);
+            self.outcome.get_or_insert(Err(Failure::interrupted("interrupted: the transfer was aborted")));
+        } else if let Err(failure) = self.feed(ctx.services()) {
+            let _ = ctx.services().abort(self.conn);
+            self.outcome.get_or_insert(Err(failure));
+        }
+        if let Some(info) = ctx.services().info(self.conn) {
+            self.bar.set_position(info.stats.bytes);
+        }
+        if self.outcome.is_some() {
+            ctx.stop();
+        }
+        None
+    }
+}
+
+/// The size and SHA-256 of the file at `path`.
+fn digest(path: &Path) -> Result<(u64, [u8; 32]), Failure> {
+    let cannot = |err: std::io::Error| Failure::error(format!("cannot read {}: {err}", path.display()));
+    let mut file = File::open(path).map_err(cannot)?;
+    let (mut hasher, mut buffer, mut size) = (Sha256::new(), vec![0u8; 1 << 16], 0u64);
+    loop {
+        let n = file.read(&mut buffer).map_err(cannot)?;
+        if n == 0 {
+            return Ok((size, hasher.finalize().into()));
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+}
+
+/// `whohas send --file`.
+fn send_file(
+    global: &Global,
+    args: &Args,
+    path: &Path,
+    node: &mut Node<Device, &mut SenderTransfer>,
+    interface: &str,
+) -> Result<(), Failure> {
+    if path.is_dir() {
+        return Err(Failure::error(format!("{} is a directory; give a file", path.display())));
+    }
+    let (size, sha256) = digest(path)?;
+    let name = path.file_name().map(|name| std::os::unix::ffi::OsStrExt::as_bytes(name).to_vec()).unwrap_or_default();
+    let header = FileOffer { size, sha256, name }.encode()?;
+    let mut clock = SystemClock::default();
+    let conn = node.services_mut().open(&args.peer, &header, clock.read())?;
+    let reader = File::open(path).map_err(|err| Failure::error(format!("cannot read {}: {err}", path.display())))?;
+    let bar = if global.quiet || global.json { ProgressBar::hidden() } else { ProgressBar::new(size) };
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec}, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = StdInstant::now();
+    let mut sender = FileSend {
+        args,
+        interface,
+        conn,
+        reader,
+        chunk: vec![0u8; 1 << 16],
+        pos: 0,
+        len: 0,
+        read: 0,
+        size,
+        finished: false,
+        bar,
+        outcome: None,
+    };
+    node.run(&mut clock, &mut sender)?;
+    sender.bar.finish_and_clear();
+    let outcome = sender.outcome.take().unwrap_or(Ok(()));
+    let seconds = started.elapsed().as_secs_f64().max(1e-6);
+    let stats = *node.services().stats();
+    let segments = size.div_ceil(MAX_SEGMENT as u64).max(1);
+    let shown = crate::wire::Escaped::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str())).to_string();
+    outcome?;
+    let rate = size as f64 / seconds / 1e6;
+    if global.json {
+        print_json(&json!({
+            "event": "sent", "file": shown, "to": args.peer.to_string(), "bytes": size, "seconds": seconds,
+            "mb_per_s": rate, "retransmits": stats.retransmits, "sha256": hex(&sha256), "verified": true,
+        }))
+    } else {
+        print_line(format_args!(
+            "sent {shown} to {}: {size} bytes in {seconds:.3} s, {rate:.1} MB/s, {} of {segments} segments sent \
+             again; the receiver verified sha256 {}",
+            args.peer,
+            stats.retransmits,
+            hex(&sha256)
+        ))
+    }
+}
+
+/// `whohas send PEER TEXT`: one reliable message.
+fn send_message(
+    global: &Global,
+    args: &Args,
+    message: &[u8],
+    node: &mut Node<Device, &mut SenderTransfer>,
+    interface: &str,
+) -> Result<(), Failure> {
+    let mut clock = SystemClock::default();
+    let id = node.services_mut().send_message(&args.peer, message, clock.read())?;
+    let mut waiting = MessageSend { args, interface, id, outcome: None };
+    node.run(&mut clock, &mut waiting)?;
+    waiting.outcome.unwrap_or(Ok(()))?;
+    let mac =
+        node.services().info(id.conn).and_then(|info| info.peer_mac).or_else(|| node.lookup(&args.peer, clock.read()));
+    match (global.json, mac) {
+        (true, _) => print_json(&json!({ "event": "delivered", "to": args.peer.to_string(), "bytes": message.len() })),
+        (false, Some(mac)) => {
+            print_line(format_args!("delivered {} bytes to {}", message.len(), Who(Some(&args.peer), mac)))
+        }
+        (false, None) => print_line(format_args!("delivered {} bytes to {}", message.len(), args.peer)),
+    }
+}
+
+/// `whohas send --datagram`.
+fn send_datagram(global: &Global, args: &Args, message: &[u8], device: Device, interface: &str) -> Result<(), Failure> {
     let mut node: Node<Device> = Node::new(device, args.station.name.clone(), args.station.config());
-    let message = args.message.as_bytes();
     let json = global.json;
     let report = |step: Step<'_>| match step {
         Step::Resolved(_) => Ok(()),
-        Step::Sent(mac) if json => print_json(&serde_json::json!({
+        Step::Sent(mac) if json => print_json(&json!({
             "event": "sent", "to": args.peer.to_string(), "mac": mac.to_string(), "bytes": message.len(),
         })),
         Step::Sent(mac) => print_line(format_args!("sent {} bytes to {}", message.len(), Who(Some(&args.peer), mac))),
-        Step::Answer(answer) if json => print_json(&serde_json::json!({
+        Step::Answer(answer) if json => print_json(&json!({
             "event": "answer", "from": args.peer.to_string(), "payload": super::output::json_bytes(answer),
         })),
         Step::Answer(answer) => print_line(format_args!("answer from {}: {}", args.peer, text(answer))),
@@ -190,7 +453,32 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         }
     };
     let within = args.wait.map(Duration::from_secs);
-    exchange(&mut node, &mut SystemClock::default(), &interface.name, &args.peer, message, within, report)
+    exchange(&mut node, &mut SystemClock::default(), interface, &args.peer, message, within, report)
+}
+
+/// Runs `whohas send`.
+pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
+    let interface = device::interface(global)?;
+    let message = args.message.as_deref().map(str::as_bytes);
+    if let Some(message) = message.filter(|message| !args.datagram && message.len() > MAX_SEGMENT) {
+        return Err(Failure::error(format!(
+            "a {}-byte message does not fit one frame (at most {MAX_SEGMENT} bytes); send it as a file with --file",
+            message.len()
+        )));
+    }
+    let min_mtu = if args.datagram { message.map_or(0, <[u8]>::len) } else { 0 };
+    let device = device::open(&interface, args.via, &Open { min_mtu, ..Open::default() })?;
+    if args.datagram {
+        return send_datagram(global, args, message.unwrap_or_default(), device, &interface.name);
+    }
+    let mut transfer: Box<SenderTransfer> = args.transfer.service();
+    let mut node: Node<Device, &mut SenderTransfer> =
+        Node::with_services(device, args.station.name.clone(), args.station.config(), &mut transfer);
+    match (&args.file, message) {
+        (Some(path), _) => send_file(global, args, path, &mut node, &interface.name),
+        (None, Some(message)) => send_message(global, args, message, &mut node, &interface.name),
+        (None, None) => Err(Failure::error("give a message or --file PATH")),
+    }
 }
 
 /// Resolves `peer` through `node`, running it until the answer; fails with

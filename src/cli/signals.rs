@@ -20,6 +20,30 @@ pub fn install() {
     }
 }
 
+fn stop_signals() -> nix::sys::signal::SigSet {
+    let mut set = nix::sys::signal::SigSet::empty();
+    set.add(nix::sys::signal::Signal::SIGINT);
+    set.add(nix::sys::signal::Signal::SIGTERM);
+    set
+}
+
+/// Keeps SIGINT and SIGTERM off the calling thread (and the threads it
+/// starts, until they [`receive_here`]): the thread that waits in `poll(2)`
+/// must be the one a signal interrupts.
+pub fn keep_away() {
+    if let Err(err) = stop_signals().thread_block() {
+        log::warn!("cannot block signals on the main thread: {err}");
+    }
+}
+
+/// Lets SIGINT and SIGTERM reach the calling thread: the one that runs the
+/// command and sleeps in `poll(2)`.
+pub fn receive_here() {
+    if let Err(err) = stop_signals().thread_unblock() {
+        log::warn!("cannot take signals on the command thread: {err}");
+    }
+}
+
 /// Whether SIGINT or SIGTERM has arrived.
 pub fn received() -> bool {
     STOP.get().is_some_and(|flag| flag.load(Ordering::Relaxed))

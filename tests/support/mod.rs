@@ -202,6 +202,27 @@ impl Lan {
         Host { ns, mac: host_mac(index), ipv4: host_ipv4(index) }
     }
 
+    /// Drops `percent` % of the frames each host sends, at random, where
+    /// they enter the bridge: loss on the wire, which no host sees happen
+    /// (a host's own ingress hook would come after its packet sockets have
+    /// their copy, and an egress drop is reported to the sender).
+    pub fn lossy(&self, percent: u8) {
+        let switch = self.switch.as_ref().expect("loss needs the bridge");
+        for index in 1..=self.hosts.len() {
+            let table = format!("loss{index}");
+            let chain = format!("{{ type filter hook ingress device p{index} priority 0; }}");
+            let rule = format!("numgen random mod 100 < {percent} drop");
+            for args in [
+                vec!["add", "table", "netdev", &table],
+                vec!["add", "chain", "netdev", &table, "in", &chain],
+                vec!["add", "rule", "netdev", &table, "in", &rule],
+            ] {
+                let out = switch.run("nft", &args);
+                assert!(out.status.success(), "nft {args:?}: {}", text(&out.stderr));
+            }
+        }
+    }
+
     /// Host `index` (1-based).
     pub fn host(&self, index: usize) -> &Host {
         &self.hosts[index - 1]
@@ -271,6 +292,12 @@ impl Process {
     /// Waits up to `timeout` for a stdout line containing `needle`.
     pub fn wait_for_stdout(&mut self, needle: &str, timeout: Duration) -> bool {
         wait_for_line(&self.stdout, &mut self.stdout_lines, needle, timeout)
+    }
+
+    /// Whether a stdout line seen so far contains `needle`, or one does
+    /// within `timeout`.
+    pub fn has_or_waits_for_stdout(&mut self, needle: &str, timeout: Duration) -> bool {
+        self.stdout_lines.iter().any(|line| line.contains(needle)) || self.wait_for_stdout(needle, timeout)
     }
 
     /// Waits up to `timeout` for a stderr line containing `needle`.
