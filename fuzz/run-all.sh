@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 RUNS=${RUNS:-10000000}
-TARGETS=${TARGETS:-ethernet name_arp arp node decode}
+TARGETS=${TARGETS:-ethernet name_arp arp transfer node decode}
 python3 seed-corpus.py ../tests/captures/*.pcap ../tests/golden/*.pcap
 cargo fuzz build --sanitizer none >&2
 echo "| target | executions | seconds | exec/s | coverage (edges) | corpus | max input | crashes |"

@@ -28,6 +28,14 @@ for path in sys.argv[1:]:
             write('name_arp', f'{base}-{i}', frame[14:])
         if frame[12:14] == b'\x08\x06':
             write('arp', f'{base}-{i}', frame[14:])
+        if frame[12:14] == b'\x88\xb5':
+            write('transfer', f'{base}-{i}', frame[:12] + frame[14:])
         run += bytes([min(len(frame), 255)]) + frame[:255]
     write('node', base, run)
     write('decode', base, run)
+
+# The DATA frame of docs/PROTOCOL.md's transfer example: the captures above
+# hold no transfer frames, and a valid checksum is hard to find by chance.
+data = bytes.fromhex('020000000002 020000000001 88b5 01030100 1a2b3c4d 00000100 00000000 0000'
+                     '000f4498 000f436c 0006 68656c6c6f0a dd92454b'.replace(' ', ''))
+write('transfer', 'protocol-md-data', data[:12] + data[14:])

@@ -92,6 +92,16 @@ pub fn is_plain_name(name: &[u8]) -> bool {
 impl FileOffer {
     /// Reads an offer from a stream's opening header.
     pub fn parse(header: &[u8]) -> Result<FileOffer, OfferError> {
+        let offer = Self::parse_fields(header)?;
+        if !is_plain_name(&offer.name) {
+            return Err(OfferError::BadName);
+        }
+        Ok(offer)
+    }
+
+    /// Reads an offer's fields without judging its name: for showing what a
+    /// sender offered (a decoder shows the path an attacker tried).
+    pub fn parse_fields(header: &[u8]) -> Result<FileOffer, OfferError> {
         if header.len() < FIXED_LEN || header[0] != KIND_FILE {
             return Err(OfferError::Malformed);
         }
@@ -101,9 +111,6 @@ impl FileOffer {
         let name = header.get(FIXED_LEN..FIXED_LEN + len).ok_or(OfferError::Malformed)?;
         if header.len() != FIXED_LEN + len {
             return Err(OfferError::Malformed);
-        }
-        if !is_plain_name(name) {
-            return Err(OfferError::BadName);
         }
         Ok(FileOffer { size, sha256, name: name.to_vec() })
     }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use support::{Lan, Scratch, example, repo, require_root, sh, text, whohas};
 use whohas::Instant;
 use whohas::pcap::{CaptureReader, PcapFileWriter};
+use whohas::wire::transfer::{Kind, TransferRepr};
 
 fn frames(path: &Path) -> Vec<(Instant, Vec<u8>)> {
     let mut reader = CaptureReader::open(path).unwrap();
@@ -239,6 +240,104 @@ fn decode_agrees_with_tshark_on_kernel_traffic() {
     let detail = run(&["decode", capture.to_str().unwrap(), "--frame", "1"]);
     let detail = text(&detail.stdout);
     assert!(detail.starts_with("Frame 1: ") && detail.contains("\n0000  "), "{detail}");
+}
+
+/// A real transfer under loss (SYN, DATA, ACKs with SACK bitmaps,
+/// retransmissions, FIN, FIN-ACK, a message connection) and every way a
+/// transfer frame can be wrong: decode and the dissector agree on all.
+#[test]
+fn decode_agrees_with_tshark_on_transfers() {
+    require_root!();
+    let scratch = Scratch::new("xfer-decode");
+    let lan = Lan::bridged(2);
+    lan.lossy(10);
+    let capture = scratch.path("transfer.pcap");
+    let (a, b) = (&lan.host(1).ns, &lan.host(2).ns);
+    let filter = "ether proto 0x88b5 or ether proto 0xfffe";
+    let mut tcpdump =
+        a.spawn("tcpdump", &["--immediate-mode", "-i", "eth0", "-U", "-w", capture.to_str().unwrap(), filter]);
+    assert!(tcpdump.wait_for_stderr("listening on eth0", Duration::from_secs(10)));
+    let inbox = Scratch::new("xfer-decode-inbox");
+    let mut receiver = b.spawn_whohas(&["receive", "-i", "eth0", "-n", "B", "--dir", inbox.0.to_str().unwrap()]);
+    assert!(receiver.wait_for_stdout("B receiving on eth0", Duration::from_secs(10)), "{}", receiver.stderr());
+    let file = scratch.path("a \x1b[2J file.bin");
+    std::fs::write(&file, vec![7u8; 300_000]).unwrap();
+    for args in [&["B", "--file", file.to_str().unwrap()][..], &["B", "a message"]] {
+        let sent = a.whohas(&[&["send", "-i", "eth0", "-n", "A"][..], args].concat());
+        assert!(sent.status.success(), "{}", text(&sent.stderr));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    tcpdump.terminate();
+    receiver.terminate();
+    let decoded = text(&run(&["decode", capture.to_str().unwrap()]).stdout);
+    for kind in ["SYN conn=", ", file a \\x1b[2J file.bin (300000 bytes)", "SYN-ACK", "DATA", " sack=", "FIN-ACK"] {
+        assert!(decoded.contains(kind), "the capture shows {kind:?}: {decoded}");
+    }
+    assert_decode_matches_tshark(&capture);
+
+    let (from, to) = (support::host_mac(1), support::host_mac(2));
+    let good = TransferRepr {
+        kind: Kind::Ping,
+        from_initiator: true,
+        messages: false,
+        conn_id: 0xfeed_0001,
+        seq: u32::MAX,
+        ack: 0,
+        window: 0,
+        timestamp: 5,
+        echo: 4,
+        sack: &[],
+        payload: &[],
+    };
+    let syn = |name: &[u8], header: &[u8], messages: bool| {
+        let payload = [&[name.len() as u8][..], name, header].concat();
+        support::transfer_frame(
+            from,
+            to,
+            &TransferRepr { kind: Kind::Syn, messages, payload: &payload, ..good.clone() },
+        )
+    };
+    let mut offer = vec![1u8];
+    offer.extend_from_slice(&u64::MAX.to_be_bytes());
+    offer.extend_from_slice(&[0; 32]);
+    offer.extend_from_slice(b"\x10../../etc/passwd");
+    let frames = [
+        support::transfer_frame(from, to, &good),
+        support::transfer_frame(to, from, &TransferRepr { kind: Kind::Reset, payload: &[0, 2], ..good.clone() }),
+        support::transfer_frame(to, from, &TransferRepr { kind: Kind::Reset, payload: &[9], ..good.clone() }),
+        syn(b"A", &offer, false),
+        syn(b"A\x07", b"", true),
+        syn(b"A", b"xyz", false),
+        syn(b"", b"", false),
+        syn(&[b'n'; 65], b"", false),
+        support::transfer_frame(from, to, &TransferRepr { kind: Kind::Syn, payload: &[9, b'A'], ..good.clone() }),
+        support::transfer_frame(from, to, &TransferRepr { kind: Kind::Syn, payload: &[], ..good.clone() }),
+    ];
+    let odd = scratch.path("odd-transfer.pcap");
+    let mut writer = PcapFileWriter::create(&odd).unwrap();
+    let mut time = 0;
+    let mut write = |frame: &[u8]| {
+        time += 1;
+        let mut padded = frame.to_vec();
+        padded.resize(frame.len().max(60), 0);
+        writer.write(Instant::from_millis(time), &padded);
+    };
+    for frame in &frames {
+        write(frame);
+    }
+    // One of each fault on a good frame: a flipped bit, a foreign version,
+    // an unknown kind, an oversized SACK bitmap, a length past the end, a
+    // cut frame.
+    let ping = &frames[0];
+    for (at, value) in [(20, 0x40), (14, 2), (15, 0x10), (17, 65), (41, 0xff)] {
+        let mut bad = ping.clone();
+        bad[at] ^= value;
+        write(&bad);
+    }
+    write(&ping[..30]);
+    writer.flush().unwrap();
+    drop(writer);
+    assert_decode_matches_tshark(&odd);
 }
 
 /// Frames of `capture` as received on the other end of a veth pair.

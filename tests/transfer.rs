@@ -159,12 +159,7 @@ fn hostile_offer(scratch: &Scratch, from: EthernetAddress, to: EthernetAddress, 
         sack: &[],
         payload: &payload,
     };
-    let mut frame = to.0.to_vec();
-    frame.extend_from_slice(&from.0);
-    frame.extend_from_slice(&[0x88, 0xb5]);
-    let start = frame.len();
-    frame.resize(start + repr.buffer_len(), 0);
-    repr.emit(to, from, &mut frame[start..]);
+    let frame = support::transfer_frame(from, to, &repr);
     let path = scratch.path("hostile.pcap");
     let mut writer = PcapFileWriter::create(&path).unwrap();
     writer.write(whohas::Instant::ZERO, &frame);

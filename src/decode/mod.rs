@@ -3,7 +3,7 @@
 //! [`Decoder::summarize`] gives one line per frame with tshark's columns
 //! (number, relative time, source, destination, protocol, length, info) for
 //! Ethernet II, ARP, IPv4, IPv6, ICMP, ICMPv6 (echo, neighbour discovery,
-//! MLD), UDP, TCP and whohas' own name-ARP and data frames. The Protocol and
+//! MLD), UDP, TCP and whohas' own name-ARP, data and transfer frames. The Protocol and
 //! Info columns are written to match `tshark -r` (with
 //! `tools/wireshark/whohas.lua` loaded for whohas' own ethertypes); the
 //! decode tests compare them on every frame. Application protocols above
@@ -14,6 +14,7 @@
 //! protocols by the core's own codecs.
 
 mod tcp;
+mod transfer;
 
 use std::collections::HashMap;
 use std::fmt::{self, Write};
@@ -143,6 +144,7 @@ impl Decoder {
                 }
                 Layer::link("NAME-DATA", info)
             }
+            EtherType::TRANSFER => Layer::link("NAME-XFER", transfer::info(eth.dst_addr(), eth.src_addr(), payload)),
             EtherType::IPV4 => self.ipv4(payload),
             EtherType::IPV6 => self.ipv6(payload),
             EtherType(other) => Layer::link(format!("0x{other:04x}"), "Ethernet II"),
@@ -422,6 +424,7 @@ fn detail_payload(out: &mut String, eth: &EthernetFrame<&[u8]>, length: usize) {
             let _ = writeln!(out, "    Message: {} bytes", message.len());
             let _ = writeln!(out, "    Padding: {} bytes", payload.len() - message.len());
         }
+        EtherType::TRANSFER => transfer::detail(out, eth.dst_addr(), eth.src_addr(), payload),
         EtherType::ARP => {
             if let Ok(arp) = ArpPacket::new_checked(payload).and_then(|p| ArpRepr::parse(&p)) {
                 let _ = writeln!(out, "Address Resolution Protocol ({:?})", arp.operation);

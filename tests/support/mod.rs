@@ -429,3 +429,19 @@ pub fn cpu_time(pid: u32) -> Duration {
     let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100) as u64;
     Duration::from_micros(ticks * 1_000_000 / hz)
 }
+
+/// The Ethernet frame carrying `repr` from `from` to `to` (the transfer's
+/// ethertype), built with the project's own codec.
+pub fn transfer_frame(
+    from: EthernetAddress,
+    to: EthernetAddress,
+    repr: &whohas::wire::transfer::TransferRepr,
+) -> Vec<u8> {
+    let mut frame = to.0.to_vec();
+    frame.extend_from_slice(&from.0);
+    frame.extend_from_slice(&whohas::wire::EtherType::TRANSFER.0.to_be_bytes());
+    let start = frame.len();
+    frame.resize(start + repr.buffer_len(), 0);
+    repr.emit(to, from, &mut frame[start..]);
+    frame
+}

@@ -1,6 +1,7 @@
 -- Wireshark/tshark dissector for whohas' protocols (docs/PROTOCOL.md):
 --   ethertype 0xFFFE  name-ARP  "Who has NAME?" / "NAME is at MAC"
 --   ethertype 0xFFFD  data      a raw message
+--   ethertype 0x88B5  transfer  the reliable transfer (SYN, DATA, ACK…)
 --
 -- Use:  tshark -X lua_script:tools/wireshark/whohas.lua -r capture.pcap
 -- or copy it to ~/.local/lib/wireshark/plugins/ for Wireshark.
@@ -148,6 +149,166 @@ function data.dissector(tvb, pinfo, tree)
     pinfo.cols.info = info
 end
 
+-- The reliable transfer (core/src/wire/transfer.rs; decode in
+-- src/decode/transfer.rs): same checks in the same order, same Info column.
+
+local XFER_HEADER = 28
+local XFER_CHECKSUM = 4
+local XFER_KINDS = { "SYN", "SYN-ACK", "DATA", "ACK", "FIN", "FIN-ACK", "RESET", "PING" }
+
+-- CRC-32 (IEEE, reflected, as zlib computes it).
+local crc_table = {}
+for i = 0, 255 do
+    local c = i
+    for _ = 1, 8 do
+        if bit.band(c, 1) == 1 then
+            c = bit.bxor(bit.rshift(c, 1), 0xedb88320)
+        else
+            c = bit.rshift(c, 1)
+        end
+    end
+    crc_table[i] = c
+end
+
+local function crc32_update(crc, bytes)
+    for i = 0, bytes:len() - 1 do
+        crc = bit.bxor(bit.rshift(crc, 8), crc_table[bit.band(bit.bxor(crc, bytes:get_index(i)), 0xff)])
+    end
+    return crc
+end
+
+local eth_dst = Field.new("eth.dst")
+local eth_src = Field.new("eth.src")
+
+local xfer = Proto("namexfer", "whohas reliable transfer")
+local xf = {
+    version = ProtoField.uint8("namexfer.version", "Version"),
+    kind = ProtoField.uint8("namexfer.kind", "Kind"),
+    flags = ProtoField.uint8("namexfer.flags", "Flags", base.HEX),
+    sack_words = ProtoField.uint8("namexfer.sack_words", "SACK words"),
+    conn = ProtoField.uint32("namexfer.conn", "Connection id", base.HEX),
+    seq = ProtoField.uint32("namexfer.seq", "Sequence number"),
+    ack = ProtoField.uint32("namexfer.ack", "Acknowledgement"),
+    window = ProtoField.uint16("namexfer.window", "Window"),
+    timestamp = ProtoField.uint32("namexfer.timestamp", "Timestamp"),
+    echo = ProtoField.uint32("namexfer.echo", "Echo"),
+    length = ProtoField.uint16("namexfer.length", "Payload length"),
+    sack = ProtoField.bytes("namexfer.sack", "SACK bitmap"),
+    payload = ProtoField.bytes("namexfer.payload", "Payload"),
+    checksum = ProtoField.uint32("namexfer.checksum", "CRC-32", base.HEX),
+}
+xfer.fields = { xf.version, xf.kind, xf.flags, xf.sack_words, xf.conn, xf.seq, xf.ack, xf.window,
+    xf.timestamp, xf.echo, xf.length, xf.sack, xf.payload, xf.checksum }
+
+local function popcount(tvb_range)
+    local bytes = tvb_range:bytes()
+    local count = 0
+    for i = 0, bytes:len() - 1 do
+        local b = bytes:get_index(i)
+        while b > 0 do
+            count = count + bit.band(b, 1)
+            b = bit.rshift(b, 1)
+        end
+    end
+    return count
+end
+
+-- The SYN's Info: the initiator's name, then what the connection carries
+-- (src/decode/transfer.rs and src/file_offer.rs).
+local function syn_info(info, tvb, at, len, messages)
+    if len < 1 then
+        return "Malformed: buffer shorter than the protocol header"
+    end
+    local name_len = tvb(at, 1):uint()
+    if name_len == 0 then
+        return "Malformed: name length is zero"
+    end
+    if name_len > NAME_MAX then
+        return "Malformed: name length exceeds the name capacity"
+    end
+    if 1 + name_len > len then
+        return "Malformed: length field points past the end of the buffer"
+    end
+    info = info .. " from " .. escape(tvb(at + 1, name_len))
+    local header, header_len = at + 1 + name_len, len - 1 - name_len
+    if messages then
+        return info .. ", messages"
+    end
+    if header_len >= 42 and tvb(header, 1):uint() == 1 and header_len == 42 + tvb(header + 41, 1):uint() then
+        local size = tvb(header + 1, 8):uint64()
+        local file = header_len > 42 and escape(tvb(header + 42, header_len - 42)) or ""
+        return info .. ", file " .. file .. " (" .. tostring(size) .. " bytes)"
+    end
+    if header_len > 0 then
+        return string.format("%s, header %d bytes", info, header_len)
+    end
+    return info
+end
+
+function xfer.dissector(tvb, pinfo, tree)
+    pinfo.cols.protocol = "NAME-XFER"
+    local body = tvb:len()
+    local subtree = tree:add(xfer, tvb())
+    if body < XFER_HEADER + XFER_CHECKSUM then
+        return malformed(pinfo, "buffer shorter than the protocol header")
+    end
+    local kind = XFER_KINDS[tvb(1, 1):uint()]
+    local sack_len = tvb(3, 1):uint() * 8
+    if tvb(0, 1):uint() ~= 1 or kind == nil or sack_len > 512 then
+        return malformed(pinfo, "unsupported protocol field value")
+    end
+    local payload_len = tvb(26, 2):uint()
+    local payload_at = XFER_HEADER + sack_len
+    local payload_end = payload_at + payload_len
+    if payload_end + XFER_CHECKSUM > body then
+        return malformed(pinfo, "length field points past the end of the buffer")
+    end
+    local crc = crc32_update(0xffffffff, eth_dst().range:bytes())
+    crc = crc32_update(crc, eth_src().range:bytes())
+    crc = crc32_update(crc, ByteArray.new("88 b5"))
+    crc = crc32_update(crc, tvb(0, payload_end):bytes())
+    if bit.tobit(bit.bnot(crc)) ~= bit.tobit(tvb(payload_end, 4):uint()) then
+        return malformed(pinfo, "checksum mismatch")
+    end
+    for i, field in ipairs({ "version", "kind", "flags", "sack_words" }) do
+        subtree:add(xf[field], tvb(i - 1, 1))
+    end
+    subtree:add(xf.conn, tvb(4, 4))
+    subtree:add(xf.seq, tvb(8, 4))
+    subtree:add(xf.ack, tvb(12, 4))
+    subtree:add(xf.window, tvb(16, 2))
+    subtree:add(xf.timestamp, tvb(18, 4))
+    subtree:add(xf.echo, tvb(22, 4))
+    subtree:add(xf.length, tvb(26, 2))
+    if sack_len > 0 then subtree:add(xf.sack, tvb(XFER_HEADER, sack_len)) end
+    if payload_len > 0 then subtree:add(xf.payload, tvb(payload_at, payload_len)) end
+    subtree:add(xf.checksum, tvb(payload_end, 4))
+
+    local info = string.format("%s conn=%08x", kind, tvb(4, 4):uint())
+    local seq, ack, window = tvb(8, 4):uint(), tvb(12, 4):uint(), tvb(16, 2):uint()
+    local status = payload_len >= 2 and tostring(tvb(payload_at, 2):uint()) or "?"
+    if kind == "SYN" then
+        info = syn_info(string.format("%s seq=%d", info, seq), tvb, payload_at, payload_len,
+            bit.band(tvb(2, 1):uint(), 2) == 2)
+    elseif kind == "DATA" then
+        info = string.format("%s seq=%d len=%d", info, seq, payload_len)
+    elseif kind == "FIN" or kind == "PING" then
+        info = string.format("%s seq=%d", info, seq)
+    elseif kind == "SYN-ACK" then
+        info = string.format("%s ack=%d win=%d", info, ack, window)
+    elseif kind == "ACK" then
+        info = string.format("%s ack=%d win=%d", info, ack, window)
+        local held = sack_len > 0 and popcount(tvb(XFER_HEADER, sack_len)) or 0
+        if held > 0 then info = string.format("%s sack=%d", info, held) end
+    elseif kind == "FIN-ACK" then
+        info = string.format("%s ack=%d status=%s", info, ack, status)
+    else
+        info = string.format("%s status=%s", info, status)
+    end
+    pinfo.cols.info = info
+end
+
 local ethertypes = DissectorTable.get("ethertype")
 ethertypes:add(0xfffe, name_arp)
 ethertypes:add(0xfffd, data)
+ethertypes:add(0x88b5, xfer)

@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use super::transfer::TransferRepr;
 use super::{ArpOperation, ArpPacket, ArpRepr, Escaped, EtherType, EthernetFrame, NameArpPacket, NameArpRepr, data};
 
 /// Longest stretch of a data payload shown before it is cut.
@@ -48,6 +49,19 @@ impl fmt::Display for PrettyFrame<'_> {
                 Ok(arp) => write!(f, "ARP {} is at {}", arp.source_protocol_addr, arp.source_hardware_addr),
                 Err(err) => write!(f, "ARP malformed: {err}"),
             },
+            EtherType::TRANSFER => match TransferRepr::parse(frame.dst_addr(), frame.src_addr(), frame.payload()) {
+                Ok(t) => write!(
+                    f,
+                    "transfer {} conn={:08x} seq={} ack={} win={} len={}",
+                    t.kind,
+                    t.conn_id,
+                    t.seq,
+                    t.ack,
+                    t.window,
+                    t.payload.len()
+                ),
+                Err(err) => write!(f, "transfer malformed: {err}"),
+            },
             other => write!(f, "{other} {} bytes", frame.payload().len()),
         }
     }
@@ -72,6 +86,21 @@ mod tests {
         let ipv4 = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00, 0x45];
         assert_eq!(format!("{}", PrettyFrame(&ipv4)), "02:00:00:00:00:02 > 02:00:00:00:00:01 IPv4 1 bytes");
         assert_eq!(format!("{}", PrettyFrame(&ipv4[..5])), "runt frame of 5 bytes");
+        let mut transfer = [0u8; 14 + 32];
+        transfer[..14].copy_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5]);
+        transfer[14..].copy_from_slice(&[
+            1, 8, 1, 0, 0, 0, 0, 7, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]);
+        assert_eq!(
+            format!("{}", PrettyFrame(&transfer)),
+            "02:00:00:00:00:02 > 02:00:00:00:00:01 transfer malformed: checksum mismatch"
+        );
+        let sum = crc32fast::hash(&transfer[..42]);
+        transfer[42..].copy_from_slice(&sum.to_be_bytes());
+        assert_eq!(
+            format!("{}", PrettyFrame(&transfer)),
+            "02:00:00:00:00:02 > 02:00:00:00:00:01 transfer PING conn=00000007 seq=9 ack=0 win=0 len=0"
+        );
         let bad = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0xff, 0xfe, 9, 0, 0, 0];
         assert_eq!(
             format!("{}", PrettyFrame(&bad)),
