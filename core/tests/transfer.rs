@@ -510,3 +510,16 @@ fn a_restarted_sender_s_old_frames_are_not_taken_for_its_new_connection() {
     assert!(got[0].iter().all(|&b| b == 0xaa), "the old one holds only old data");
     assert_eq!(got[1], new_data, "the new one holds exactly the new data");
 }
+
+/// The sizes docs/PROTOCOL.md states: a host's receiver (8 connections, a
+/// window of 1024 segments) and a microcontroller's (1 connection, 4).
+#[test]
+fn protocol_md_states_the_measured_transfer_sizes() {
+    let host = core::mem::size_of::<Transfer<8, 1024>>();
+    let small = core::mem::size_of::<Transfer<1, 4>>();
+    println!("Transfer<8, 1024>: {host} bytes; Transfer<1, 4>: {small} bytes");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md")).unwrap();
+    for stated in [format!("`Transfer<8, 1024>` is {host} bytes"), format!("`Transfer<1, 4>` is {small} bytes")] {
+        assert!(doc.contains(&stated), "docs/PROTOCOL.md must say \"{stated}\" (the size this test measures)");
+    }
+}

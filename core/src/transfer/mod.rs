@@ -5,7 +5,7 @@
 //! A transfer to a station is addressed by *name*: the connection resolves
 //! it through the node's resolver and cache, and the receiver learns the
 //! sender's name from the opening frame. On the wire (see
-//! [`wire::transfer`](crate::wire::transfer) and `docs/PROTOCOL.md`):
+//! [`wire::transfer`] and `docs/PROTOCOL.md`):
 //!
 //! - SYN / SYN-ACK open a connection under an id the initiator picks at
 //!   random, with a random first sequence number; a restarted peer picks a
