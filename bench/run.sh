@@ -10,7 +10,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 ./scripts/setup.sh
 missing=()
-for tool in hyperfine bc; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in hyperfine bc iperf3 ethtool; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -34,6 +34,8 @@ cargo build -q --release --bins --examples
     bench/scan.sh
     echo
     bench/latency.sh
+    echo
+    bench/transfer.sh
     echo
     bench/memory.sh
     echo

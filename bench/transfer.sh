@@ -35,9 +35,9 @@ inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
 file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
 trap 'lan_down; rm -rf "$inbox" "$file"' EXIT
 head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
-bg_in_ns h2 "$bin/whohas" receive -i eth0 -n B --dir "$inbox" -q
+bg_in_ns h2 "$bin/whohas" receive -i eth0 -n B --dir "$inbox" -q >/dev/null 2>&1
 receiver=$BG_PID
-bg_in_ns h2 iperf3 -s -B 198.18.0.2
+bg_in_ns h2 iperf3 -s -B 198.18.0.2 >/dev/null 2>&1
 iperf=$BG_PID
 sleep 0.5
 
