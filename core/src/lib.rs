@@ -66,6 +66,7 @@ pub mod blocking;
 pub mod device;
 pub mod neighbor;
 pub mod node;
+pub mod presence;
 pub mod queue;
 mod resolver;
 pub mod rng;

@@ -134,6 +134,11 @@ impl<D: LinkDevice> FaultInjector<D> {
     }
 
     /// The wrapped device.
+    pub fn inner(&self) -> &D {
+        &self.inner
+    }
+
+    /// The wrapped device.
     pub fn inner_mut(&mut self) -> &mut D {
         &mut self.inner
     }

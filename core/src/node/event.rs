@@ -4,6 +4,7 @@
 use core::fmt;
 use core::net::Ipv4Addr;
 
+use crate::presence::PresenceEvent;
 use crate::resolver::Refusal;
 use crate::scan::ScanEvent;
 use crate::time::Instant;
@@ -103,6 +104,8 @@ pub enum Event<'a> {
     Scan(ScanEvent),
     /// The reliable transfer hosted by the node has news.
     Transfer(TransferEvent<'a>),
+    /// Presence hosted by the node has news: who joined, left, disappeared.
+    Presence(PresenceEvent),
 }
 
 /// What a send did with a payload.

@@ -146,11 +146,14 @@ impl EtherType {
 
     /// whohas' reliable transfer: IEEE 802's Local Experimental Ethertype 1.
     pub const TRANSFER: EtherType = EtherType(0x88b5);
+    /// whohas' presence: IEEE 802's Local Experimental Ethertype 2.
+    pub const PRESENCE: EtherType = EtherType(0x88b6);
 
     /// Every ethertype whohas speaks: what a device's filter should let
     /// through to a node (the AF_PACKET BPF program and the libpcap filter
     /// are both built from this list).
-    pub const WHOHAS: [EtherType; 4] = [EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP, EtherType::TRANSFER];
+    pub const WHOHAS: [EtherType; 5] =
+        [EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP, EtherType::TRANSFER, EtherType::PRESENCE];
 }
 
 impl fmt::Debug for EtherType {
@@ -163,6 +166,7 @@ impl fmt::Debug for EtherType {
             EtherType::NAME_ARP => f.write_str("name-ARP"),
             EtherType::DATA => f.write_str("data"),
             EtherType::TRANSFER => f.write_str("transfer"),
+            EtherType::PRESENCE => f.write_str("presence"),
             EtherType(other) => write!(f, "0x{other:04x}"),
         }
     }

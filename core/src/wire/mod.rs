@@ -15,6 +15,7 @@ pub mod escape;
 pub mod ethernet;
 pub mod name;
 pub mod name_arp;
+pub mod presence;
 pub mod pretty;
 pub mod transfer;
 

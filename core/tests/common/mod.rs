@@ -206,6 +206,13 @@ pub struct HubPort {
     mac: EthernetAddress,
 }
 
+impl HubPort {
+    /// Frames waiting at this port.
+    pub fn pending(&self) -> usize {
+        self.hub.queues.borrow()[self.index].len()
+    }
+}
+
 impl LinkDevice for HubPort {
     type Error = ();
 
