@@ -242,6 +242,47 @@ fn decode_agrees_with_tshark_on_kernel_traffic() {
     assert!(detail.starts_with("Frame 1: ") && detail.contains("\n0000  "), "{detail}");
 }
 
+/// Presence frames of every kind and every way they can be wrong.
+#[test]
+fn decode_agrees_with_tshark_on_presence() {
+    let scratch = Scratch::new("presence-decode");
+    let odd = scratch.path("presence.pcap");
+    let mut writer = PcapFileWriter::create(&odd).unwrap();
+    let frame = |body: &[u8]| {
+        let mut frame = vec![0xff; 6];
+        frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x88, 0xb6]);
+        frame.extend_from_slice(body);
+        frame.resize(frame.len().max(60), 0);
+        frame
+    };
+    let body = |kind: u8, flags: u8, len: u8, name: &[u8]| {
+        let mut body = vec![1, kind, flags, len, 0x5e, 0xed, 0, 1, 0, 30];
+        body.extend_from_slice(name);
+        body
+    };
+    let bodies = [
+        body(1, 0, 3, b"VM1"),
+        body(2, 1, 3, b"VM1"),
+        body(2, 0, 7, b"caf\xc3\xa9\x1b!"),
+        body(3, 0, 3, b"VM1"),
+        body(4, 0, 3, b"VM1"),
+        body(2, 0, 0, b""),
+        body(2, 0, 65, &[b'x'; 65]),
+        body(2, 0, 70, b"short"),
+        vec![2, 2, 0, 3, 0, 0, 0, 0, 0, 0, b'a', b'b', b'c'],
+        vec![1, 2, 0],
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        writer.write(Instant::from_millis(i as u64), &frame(body));
+    }
+    writer.flush().unwrap();
+    drop(writer);
+    let decoded = text(&run(&["decode", odd.to_str().unwrap()]).stdout);
+    assert!(decoded.contains("NAME-PRES 60 ANNOUNCE VM1 expiry=30s (answer)"), "{decoded}");
+    assert!(decoded.contains("ANNOUNCE caf\u{e9}\\x1b! expiry=30s"), "escaped: {decoded}");
+    assert_decode_matches_tshark(&odd);
+}
+
 /// A real transfer under loss (SYN, DATA, ACKs with SACK bitmaps,
 /// retransmissions, FIN, FIN-ACK, a message connection) and every way a
 /// transfer frame can be wrong: decode and the dissector agree on all.

@@ -3,7 +3,8 @@
 //! [`Decoder::summarize`] gives one line per frame with tshark's columns
 //! (number, relative time, source, destination, protocol, length, info) for
 //! Ethernet II, ARP, IPv4, IPv6, ICMP, ICMPv6 (echo, neighbour discovery,
-//! MLD), UDP, TCP and whohas' own name-ARP, data and transfer frames. The Protocol and
+//! MLD), UDP, TCP and whohas' own name-ARP, data, transfer and presence
+//! frames. The Protocol and
 //! Info columns are written to match `tshark -r` (with
 //! `tools/wireshark/whohas.lua` loaded for whohas' own ethertypes); the
 //! decode tests compare them on every frame. Application protocols above
@@ -13,6 +14,7 @@
 //! IP, UDP and TCP headers are parsed by `etherparse`; ARP and whohas'
 //! protocols by the core's own codecs.
 
+mod presence;
 mod tcp;
 mod transfer;
 
@@ -145,6 +147,7 @@ impl Decoder {
                 Layer::link("NAME-DATA", info)
             }
             EtherType::TRANSFER => Layer::link("NAME-XFER", transfer::info(eth.dst_addr(), eth.src_addr(), payload)),
+            EtherType::PRESENCE => Layer::link("NAME-PRES", presence::info(payload)),
             EtherType::IPV4 => self.ipv4(payload),
             EtherType::IPV6 => self.ipv6(payload),
             EtherType(other) => Layer::link(format!("0x{other:04x}"), "Ethernet II"),

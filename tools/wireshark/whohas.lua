@@ -2,6 +2,7 @@
 --   ethertype 0xFFFE  name-ARP  "Who has NAME?" / "NAME is at MAC"
 --   ethertype 0xFFFD  data      a raw message
 --   ethertype 0x88B5  transfer  the reliable transfer (SYN, DATA, ACK…)
+--   ethertype 0x88B6  presence  PROBE, ANNOUNCE, GOODBYE
 --
 -- Use:  tshark -X lua_script:tools/wireshark/whohas.lua -r capture.pcap
 -- or copy it to ~/.local/lib/wireshark/plugins/ for Wireshark.
@@ -308,7 +309,59 @@ function xfer.dissector(tvb, pinfo, tree)
     pinfo.cols.info = info
 end
 
+-- Presence (core/src/wire/presence.rs; decode in src/decode/presence.rs).
+local pres = Proto("namepres", "whohas presence")
+local pf = {
+    kind = ProtoField.uint8("namepres.kind", "Kind"),
+    flags = ProtoField.uint8("namepres.flags", "Flags", base.HEX),
+    len = ProtoField.uint8("namepres.len", "Name length"),
+    epoch = ProtoField.uint32("namepres.epoch", "Epoch", base.HEX),
+    expiry = ProtoField.uint16("namepres.expiry", "Expiry (s)"),
+    name = ProtoField.bytes("namepres.name", "Name"),
+}
+pres.fields = { pf.kind, pf.flags, pf.len, pf.epoch, pf.expiry, pf.name }
+local PRES_KINDS = { "PROBE", "ANNOUNCE", "GOODBYE" }
+
+function pres.dissector(tvb, pinfo, tree)
+    pinfo.cols.protocol = "NAME-PRES"
+    local body = tvb:len()
+    local subtree = tree:add(pres, tvb())
+    if body < 10 then
+        return malformed(pinfo, "buffer shorter than the protocol header")
+    end
+    local kind = PRES_KINDS[tvb(1, 1):uint()]
+    if tvb(0, 1):uint() ~= 1 or kind == nil then
+        return malformed(pinfo, "unsupported protocol field value")
+    end
+    local len = tvb(3, 1):uint()
+    if len == 0 then
+        return malformed(pinfo, "name length is zero")
+    end
+    if len > NAME_MAX then
+        return malformed(pinfo, "name length exceeds the name capacity")
+    end
+    if 10 + len > body then
+        return malformed(pinfo, "length field points past the end of the buffer")
+    end
+    subtree:add(pf.kind, tvb(1, 1))
+    subtree:add(pf.flags, tvb(2, 1))
+    subtree:add(pf.len, tvb(3, 1))
+    subtree:add(pf.epoch, tvb(4, 4))
+    subtree:add(pf.expiry, tvb(8, 2))
+    subtree:add(pf.name, tvb(10, len))
+    local name = escape(tvb(10, len))
+    if kind == "PROBE" then
+        pinfo.cols.info = "PROBE for " .. name
+    elseif kind == "ANNOUNCE" then
+        local answer = bit.band(tvb(2, 1):uint(), 1) == 1 and " (answer)" or ""
+        pinfo.cols.info = string.format("ANNOUNCE %s expiry=%ds%s", name, tvb(8, 2):uint(), answer)
+    else
+        pinfo.cols.info = "GOODBYE " .. name
+    end
+end
+
 local ethertypes = DissectorTable.get("ethertype")
 ethertypes:add(0xfffe, name_arp)
 ethertypes:add(0xfffd, data)
 ethertypes:add(0x88b5, xfer)
+ethertypes:add(0x88b6, pres)
