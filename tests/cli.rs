@@ -8,12 +8,13 @@ use std::process::{Command, Output};
 
 use support::{Scratch, example, repo, text, whohas};
 
-const SUBCOMMANDS: [&str; 13] = [
+const SUBCOMMANDS: [&str; 14] = [
     "interfaces",
     "respond",
     "resolve",
     "send",
     "receive",
+    "chat",
     "scan",
     "replay",
     "inject",

@@ -4,6 +4,7 @@
 //! any subcommand ([`run`]) or reuse a handler (the responder of
 //! [`respond`], the exchange of [`send`]).
 
+pub mod chat;
 pub mod decode;
 pub mod device;
 pub mod inject;
@@ -54,13 +55,18 @@ impl TransferArgs {
     /// random source: connection ids and first sequence numbers must not
     /// repeat across restarts.
     pub fn service<const CONNS: usize, const WINDOW: usize>(&self) -> Box<Transfer<CONNS, WINDOW>> {
-        let seed = getrandom::u64().unwrap_or_else(|_| {
-            let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-            since.as_nanos() as u64 ^ u64::from(std::process::id())
-        });
         let config = TransferConfig { dead_after: Duration::from_secs(self.dead_after), ..TransferConfig::default() };
-        Box::new(Transfer::new(config, seed))
+        Box::new(Transfer::new(config, random_seed()))
     }
+}
+
+/// A seed from the operating system's random source (the clock and the
+/// process id if it has none).
+pub fn random_seed() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        since.as_nanos() as u64 ^ u64::from(std::process::id())
+    })
 }
 
 /// Shown at the end of `whohas --help` and in the man page.
@@ -115,6 +121,8 @@ pub enum Command {
     Send(send::Args),
     /// Receive files and messages sent reliably, into a directory.
     Receive(receive::Args),
+    /// Chat with the stations on the segment; see who is around.
+    Chat(chat::Args),
     /// Find the hosts of an IPv4 subnet with ARP, like arp-scan.
     Scan(scan::Args),
     /// Run a station over a capture file and record its answers.
@@ -175,6 +183,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Resolve(args) => resolve::run(global, &args),
         Command::Send(args) => send::run(global, &args),
         Command::Receive(args) => receive::run(global, &args),
+        Command::Chat(args) => chat::run(global, &args),
         Command::Scan(args) => scan::run(global, &args),
         Command::Replay(args) => replay::run(global, &args),
         Command::Inject(args) => inject::run(global, &args),

@@ -80,10 +80,20 @@ impl Namespace {
 
     /// Starts `program args` in the namespace with piped output.
     pub fn spawn(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Process {
+        self.spawn_with_stdin(program, args, Stdio::null())
+    }
+
+    /// Starts `whohas args` in the namespace with its stdin a pipe the test
+    /// writes to ([`Process::type_line`]).
+    pub fn spawn_whohas_typing(&self, args: &[&str]) -> Process {
+        self.spawn_with_stdin(whohas(), args, Stdio::piped())
+    }
+
+    fn spawn_with_stdin(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str], stdin: Stdio) -> Process {
         let child = self
             .command(program)
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -287,6 +297,14 @@ impl Process {
         let stdout = lines(child.stdout.take().expect("piped stdout"));
         let stderr = lines(child.stderr.take().expect("piped stderr"));
         Process { child, stdout, stderr, stdout_lines: Vec::new(), stderr_lines: Vec::new() }
+    }
+
+    /// Writes `line` and a newline to the process's stdin.
+    pub fn type_line(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("spawned with spawn_whohas_typing");
+        stdin.write_all(format!("{line}\n").as_bytes()).expect("write to stdin");
+        stdin.flush().expect("flush stdin");
     }
 
     /// Waits up to `timeout` for a stdout line containing `needle`.

@@ -1,0 +1,424 @@
+//! `whohas chat`: a chat room on the segment. Presence shows who is around
+//! (joined, left, disappeared, conflicts); `@chat NAME text` goes over the
+//! reliable transfer with a delivered/failed mark. On a terminal a line
+//! editor (history, Tab-completion of commands and station names) keeps the
+//! line being typed intact while notifications print above it; otherwise
+//! commands are read line by line from stdin and plain lines printed.
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
+use std::sync::{Arc, Mutex};
+
+use rustyline::completion::Completer;
+use rustyline::error::ReadlineError;
+use rustyline::{Context as LineContext, ExternalPrinter, Helper, Highlighter, Hinter, Validator};
+use serde_json::{Value, json};
+
+use super::device::{self, Device, Open, Via};
+use super::output::{Who, describe, event_json, print_json, print_line, text};
+use super::{Failure, Global, Station, TransferArgs, signals};
+use crate::file_offer::verdict;
+use crate::host::SystemClock;
+use crate::node::{Context, Event, Node};
+use crate::presence::{Presence, PresenceConfig, PresenceEvent, PresenceState, Source};
+use crate::runtime::Handler;
+use crate::transfer::{MAX_SEGMENT, MessageId, Transfer, TransferEvent};
+use crate::{Duration, Instant, LinkDevice, Name};
+
+/// `whohas chat` arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Who this station is.
+    #[command(flatten)]
+    pub station: Station,
+    /// Seconds between keep-alives.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keepalive: u64,
+    /// Seconds without a keep-alive after which a station is gone.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(2..=65535))]
+    pub expiry: u64,
+    /// Transfer settings.
+    #[command(flatten)]
+    pub transfer: TransferArgs,
+    /// How frames reach the interface.
+    #[arg(long, value_enum, default_value_t)]
+    pub via: Via,
+}
+
+/// The presence table of a chat: up to 256 stations.
+pub type ChatPresence = Presence<256>;
+/// The transfer of a chat: 8 conversations at once, 64 messages in flight
+/// each.
+pub type ChatTransfer = Transfer<8, 64>;
+
+const COMMANDS: [&str; 4] = ["@chat", "@show_list", "@exit", "@help"];
+
+const HELP: &str =
+    "commands: @chat NAME text (send reliably) | @show_list (stations around) | @exit (say goodbye) | @help";
+
+/// How often the loop looks for a typed line while nothing arrives.
+const INPUT_POLL: Duration = Duration::from_millis(50);
+
+/// Station names for Tab-completion, kept by the node's thread.
+type Names = Arc<Mutex<Vec<String>>>;
+
+#[derive(Helper, Hinter, Highlighter, Validator)]
+struct Completion {
+    names: Names,
+}
+
+impl Completer for Completion {
+    type Candidate = String;
+
+    fn complete(&self, line: &str, pos: usize, _: &LineContext<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+        let before = &line[..pos];
+        let start = before.rfind(' ').map_or(0, |space| space + 1);
+        let word = &before[start..];
+        let candidates: Vec<String> = if start == 0 {
+            COMMANDS.iter().filter(|c| c.starts_with(word)).map(|c| format!("{c} ")).collect()
+        } else if before.starts_with("@chat ") && !before[6..start].contains(' ') {
+            let names = self.names.lock().map(|names| names.clone()).unwrap_or_default();
+            names.into_iter().filter(|n| n.starts_with(word)).map(|n| format!("{n} ")).collect()
+        } else {
+            Vec::new()
+        };
+        Ok((start, candidates))
+    }
+}
+
+/// Where output goes: above the prompt of the line editor, or stdout.
+enum Output {
+    Editor(Box<dyn ExternalPrinter + Send>),
+    Plain,
+}
+
+impl Output {
+    fn line(&mut self, line: &str) -> Result<(), Failure> {
+        match self {
+            Output::Editor(printer) => {
+                printer.print(format!("{line}\n")).map_err(|err| Failure::error(format!("cannot print: {err}")))
+            }
+            Output::Plain => print_line(line),
+        }
+    }
+}
+
+/// Reads lines on a thread of its own; `None` at the end (EOF, Ctrl-C, Ctrl-D).
+fn read_lines(names: Names) -> Result<(Receiver<Option<String>>, Output), Failure> {
+    let (tx, rx) = mpsc::channel();
+    if !std::io::stdin().is_terminal() {
+        std::thread::spawn(move || {
+            signals::keep_away();
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if tx.send(Some(line)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(None);
+        });
+        return Ok((rx, Output::Plain));
+    }
+    let cannot = |err: ReadlineError| Failure::error(format!("cannot use the terminal: {err}"));
+    let mut editor: rustyline::Editor<Completion, rustyline::history::DefaultHistory> =
+        rustyline::Editor::new().map_err(cannot)?;
+    editor.set_helper(Some(Completion { names }));
+    let printer = editor.create_external_printer().map_err(cannot)?;
+    std::thread::spawn(move || {
+        signals::keep_away();
+        loop {
+            match editor.readline("> ") {
+                Ok(line) => {
+                    let _ = editor.add_history_entry(line.as_str());
+                    if tx.send(Some(line)).is_err() {
+                        return;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let _ = tx.send(None);
+    });
+    Ok((rx, Output::Editor(Box::new(printer))))
+}
+
+struct Chat {
+    lines: Receiver<Option<String>>,
+    out: Output,
+    json: bool,
+    names: Names,
+    /// Messages on their way: to whom, what.
+    sent: HashMap<MessageId, (Name, String)>,
+    /// `@exit` was given: stop once the goodbye is out.
+    exiting: bool,
+    failure: Option<Failure>,
+}
+
+impl Chat {
+    fn say(&mut self, line: impl std::fmt::Display, json: Value) -> Result<(), Failure> {
+        if self.json { print_json(&json) } else { self.out.line(&line.to_string()) }
+    }
+
+    fn refresh_names(&self, presence: &ChatPresence) {
+        if let Ok(mut names) = self.names.lock() {
+            *names = presence.table().iter().map(|peer| peer.name.to_string()).collect();
+            names.sort();
+            names.dedup();
+        }
+    }
+
+    fn presence_event(&mut self, event: PresenceEvent) -> Result<(), Failure> {
+        let line = match &event {
+            PresenceEvent::Claimed { name } => format!("you are {name}; @help lists the commands"),
+            PresenceEvent::NameTaken { name, by } => {
+                return Err(Failure::error(format!("the name {name} is taken by {by}: choose another with -n")));
+            }
+            PresenceEvent::Joined { name, .. } => format!("{name} joined"),
+            PresenceEvent::Left { name, .. } => format!("{name} left"),
+            PresenceEvent::Disappeared { name, .. } => format!("{name} disappeared"),
+            PresenceEvent::Conflict { name, known, other } => {
+                format!("{name} is claimed by two stations: {known} and {other} (DUP)")
+            }
+        };
+        let value = presence_json(&event);
+        self.say(line, value)
+    }
+
+    fn transfer_event(&mut self, transfer: &mut ChatTransfer, event: TransferEvent<'_>) -> Result<(), Failure> {
+        match event {
+            TransferEvent::Incoming { conn, from, messages: false, .. } => {
+                let _ = transfer.reject(conn, verdict::REFUSED);
+                self.say(
+                    format_args!("refused a file from {from}: chat takes messages (use whohas receive for files)"),
+                    json!({ "event": "refused", "from": from.to_string() }),
+                )
+            }
+            TransferEvent::Message { from, data, .. } => self.say(
+                format_args!("{from}: {}", text(data)),
+                json!({ "event": "message", "from": from.to_string(), "text": super::output::json_bytes(data) }),
+            ),
+            TransferEvent::Delivered { id } => match self.sent.remove(&id) {
+                Some((to, _)) => {
+                    self.say(format_args!("[delivered to {to}]"), json!({ "event": "delivered", "to": to.to_string() }))
+                }
+                None => Ok(()),
+            },
+            TransferEvent::Undelivered { id } => match self.sent.remove(&id) {
+                Some((to, message)) => self.say(
+                    format_args!("[NOT delivered to {to}: {message}]"),
+                    json!({ "event": "undelivered", "to": to.to_string() }),
+                ),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    fn show_list(&mut self, presence: &ChatPresence, now: Instant) -> Result<(), Failure> {
+        let table = presence.table();
+        let mut peers: Vec<_> = table.iter().collect();
+        peers.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()).then(a.mac.cmp(&b.mac)));
+        if self.json {
+            let list: Vec<Value> = peers
+                .iter()
+                .map(|p| {
+                    json!({
+                        "name": p.name.to_string(), "mac": p.mac.to_string(),
+                        "last_seen_s": (now - p.last_seen).total_millis() / 1000,
+                        "state": state(table.is_contested(p), p.source),
+                    })
+                })
+                .collect();
+            return print_json(&json!({ "event": "list", "stations": list }));
+        }
+        let width = peers.iter().map(|p| p.name.to_string().chars().count()).max().unwrap_or(4).max(4);
+        self.out.line(&format!("{:<width$}  {:<17}  {:>9}  STATE", "NAME", "MAC", "LAST SEEN"))?;
+        for p in &peers {
+            let seen = format!("{} s ago", (now - p.last_seen).total_millis() / 1000);
+            let line = format!(
+                "{:<width$}  {}  {seen:>9}  {}",
+                p.name.to_string(),
+                p.mac,
+                state(table.is_contested(p), p.source)
+            );
+            self.out.line(&line)?;
+        }
+        self.out.line(&format!("{} stations", peers.len()))
+    }
+
+    fn command<D: LinkDevice, const C: usize, const P: usize, const Q: usize>(
+        &mut self,
+        ctx: &mut Context<'_, D, (&mut ChatPresence, &mut ChatTransfer), C, P, Q>,
+        line: &str,
+    ) -> Result<(), Failure> {
+        let line = line.trim();
+        let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
+        match command {
+            "" => Ok(()),
+            "@chat" => {
+                let (to, message) = rest.trim_start().split_once(' ').unwrap_or((rest.trim(), ""));
+                let Ok(to) = Name::try_from(to) else {
+                    return self.out.line("usage: @chat NAME text");
+                };
+                if message.is_empty() || message.len() > MAX_SEGMENT {
+                    return self.out.line(&format!("a message is 1 to {MAX_SEGMENT} bytes"));
+                }
+                let now = ctx.now();
+                match ctx.services().1.send_message(&to, message.as_bytes(), now) {
+                    Ok(id) => {
+                        self.sent.insert(id, (to, "no answer".to_owned()));
+                        Ok(())
+                    }
+                    Err(err) => self.out.line(&format!("cannot send to {to}: {err}")),
+                }
+            }
+            "@show_list" => {
+                let now = ctx.now();
+                self.show_list(ctx.services().0, now)
+            }
+            "@exit" => {
+                ctx.services().0.leave();
+                self.exiting = true;
+                Ok(())
+            }
+            "@help" => self.out.line(HELP),
+            _ => self.out.line(&format!("unknown command {}; {HELP}", text(command.as_bytes()))),
+        }
+    }
+}
+
+fn state(contested: bool, source: Source) -> &'static str {
+    match (contested, source) {
+        (true, _) => "DUP",
+        (false, Source::Announced) => "present",
+        (false, Source::Resolved) => "resolved (no presence)",
+    }
+}
+
+fn presence_json(event: &PresenceEvent) -> Value {
+    match event {
+        PresenceEvent::Claimed { name } => json!({ "event": "claimed", "name": name.to_string() }),
+        PresenceEvent::NameTaken { name, by } => {
+            json!({ "event": "name_taken", "name": name.to_string(), "by": by.to_string() })
+        }
+        PresenceEvent::Joined { name, mac } => {
+            json!({ "event": "joined", "name": name.to_string(), "mac": mac.to_string() })
+        }
+        PresenceEvent::Left { name, mac } => {
+            json!({ "event": "left", "name": name.to_string(), "mac": mac.to_string() })
+        }
+        PresenceEvent::Disappeared { name, mac } => {
+            json!({ "event": "disappeared", "name": name.to_string(), "mac": mac.to_string() })
+        }
+        PresenceEvent::Conflict { name, known, other } => json!({
+            "event": "conflict", "name": name.to_string(), "known": known.to_string(), "other": other.to_string(),
+        }),
+    }
+}
+
+impl<'p, 't, D, const C: usize, const P: usize, const Q: usize>
+    Handler<D, (&'p mut ChatPresence, &'t mut ChatTransfer), C, P, Q> for Chat
+where
+    D: LinkDevice,
+{
+    fn on_event(
+        &mut self,
+        ctx: &mut Context<'_, D, (&'p mut ChatPresence, &'t mut ChatTransfer), C, P, Q>,
+        event: Event<'_>,
+    ) {
+        let outcome = match event {
+            Event::Presence(event) => {
+                let outcome = self.presence_event(event);
+                self.refresh_names(ctx.services().0);
+                outcome
+            }
+            Event::Transfer(event) => self.transfer_event(ctx.services().1, event),
+            Event::Answered { .. } | Event::Resolved { .. } | Event::ResolutionFailed { .. } => Ok(()),
+            other => {
+                let value = event_json(&other);
+                self.say(describe(&other), value)
+            }
+        };
+        if let Err(failure) = outcome {
+            self.failure.get_or_insert(failure);
+            ctx.stop();
+        }
+    }
+
+    fn on_poll(
+        &mut self,
+        ctx: &mut Context<'_, D, (&'p mut ChatPresence, &'t mut ChatTransfer), C, P, Q>,
+    ) -> Option<Instant> {
+        if self.exiting && !ctx.services().0.is_leaving() {
+            ctx.stop();
+            return None;
+        }
+        if signals::received() && !self.exiting {
+            ctx.services().0.leave();
+            self.exiting = true;
+        }
+        loop {
+            match self.lines.try_recv() {
+                Ok(Some(line)) => {
+                    if let Err(failure) = self.command(ctx, &line) {
+                        self.failure.get_or_insert(failure);
+                        ctx.stop();
+                    }
+                }
+                Ok(None) | Err(TryRecvError::Disconnected) => {
+                    if !self.exiting {
+                        ctx.services().0.leave();
+                        self.exiting = true;
+                    }
+                    break;
+                }
+                Err(TryRecvError::Empty) => break,
+            }
+        }
+        Some(ctx.now() + INPUT_POLL)
+    }
+}
+
+/// Runs `whohas chat`.
+pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
+    let interface = device::interface(global)?;
+    let device = device::open(&interface, args.via, &Open::default())?;
+    let config = PresenceConfig {
+        keepalive: Duration::from_secs(args.keepalive),
+        expiry: Duration::from_secs(args.expiry),
+        ..PresenceConfig::default()
+    };
+    let mut presence: Box<ChatPresence> = Box::new(Presence::new(config, super::random_seed()));
+    let mut transfer: Box<ChatTransfer> = args.transfer.service();
+    let mut node: Node<Device, (&mut ChatPresence, &mut ChatTransfer)> =
+        Node::with_services(device, args.station.name.clone(), args.station.config(), (&mut presence, &mut transfer));
+    let (name, mac) = (node.name().clone(), node.mac_address());
+    node.services_mut().0.start();
+    let names = Names::default();
+    let (lines, out) = read_lines(names.clone())?;
+    let mut chat = Chat { lines, out, json: global.json, names, sent: HashMap::new(), exiting: false, failure: None };
+    chat.say(
+        format_args!("{name} joining on {} ({mac}): checking the name is free", interface.name),
+        json!({ "event": "joining", "name": name.to_string(), "interface": interface.name, "mac": mac.to_string() }),
+    )?;
+    let outcome = node.run(&mut SystemClock::default(), &mut chat);
+    if let Some(failure) = chat.failure.take() {
+        return Err(failure);
+    }
+    outcome?;
+    let state = node.services().0.state();
+    let stats = *node.services().0.stats();
+    if state == PresenceState::Left {
+        chat.say(
+            format_args!(
+                "{} said goodbye; {} presence frames in, {} out",
+                Who(Some(&name), mac),
+                stats.frames_received,
+                stats.frames_sent
+            ),
+            json!({ "event": "goodbye", "frames_in": stats.frames_received, "frames_out": stats.frames_sent }),
+        )?;
+    }
+    Ok(())
+}
