@@ -127,15 +127,11 @@ fn read_lines(names: Names) -> Result<(Receiver<Option<String>>, Output), Failur
     let printer = editor.create_external_printer().map_err(cannot)?;
     std::thread::spawn(move || {
         signals::keep_away();
-        loop {
-            match editor.readline("> ") {
-                Ok(line) => {
-                    let _ = editor.add_history_entry(line.as_str());
-                    if tx.send(Some(line)).is_err() {
-                        return;
-                    }
-                }
-                Err(_) => break,
+        // Ctrl-C, Ctrl-D or a broken terminal end the input.
+        while let Ok(line) = editor.readline("> ") {
+            let _ = editor.add_history_entry(line.as_str());
+            if tx.send(Some(line)).is_err() {
+                return;
             }
         }
         let _ = tx.send(None);
