@@ -169,6 +169,18 @@ pub fn transmit_frame<D: LinkDevice + ?Sized>(
     }
 }
 
+/// Whether a [`transmit_frame`] went out (`Ok(true)`) or was not taken
+/// (`Ok(false)`: the device had no room, or the payload was longer than a
+/// frame, which callers whose payloads are bounded never see); the
+/// device's error otherwise. For frames whose loss a timer repairs.
+pub fn went_out<E>(result: nb::Result<(), TransmitError<E>>) -> Result<bool, E> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(nb::Error::Other(TransmitError::Device(err))) => Err(err),
+        Err(nb::Error::WouldBlock | nb::Error::Other(TransmitError::PayloadTooLong { .. })) => Ok(false),
+    }
+}
+
 fn build_and_send<D: LinkDevice + ?Sized>(
     device: &mut D,
     buffer: &mut [u8],

@@ -65,11 +65,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         to: EthernetAddress,
         body: &B,
     ) -> Result<bool, D::Error> {
-        match self.transmit(device, to, B::ETHERTYPE, body.len(), |payload| body.write(payload)) {
-            Ok(()) => Ok(true),
-            Err(nb::Error::Other(TransmitError::Device(err))) => Err(err),
-            // Bodies are at most 78 bytes: never too long for a frame.
-            Err(nb::Error::WouldBlock | nb::Error::Other(TransmitError::PayloadTooLong { .. })) => Ok(false),
-        }
+        // Bodies are at most 78 bytes: never too long for a frame.
+        device::went_out(self.transmit(device, to, B::ETHERTYPE, body.len(), |payload| body.write(payload)))
     }
 }

@@ -38,11 +38,10 @@
 
 mod table;
 
-use core::fmt;
-
 use table::Observed;
 pub use table::{Peer, Source, Table};
 
+use crate::device::went_out;
 use crate::node::Event;
 use crate::rng::Rng;
 use crate::service::{Service, Station};
@@ -134,21 +133,6 @@ pub enum PresenceEvent {
         /// The other one.
         other: EthernetAddress,
     },
-}
-
-impl fmt::Display for PresenceEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PresenceEvent::Claimed { name } => write!(f, "{name} is free: announced"),
-            PresenceEvent::NameTaken { name, by } => write!(f, "the name {name} is taken by {by}"),
-            PresenceEvent::Joined { name, mac } => write!(f, "{name} joined ({mac})"),
-            PresenceEvent::Left { name, mac } => write!(f, "{name} left ({mac})"),
-            PresenceEvent::Disappeared { name, mac } => write!(f, "{name} disappeared ({mac})"),
-            PresenceEvent::Conflict { name, known, other } => {
-                write!(f, "{name} is claimed by {known} and {other} (DUP)")
-            }
-        }
-    }
 }
 
 /// Where the station is in its life.
@@ -322,13 +306,10 @@ impl<const N: usize> Presence<N> {
             },
             name: station.name().clone(),
         };
-        match station.transmit(to, EtherType::PRESENCE, repr.buffer_len(), |payload| repr.emit(payload)) {
-            Ok(()) => self.stats.frames_sent += 1,
-            // A full transmit queue loses this one; the next keep-alive
-            // makes up for it.
-            Err(nb::Error::WouldBlock) => {}
-            Err(nb::Error::Other(crate::device::TransmitError::Device(err))) => return Err(err),
-            Err(nb::Error::Other(_)) => {}
+        // A full transmit queue loses this one; the next keep-alive makes up
+        // for it. Names are at most 64 bytes: the frame always fits.
+        if went_out(station.transmit(to, EtherType::PRESENCE, repr.buffer_len(), |payload| repr.emit(payload)))? {
+            self.stats.frames_sent += 1;
         }
         Ok(())
     }
@@ -337,12 +318,10 @@ impl<const N: usize> Presence<N> {
     /// running the original program defends it too.
     fn request_own_name<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
         let request = NameArpRepr::Request { name: station.name().clone() };
-        match station.transmit(EthernetAddress::BROADCAST, EtherType::NAME_ARP, request.buffer_len(), |payload| {
+        went_out(station.transmit(EthernetAddress::BROADCAST, EtherType::NAME_ARP, request.buffer_len(), |payload| {
             request.emit(&mut NameArpPacket::new_unchecked(payload))
-        }) {
-            Err(nb::Error::Other(crate::device::TransmitError::Device(err))) => Err(err),
-            _ => Ok(()),
-        }
+        }))
+        .map(drop)
     }
 
     /// Another station at `by` answers for the node's own name.
