@@ -144,8 +144,8 @@ struct Chat {
     out: Output,
     json: bool,
     names: Names,
-    /// Messages on their way: to whom, what.
-    sent: HashMap<MessageId, (Name, String)>,
+    /// Messages on their way, and to whom.
+    sent: HashMap<MessageId, Name>,
     /// `@exit` was given: stop once the goodbye is out.
     exiting: bool,
     failure: Option<Failure>,
@@ -164,21 +164,16 @@ impl Chat {
         }
     }
 
+    /// Prints a presence event; a taken name ends the chat.
     fn presence_event(&mut self, event: PresenceEvent) -> Result<(), Failure> {
-        let line = match &event {
-            PresenceEvent::Claimed { name } => format!("you are {name}; @help lists the commands"),
-            PresenceEvent::NameTaken { name, by } => {
-                return Err(Failure::error(format!("the name {name} is taken by {by}: choose another with -n")));
-            }
-            PresenceEvent::Joined { name, .. } => format!("{name} joined"),
-            PresenceEvent::Left { name, .. } => format!("{name} left"),
-            PresenceEvent::Disappeared { name, .. } => format!("{name} disappeared"),
-            PresenceEvent::Conflict { name, known, other } => {
-                format!("{name} is claimed by two stations: {known} and {other} (DUP)")
-            }
-        };
-        let value = presence_json(&event);
-        self.say(line, value)
+        if let PresenceEvent::NameTaken { name, by } = &event {
+            return Err(Failure::error(format!("the name {name} is taken by {by}: choose another with -n")));
+        }
+        let claimed = matches!(event, PresenceEvent::Claimed { .. });
+        let event = Event::Presence(event);
+        let line = describe(&event);
+        let line = if claimed { format!("{line}; @help lists the commands") } else { line };
+        self.say(line, event_json(&event))
     }
 
     fn transfer_event(&mut self, transfer: &mut ChatTransfer, event: TransferEvent<'_>) -> Result<(), Failure> {
@@ -195,14 +190,14 @@ impl Chat {
                 json!({ "event": "message", "from": from.to_string(), "text": super::output::json_bytes(data) }),
             ),
             TransferEvent::Delivered { id } => match self.sent.remove(&id) {
-                Some((to, _)) => {
+                Some(to) => {
                     self.say(format_args!("[delivered to {to}]"), json!({ "event": "delivered", "to": to.to_string() }))
                 }
                 None => Ok(()),
             },
             TransferEvent::Undelivered { id } => match self.sent.remove(&id) {
-                Some((to, message)) => self.say(
-                    format_args!("[NOT delivered to {to}: {message}]"),
+                Some(to) => self.say(
+                    format_args!("[NOT delivered to {to}: no answer]"),
                     json!({ "event": "undelivered", "to": to.to_string() }),
                 ),
                 None => Ok(()),
@@ -263,7 +258,7 @@ impl Chat {
                 let now = ctx.now();
                 match ctx.services().1.send_message(&to, message.as_bytes(), now) {
                     Ok(id) => {
-                        self.sent.insert(id, (to, "no answer".to_owned()));
+                        self.sent.insert(id, to);
                         Ok(())
                     }
                     Err(err) => self.out.line(&format!("cannot send to {to}: {err}")),
@@ -289,27 +284,6 @@ fn state(contested: bool, source: Source) -> &'static str {
         (true, _) => "DUP",
         (false, Source::Announced) => "present",
         (false, Source::Resolved) => "resolved (no presence)",
-    }
-}
-
-fn presence_json(event: &PresenceEvent) -> Value {
-    match event {
-        PresenceEvent::Claimed { name } => json!({ "event": "claimed", "name": name.to_string() }),
-        PresenceEvent::NameTaken { name, by } => {
-            json!({ "event": "name_taken", "name": name.to_string(), "by": by.to_string() })
-        }
-        PresenceEvent::Joined { name, mac } => {
-            json!({ "event": "joined", "name": name.to_string(), "mac": mac.to_string() })
-        }
-        PresenceEvent::Left { name, mac } => {
-            json!({ "event": "left", "name": name.to_string(), "mac": mac.to_string() })
-        }
-        PresenceEvent::Disappeared { name, mac } => {
-            json!({ "event": "disappeared", "name": name.to_string(), "mac": mac.to_string() })
-        }
-        PresenceEvent::Conflict { name, known, other } => json!({
-            "event": "conflict", "name": name.to_string(), "known": known.to_string(), "other": other.to_string(),
-        }),
     }
 }
 

@@ -207,6 +207,7 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, Failure> {
 /// One line saying what a node event means (text from the wire escaped).
 pub fn describe(event: &crate::Event<'_>) -> String {
     use crate::Event;
+    use crate::presence::PresenceEvent;
     use crate::scan::ScanEvent;
     match event {
         Event::Data { from, from_name, payload } => {
@@ -233,6 +234,16 @@ pub fn describe(event: &crate::Event<'_>) -> String {
         Event::Scan(ScanEvent::Host { address, hardware_addr, .. }) => format!("{address} is at {hardware_addr}"),
         Event::Scan(ScanEvent::Duplicate { address, other, .. }) => format!("{address} is also at {other} (DUP)"),
         Event::Scan(ScanEvent::Done) => "scan done".to_owned(),
+        Event::Presence(event) => match event {
+            PresenceEvent::Claimed { name } => format!("you are {name}"),
+            PresenceEvent::NameTaken { name, by } => format!("the name {name} is taken by {by}"),
+            PresenceEvent::Joined { name, .. } => format!("{name} joined"),
+            PresenceEvent::Left { name, .. } => format!("{name} left"),
+            PresenceEvent::Disappeared { name, .. } => format!("{name} disappeared"),
+            PresenceEvent::Conflict { name, known, other } => {
+                format!("{name} is claimed by two stations: {known} and {other} (DUP)")
+            }
+        },
         other => format!("{other:?}"),
     }
 }
@@ -241,6 +252,7 @@ pub fn describe(event: &crate::Event<'_>) -> String {
 /// exact bytes in hex).
 pub fn event_json(event: &crate::Event<'_>) -> Value {
     use crate::Event;
+    use crate::presence::PresenceEvent;
     match event {
         Event::Data { from, from_name, payload } => json!({
             "event": "data", "from": from.to_string(), "from_name": json_name(from_name.as_ref()),
@@ -263,6 +275,22 @@ pub fn event_json(event: &crate::Event<'_>) -> Value {
         Event::AddressClaimed { address, by } => {
             json!({ "event": "address_claimed", "address": address, "by": by.to_string() })
         }
+        Event::Presence(PresenceEvent::Claimed { name }) => json!({ "event": "claimed", "name": name.to_string() }),
+        Event::Presence(PresenceEvent::NameTaken { name, by }) => {
+            json!({ "event": "name_taken", "name": name.to_string(), "by": by.to_string() })
+        }
+        Event::Presence(PresenceEvent::Joined { name, mac }) => {
+            json!({ "event": "joined", "name": name.to_string(), "mac": mac.to_string() })
+        }
+        Event::Presence(PresenceEvent::Left { name, mac }) => {
+            json!({ "event": "left", "name": name.to_string(), "mac": mac.to_string() })
+        }
+        Event::Presence(PresenceEvent::Disappeared { name, mac }) => {
+            json!({ "event": "disappeared", "name": name.to_string(), "mac": mac.to_string() })
+        }
+        Event::Presence(PresenceEvent::Conflict { name, known, other }) => json!({
+            "event": "conflict", "name": name.to_string(), "known": known.to_string(), "other": other.to_string(),
+        }),
         other => json!({ "event": "other", "description": describe(other) }),
     }
 }
