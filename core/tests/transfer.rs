@@ -305,6 +305,47 @@ fn messages_arrive_whole_in_order_once_and_each_is_reported_delivered() {
 }
 
 #[test]
+fn messages_to_more_peers_than_resolution_slots_wait_for_a_slot() {
+    // A node resolves 4 names at once (Node's PENDING); a room of seven
+    // greets six peers at once.
+    let hub = Hub::new();
+    let config = TransferConfig::default();
+    let mut nodes: Vec<Station<8, 8>> = (1..=7).map(|i| station(&hub, i, FAULTLESS, u64::from(i), config)).collect();
+    let apps: Vec<RefCell<App>> = (1..=7).map(|_| RefCell::new(App::default())).collect();
+    let mut sent = Vec::new();
+    for to in 2..=7 {
+        let peer = name(&format!("s{to}"));
+        sent.push(nodes[0].services_mut().send_message(&peer, b"hello", Instant::ZERO).unwrap());
+    }
+    let mut running: Vec<Running<'_, 8, 8>> =
+        nodes.iter_mut().zip(&apps).map(|(node, app)| Running { node, app, feed: None }).collect();
+    let mut sim = Sim { hub, now: Instant::ZERO, stations: running.iter_mut().map(|r| r as &mut dyn Poll).collect() };
+    let ended = |app: &RefCell<App>| {
+        app.borrow().got.iter().filter(|g| matches!(g, Got::Delivered(_) | Got::Undelivered(_))).count()
+    };
+    sim.run(Duration::from_secs(10), || ended(&apps[0]) == 6).expect("every message ends");
+    let delivered: Vec<MessageId> = apps[0]
+        .borrow()
+        .got
+        .iter()
+        .filter_map(|g| match g {
+            Got::Delivered(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delivered.len(), 6, "{:?}", apps[0].borrow().got);
+    assert!(sent.iter().all(|id| delivered.contains(id)));
+    for app in &apps[1..] {
+        assert!(
+            app.borrow()
+                .got
+                .iter()
+                .any(|g| matches!(g, Got::Message(_, from, data) if *from == name("s1") && data == b"hello"))
+        );
+    }
+}
+
+#[test]
 fn a_peer_that_vanishes_ends_both_sides_with_a_dead_peer_failure() {
     let hub = Hub::new();
     let config = TransferConfig { dead_after: Duration::from_secs(3), ..TransferConfig::default() };

@@ -729,6 +729,9 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
                 for conn in self.conns.iter_mut().filter(|c| c.phase == Phase::Resolving && c.peer == *name) {
                     conn.end_with(End::Failed(Failure::Unresolved), now, &self.config);
                 }
+                // A resolution slot is free: connections waiting for one
+                // try again.
+                self.dirty = true;
             }
             _ => {}
         }
@@ -747,6 +750,10 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
                     Ok(Some(mac)) => conn.resolved(mac, now),
                     // The node reports the answer as an event.
                     Ok(None) => continue,
+                    // Every slot is busy with other names: this one waits
+                    // for the next to end (an event, within the node's
+                    // bounded retries).
+                    Err(crate::node::ResolveError::TooManyResolutions) => continue,
                     Err(crate::node::ResolveError::Device(err)) => return Err(err),
                     Err(_) => {
                         conn.end_with(End::Failed(Failure::Unresolved), now, &self.config);
