@@ -46,6 +46,17 @@ pub mod verdict {
             other => format!("the receiver answered status {other}"),
         }
     }
+
+    /// Why a transfer failed, in the receiver's terms where it gave a
+    /// verdict.
+    pub fn explain(failure: whohas_core::transfer::Failure) -> String {
+        use whohas_core::transfer::Failure;
+        match failure {
+            Failure::Refused(code) => format!("the receiver refused the transfer: {}", describe(code)),
+            Failure::Reset(code) => format!("the receiver ended the transfer: {}", describe(code)),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A file, as its sender offers it.

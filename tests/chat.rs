@@ -1,17 +1,23 @@
 //! `whohas chat` in network namespaces, driven through stdin as a script
-//! would: stations see each other join, chat with delivered marks, list the
-//! room, refuse a taken name, notice a crash and a goodbye (root only).
+//! would: stations see each other join, chat with delivered marks, send
+//! files, list the room, refuse a taken name, notice a crash and a goodbye
+//! (root only).
 
 mod support;
 
 use std::time::Duration;
 
-use support::{Lan, require_root};
+use support::{Lan, Process, Scratch, require_root};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn chat(lan: &Lan, host: usize, name: &str) -> support::Process {
-    let args = ["chat", "-i", "eth0", "-n", name, "--keepalive", "1", "--expiry", "3"];
+fn chat(lan: &Lan, host: usize, name: &str) -> Process {
+    chat_with(lan, host, name, &[])
+}
+
+fn chat_with(lan: &Lan, host: usize, name: &str, extra: &[&str]) -> Process {
+    let mut args = vec!["chat", "-i", "eth0", "-n", name, "--keepalive", "1", "--expiry", "3"];
+    args.extend_from_slice(extra);
     let mut chat = lan.host(host).ns.spawn_whohas_typing(&args);
     assert!(chat.wait_for_stdout(&format!("you are {name}"), WAIT), "{name} did not start: {}", chat.stderr());
     chat
@@ -60,4 +66,105 @@ fn a_room_of_three_chats_lists_and_notices_who_leaves() {
 
     // SIGTERM: a goodbye too, and status 0.
     assert_eq!(alice.terminate().code(), Some(0));
+}
+
+/// Asks `station` for the room until it lists `count` stations, up to
+/// `timeout`.
+fn lists(station: &mut Process, count: usize, timeout: Duration) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        station.type_line("@show_list");
+        if station.wait_for_stdout(" stations", Duration::from_secs(1))
+            && station.stdout_lines.last().is_some_and(|line| *line == format!("{count} stations"))
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn six_stations_list_each_other_chat_in_every_pair_and_send_a_file() {
+    require_root!();
+    let lan = Lan::bridged(7);
+    let inbox = Scratch::new("chat-inbox");
+    let names: Vec<String> = (1..=6).map(|i| format!("s{i}")).collect();
+    let mut room: Vec<Process> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| match i {
+            1 => chat_with(&lan, i + 1, name, &["--dir", inbox.0.to_str().unwrap()]),
+            _ => chat(&lan, i + 1, name),
+        })
+        .collect();
+    for (station, name) in room.iter_mut().zip(&names) {
+        assert!(lists(station, 5, WAIT), "{name} lists the five others: {:?}", station.stdout_lines);
+    }
+
+    for (i, from) in names.iter().enumerate() {
+        for to in names.iter().filter(|to| *to != from) {
+            room[i].type_line(&format!("@chat {to} hello {to}, this is {from}"));
+        }
+    }
+    for (j, to) in names.iter().enumerate() {
+        for from in names.iter().filter(|from| *from != to) {
+            let line = format!("{from}: hello {to}, this is {from}");
+            assert!(room[j].has_or_waits_for_stdout(&line, WAIT), "{line}: {:?}", room[j].stdout_lines);
+        }
+    }
+    for (i, from) in names.iter().enumerate() {
+        for to in names.iter().filter(|to| *to != from) {
+            let mark = format!("[delivered to {to}]");
+            assert!(room[i].has_or_waits_for_stdout(&mark, WAIT), "{from}: {mark}: {:?}", room[i].stdout_lines);
+        }
+    }
+
+    // A file: verified at both ends; refused by a station without --dir.
+    let outbox = Scratch::new("chat-outbox");
+    let content: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(outbox.path("notes.bin"), &content).unwrap();
+    let path = outbox.path("notes.bin");
+    room[0].type_line(&format!("@send s2 {}", path.display()));
+    assert!(room[0].wait_for_stdout("[delivered ", WAIT), "{:?}", room[0].stdout_lines);
+    let mark = room[0].stdout_lines.last().unwrap().clone();
+    assert!(mark.contains("notes.bin to s2: 300000 bytes, sha256 verified"), "{mark}");
+    assert!(room[1].has_or_waits_for_stdout("[received notes.bin from s1: 300000 bytes", WAIT));
+    assert_eq!(std::fs::read(inbox.path("notes.bin")).unwrap(), content);
+    room[0].type_line(&format!("@send s3 {}", path.display()));
+    assert!(room[0].wait_for_stdout("[NOT delivered ", WAIT), "{:?}", room[0].stdout_lines);
+    assert!(room[0].stdout_lines.last().unwrap().contains("notes.bin to s3: the receiver refused the transfer"));
+    assert!(room[2].has_or_waits_for_stdout("refused a file from s1: start chat with --dir", WAIT));
+    room[0].type_line("@send s2 /nonexistent/file");
+    assert!(room[0].wait_for_stdout("cannot send: cannot read /nonexistent/file", WAIT));
+
+    // A goodbye is seen at once; a crash after the expiry (3 s).
+    room[5].type_line("@exit");
+    for (i, station) in room.iter_mut().enumerate().take(5) {
+        assert!(
+            station.has_or_waits_for_stdout("s6 left", Duration::from_secs(1)),
+            "s{}: {:?}",
+            i + 1,
+            station.stdout_lines
+        );
+    }
+    assert!(room[5].wait(WAIT).expect("s6 exits").success());
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(room[4].pid() as i32), nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    for (i, station) in room.iter_mut().enumerate().take(4) {
+        let gone = station.has_or_waits_for_stdout("s5 disappeared", Duration::from_secs(8));
+        assert!(gone, "s{}: {:?}", i + 1, station.stdout_lines);
+    }
+
+    // A seventh station wanting s1's name is refused; s1 keeps it.
+    let mut impostor = lan.host(7).ns.spawn_whohas_typing(&["chat", "-i", "eth0", "-n", "s1"]);
+    assert_eq!(impostor.wait(WAIT).expect("the impostor gives up").code(), Some(2), "{}", impostor.stderr());
+    room[1].type_line("@chat s1 still you?");
+    assert!(room[0].wait_for_stdout("s2: still you?", WAIT), "{:?}", room[0].stdout_lines);
+
+    // A late joiner lists everyone within 2 s of starting.
+    let started = std::time::Instant::now();
+    let mut late = chat(&lan, 7, "late");
+    let left = Duration::from_secs(2).saturating_sub(started.elapsed());
+    assert!(lists(&mut late, 4, left), "within 2 s: {:?}", late.stdout_lines);
 }

@@ -193,7 +193,7 @@ fn receive_refuses_paths_and_senders_it_does_not_accept() {
     let file = random_file(&scratch.path("small.bin"), 4096);
     let denied = lan.host(1).ns.whohas(&["send", "-i", "eth0", "-n", "D", "B", "--file", file.to_str().unwrap()]);
     assert_eq!(denied.status.code(), Some(1), "{}", text(&denied.stderr));
-    assert_eq!(text(&denied.stderr).trim(), "whohas: B refused the transfer: refused by the receiver");
+    assert_eq!(text(&denied.stderr).trim(), "whohas: B: the receiver refused the transfer: refused by the receiver");
     assert!(receiver.wait_for_stdout("refused a transfer from D", WAIT));
     // A name that exists already is not overwritten.
     std::fs::write(inbox.path("small.bin"), b"keep me").unwrap();

@@ -1,21 +1,25 @@
 //! `whohas chat`: a chat room on the segment. Presence shows who is around
-//! (joined, left, disappeared, conflicts); `@chat NAME text` goes over the
-//! reliable transfer with a delivered/failed mark. On a terminal a line
+//! (joined, left, disappeared, conflicts); `@chat NAME text` and
+//! `@send NAME PATH` go over the reliable transfer with a delivered/failed
+//! mark (a file's mark says the receiver verified its SHA-256); files sent
+//! to this station are kept only with `--dir`. On a terminal a line
 //! editor (history, Tab-completion of commands and station names) keeps the
 //! line being typed intact while notifications print above it; otherwise
 //! commands are read line by line from stdin and plain lines printed.
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 
-use rustyline::completion::Completer;
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::{Context as LineContext, ExternalPrinter, Helper, Highlighter, Hinter, Validator};
 use serde_json::{Value, json};
 
 use super::device::{self, Device, Open, Via};
+use super::files::{Arrival, Inbox, Outgoing};
 use super::output::{Who, describe, event_json, print_json, print_line, text};
 use super::{Failure, Global, Station, TransferArgs, signals};
 use crate::file_offer::verdict;
@@ -23,7 +27,7 @@ use crate::host::SystemClock;
 use crate::node::{Context, Event, Node};
 use crate::presence::{Presence, PresenceConfig, PresenceEvent, PresenceState, Source};
 use crate::runtime::Handler;
-use crate::transfer::{MAX_SEGMENT, MessageId, Transfer, TransferEvent};
+use crate::transfer::{ConnId, MAX_SEGMENT, MessageId, Transfer, TransferEvent};
 use crate::{Duration, Instant, LinkDevice, Name};
 
 /// `whohas chat` arguments.
@@ -38,6 +42,10 @@ pub struct Args {
     /// Seconds without a keep-alive after which a station is gone.
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(2..=65535))]
     pub expiry: u64,
+    /// Keep files other stations send with @send in this directory
+    /// (without it, files are refused).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Transfer settings.
     #[command(flatten)]
     pub transfer: TransferArgs,
@@ -48,14 +56,19 @@ pub struct Args {
 
 /// The presence table of a chat: up to 256 stations.
 pub type ChatPresence = Presence<256>;
-/// The transfer of a chat: 8 conversations at once, 64 messages in flight
-/// each.
-pub type ChatTransfer = Transfer<8, 64>;
+/// The transfer of a chat: 32 connections at once (one per peer and
+/// direction, closed after 30 s idle: a room of six where everyone talks
+/// to everyone holds ten), 64 segments in flight each: about 3 MB.
+pub type ChatTransfer = Transfer<32, 64>;
 
-const COMMANDS: [&str; 4] = ["@chat", "@show_list", "@exit", "@help"];
+/// Names a chat keeps resolved, and resolves at once.
+const CHAT_CACHE: usize = 64;
+const CHAT_PENDING: usize = 8;
 
-const HELP: &str =
-    "commands: @chat NAME text (send reliably) | @show_list (stations around) | @exit (say goodbye) | @help";
+const COMMANDS: [&str; 5] = ["@chat", "@send", "@show_list", "@exit", "@help"];
+
+const HELP: &str = "commands: @chat NAME text (send reliably) | @send NAME PATH (send a file) | @show_list (stations \
+                    around) | @exit (say goodbye) | @help";
 
 /// How often the loop looks for a typed line while nothing arrives.
 const INPUT_POLL: Duration = Duration::from_millis(50);
@@ -66,22 +79,29 @@ type Names = Arc<Mutex<Vec<String>>>;
 #[derive(Helper, Hinter, Highlighter, Validator)]
 struct Completion {
     names: Names,
+    files: FilenameCompleter,
 }
 
 impl Completer for Completion {
-    type Candidate = String;
+    type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _: &LineContext<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+    /// Commands first; then a station's name after `@chat` and `@send`;
+    /// then a path after `@send NAME`.
+    fn complete(&self, line: &str, pos: usize, context: &LineContext<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
         let start = before.rfind(' ').map_or(0, |space| space + 1);
         let word = &before[start..];
-        let candidates: Vec<String> = if start == 0 {
-            COMMANDS.iter().filter(|c| c.starts_with(word)).map(|c| format!("{c} ")).collect()
-        } else if before.starts_with("@chat ") && !before[6..start].contains(' ') {
-            let names = self.names.lock().map(|names| names.clone()).unwrap_or_default();
-            names.into_iter().filter(|n| n.starts_with(word)).map(|n| format!("{n} ")).collect()
-        } else {
-            Vec::new()
+        let pair = |text: String| Pair { display: text.trim_end().to_owned(), replacement: text };
+        let words = before[..start].split_whitespace().count();
+        let command = before.split(' ').next().unwrap_or_default();
+        let candidates = match (words, command) {
+            (0, _) => COMMANDS.iter().filter(|c| c.starts_with(word)).map(|c| pair(format!("{c} "))).collect(),
+            (1, "@chat" | "@send") => {
+                let names = self.names.lock().map(|names| names.clone()).unwrap_or_default();
+                names.into_iter().filter(|n| n.starts_with(word)).map(|n| pair(format!("{n} "))).collect()
+            }
+            (2, "@send") => return self.files.complete(line, pos, context),
+            _ => Vec::new(),
         };
         Ok((start, candidates))
     }
@@ -123,7 +143,7 @@ fn read_lines(names: Names) -> Result<(Receiver<Option<String>>, Output), Failur
     let cannot = |err: ReadlineError| Failure::error(format!("cannot use the terminal: {err}"));
     let mut editor: rustyline::Editor<Completion, rustyline::history::DefaultHistory> =
         rustyline::Editor::new().map_err(cannot)?;
-    editor.set_helper(Some(Completion { names }));
+    editor.set_helper(Some(Completion { names, files: FilenameCompleter::new() }));
     let printer = editor.create_external_printer().map_err(cannot)?;
     std::thread::spawn(move || {
         signals::keep_away();
@@ -146,6 +166,13 @@ struct Chat {
     names: Names,
     /// Messages on their way, and to whom.
     sent: HashMap<MessageId, Name>,
+    /// Messages that will not arrive, reported with their connection's
+    /// failure that follows.
+    undelivered: Vec<(ConnId, Name)>,
+    /// Files on their way, and to whom.
+    sending: HashMap<ConnId, (Name, Outgoing)>,
+    /// Where files sent to this station go, if anywhere.
+    inbox: Option<Inbox>,
     /// `@exit` was given: stop once the goodbye is out.
     exiting: bool,
     failure: Option<Failure>,
@@ -178,12 +205,76 @@ impl Chat {
 
     fn transfer_event(&mut self, transfer: &mut ChatTransfer, event: TransferEvent<'_>) -> Result<(), Failure> {
         match event {
-            TransferEvent::Incoming { conn, from, messages: false, .. } => {
-                let _ = transfer.reject(conn, verdict::REFUSED);
-                self.say(
-                    format_args!("refused a file from {from}: chat takes messages (use whohas receive for files)"),
-                    json!({ "event": "refused", "from": from.to_string() }),
-                )
+            TransferEvent::Incoming { conn, from, messages: false, header, .. } => {
+                let refusal = match &mut self.inbox {
+                    Some(inbox) => inbox.offered(conn, &from, header).err(),
+                    None => Some((verdict::REFUSED, "start chat with --dir DIR to accept files".to_owned())),
+                };
+                match refusal {
+                    Some((status, reason)) => {
+                        let _ = transfer.reject(conn, status);
+                        self.say(
+                            format_args!("refused a file from {from}: {reason}"),
+                            json!({ "event": "refused", "from": from.to_string(), "reason": reason }),
+                        )
+                    }
+                    None => Ok(()),
+                }
+            }
+            TransferEvent::Received { conn, data } => {
+                if let Some(inbox) = &mut self.inbox {
+                    inbox.received(transfer, conn, data);
+                }
+                Ok(())
+            }
+            TransferEvent::Finished { conn } => {
+                match self.inbox.as_mut().and_then(|inbox| inbox.finished(transfer, conn)) {
+                    Some(Arrival::Saved(f)) => self.say(
+                        format_args!(
+                            "[received {} from {}: {} bytes, sha256 verified -> {}]",
+                            f.name, f.from, f.bytes, f.path
+                        ),
+                        json!({
+                            "event": "file", "file": f.name, "from": f.from.to_string(), "bytes": f.bytes,
+                            "sha256": f.sha256, "path": f.path,
+                        }),
+                    ),
+                    Some(Arrival::Dropped { name, from, reason }) => self.say(
+                        format_args!("[dropped {name} from {from}: {reason}]"),
+                        json!({ "event": "dropped", "file": name, "from": from.to_string(), "reason": reason }),
+                    ),
+                    None => Ok(()),
+                }
+            }
+            TransferEvent::Closed { conn, status } => match self.sending.remove(&conn) {
+                Some((to, file)) if status == verdict::OK => self.say(
+                    format_args!("[delivered {} to {to}: {} bytes, sha256 verified]", file.shown, file.size),
+                    json!({ "event": "delivered", "to": to.to_string(), "file": file.shown, "bytes": file.size }),
+                ),
+                Some((to, file)) => self.not_sent(&to, &file, &verdict::describe(status)),
+                None => Ok(()),
+            },
+            TransferEvent::Failed { conn, failure } => {
+                if let Some((to, file)) = self.sending.remove(&conn) {
+                    return self.not_sent(&to, &file, &verdict::explain(failure));
+                }
+                // Messages the failure took with it (reported just before).
+                let (undelivered, others): (Vec<_>, Vec<_>) =
+                    std::mem::take(&mut self.undelivered).into_iter().partition(|(c, _)| *c == conn);
+                self.undelivered = others;
+                for (_, to) in undelivered {
+                    self.say(
+                        format_args!("[NOT delivered to {to}: {failure}]"),
+                        json!({ "event": "undelivered", "to": to.to_string(), "reason": failure.to_string() }),
+                    )?;
+                }
+                match self.inbox.as_mut().and_then(|inbox| inbox.failed(conn)) {
+                    Some((name, from)) => self.say(
+                        format_args!("[transfer of {name} from {from} failed: {failure}; nothing was kept]"),
+                        json!({ "event": "failed", "file": name, "from": from.to_string(), "reason": failure.to_string() }),
+                    ),
+                    None => Ok(()),
+                }
             }
             TransferEvent::Message { from, data, .. } => self.say(
                 format_args!("{from}: {}", text(data)),
@@ -195,15 +286,63 @@ impl Chat {
                 }
                 None => Ok(()),
             },
-            TransferEvent::Undelivered { id } => match self.sent.remove(&id) {
-                Some(to) => self.say(
-                    format_args!("[NOT delivered to {to}: no answer]"),
-                    json!({ "event": "undelivered", "to": to.to_string() }),
-                ),
-                None => Ok(()),
-            },
+            TransferEvent::Undelivered { id } => {
+                if let Some(to) = self.sent.remove(&id) {
+                    self.undelivered.push((id.conn, to));
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
+    }
+
+    fn not_sent(&mut self, to: &Name, file: &Outgoing, reason: &str) -> Result<(), Failure> {
+        self.say(
+            format_args!("[NOT delivered {} to {to}: {reason}]", file.shown),
+            json!({ "event": "undelivered", "to": to.to_string(), "file": file.shown, "reason": reason }),
+        )
+    }
+
+    /// `@send NAME PATH`: offers the file; it is fed in on every poll.
+    fn send_file(&mut self, transfer: &mut ChatTransfer, to: Name, path: &Path, now: Instant) -> Result<(), Failure> {
+        match Outgoing::offer(transfer, &to, path, now) {
+            Ok(file) => {
+                let line = format!("[sending {} to {to}: {} bytes]", file.shown, file.size);
+                self.sending.insert(file.conn, (to, file));
+                if self.json { Ok(()) } else { self.out.line(&line) }
+            }
+            Err(failure) => self.out.line(&format!("cannot send: {}", failure.message)),
+        }
+    }
+
+    /// Says goodbye (once); files still on their way are aborted, so their
+    /// receivers keep nothing half-sent.
+    fn exit(&mut self, (presence, transfer): &mut (&mut ChatPresence, &mut ChatTransfer)) {
+        if self.exiting {
+            return;
+        }
+        for (conn, (to, file)) in self.sending.drain() {
+            let _ = transfer.abort(conn);
+            log::warn!("{} to {to} was not finished", file.shown);
+        }
+        presence.leave();
+        self.exiting = true;
+    }
+
+    /// Feeds the files on their way as their windows allow.
+    fn feed(&mut self, transfer: &mut ChatTransfer) -> Result<(), Failure> {
+        let mut broken = Vec::new();
+        for (conn, (_, file)) in &mut self.sending {
+            if let Err(failure) = file.feed(transfer) {
+                broken.push((*conn, failure.message));
+            }
+        }
+        for (conn, failure) in broken {
+            if let Some((to, file)) = self.sending.remove(&conn) {
+                self.not_sent(&to, &file, &failure)?;
+            }
+        }
+        Ok(())
     }
 
     fn show_list(&mut self, presence: &ChatPresence, now: Instant) -> Result<(), Failure> {
@@ -264,13 +403,20 @@ impl Chat {
                     Err(err) => self.out.line(&format!("cannot send to {to}: {err}")),
                 }
             }
+            "@send" => {
+                let (to, path) = rest.trim_start().split_once(' ').unwrap_or((rest.trim(), ""));
+                let (Ok(to), false) = (Name::try_from(to), path.trim().is_empty()) else {
+                    return self.out.line("usage: @send NAME PATH");
+                };
+                let now = ctx.now();
+                self.send_file(ctx.services().1, to, Path::new(path.trim()), now)
+            }
             "@show_list" => {
                 let now = ctx.now();
                 self.show_list(ctx.services().0, now)
             }
             "@exit" => {
-                ctx.services().0.leave();
-                self.exiting = true;
+                self.exit(ctx.services());
                 Ok(())
             }
             "@help" => self.out.line(HELP),
@@ -324,9 +470,8 @@ where
             ctx.stop();
             return None;
         }
-        if signals::received() && !self.exiting {
-            ctx.services().0.leave();
-            self.exiting = true;
+        if signals::received() {
+            self.exit(ctx.services());
         }
         loop {
             match self.lines.try_recv() {
@@ -337,14 +482,15 @@ where
                     }
                 }
                 Ok(None) | Err(TryRecvError::Disconnected) => {
-                    if !self.exiting {
-                        ctx.services().0.leave();
-                        self.exiting = true;
-                    }
+                    self.exit(ctx.services());
                     break;
                 }
                 Err(TryRecvError::Empty) => break,
             }
+        }
+        if let Err(failure) = self.feed(ctx.services().1) {
+            self.failure.get_or_insert(failure);
+            ctx.stop();
         }
         Some(ctx.now() + INPUT_POLL)
     }
@@ -352,6 +498,7 @@ where
 
 /// Runs `whohas chat`.
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
+    let inbox = args.dir.as_deref().map(Inbox::new).transpose()?;
     let interface = device::interface(global)?;
     let device = device::open(&interface, args.via, &Open::default())?;
     let config = PresenceConfig {
@@ -361,13 +508,24 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     };
     let mut presence: Box<ChatPresence> = Box::new(Presence::new(config, super::random_seed()));
     let mut transfer: Box<ChatTransfer> = args.transfer.service();
-    let mut node: Node<Device, (&mut ChatPresence, &mut ChatTransfer)> =
+    let mut node: Node<Device, (&mut ChatPresence, &mut ChatTransfer), CHAT_CACHE, CHAT_PENDING> =
         Node::with_services(device, args.station.name.clone(), args.station.config(), (&mut presence, &mut transfer));
     let (name, mac) = (node.name().clone(), node.mac_address());
     node.services_mut().0.start();
     let names = Names::default();
     let (lines, out) = read_lines(names.clone())?;
-    let mut chat = Chat { lines, out, json: global.json, names, sent: HashMap::new(), exiting: false, failure: None };
+    let mut chat = Chat {
+        lines,
+        out,
+        json: global.json,
+        names,
+        sent: HashMap::new(),
+        undelivered: Vec::new(),
+        sending: HashMap::new(),
+        inbox,
+        exiting: false,
+        failure: None,
+    };
     chat.say(
         format_args!("{name} joining on {} ({mac}): checking the name is free", interface.name),
         json!({ "event": "joining", "name": name.to_string(), "interface": interface.name, "mac": mac.to_string() }),

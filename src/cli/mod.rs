@@ -7,6 +7,7 @@
 pub mod chat;
 pub mod decode;
 pub mod device;
+pub mod files;
 pub mod inject;
 pub mod interfaces;
 pub mod output;

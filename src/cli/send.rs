@@ -3,23 +3,21 @@
 //! once it verified the SHA-256); or, with `--datagram`, one data frame of
 //! the original protocol, optionally waiting for its answer.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant as StdInstant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::device::{self, Device, Open, Via};
+use super::files::Outgoing;
 use super::output::{Who, describe, print_json, print_line, text};
 use super::{Failure, Global, SenderTransfer, Station, TransferArgs, signals};
-use crate::file_offer::{FileOffer, hex, verdict};
+use crate::file_offer::{hex, verdict};
 use crate::host::SystemClock;
 use crate::node::{Context, Event, Node};
 use crate::runtime::{Handler, Wait};
-use crate::transfer::{ConnId, Failure as TransferFailure, MAX_SEGMENT, MessageId, Transfer, TransferEvent};
+use crate::transfer::{Failure as TransferFailure, MAX_SEGMENT, MessageId, Transfer, TransferEvent};
 use crate::{Duration, EthernetAddress, Instant, LinkDevice, Name};
 
 /// `whohas send` arguments.
@@ -202,8 +200,7 @@ fn transfer_failure(failure: TransferFailure, peer: &Name, interface: &str, stat
             station.attempts, station.interval_ms
         ),
         TransferFailure::DeadPeer => format!("{peer} stopped answering"),
-        TransferFailure::Refused(code) => format!("{peer} refused the transfer: {}", verdict::describe(code)),
-        TransferFailure::Reset(code) => format!("{peer} ended the transfer: {}", verdict::describe(code)),
+        other => format!("{peer}: {}", verdict::explain(other)),
     })
 }
 
@@ -243,51 +240,14 @@ where
     }
 }
 
-/// Feeds a file into a stream as its window allows, and waits for the
+/// Feeds a file into its stream as the window allows, and waits for the
 /// receiver's verdict.
 struct FileSend<'a> {
     args: &'a Args,
     interface: &'a str,
-    conn: ConnId,
-    reader: File,
-    chunk: Vec<u8>,
-    pos: usize,
-    len: usize,
-    read: u64,
-    size: u64,
-    finished: bool,
+    file: Outgoing,
     bar: ProgressBar,
     outcome: Option<Result<(), Failure>>,
-}
-
-impl FileSend<'_> {
-    /// Writes what fits; finishes the stream after the last byte.
-    fn feed<const NC: usize, const W: usize>(&mut self, transfer: &mut Transfer<NC, W>) -> Result<(), Failure> {
-        while !self.finished {
-            if self.pos == self.len {
-                let n = self
-                    .reader
-                    .read(&mut self.chunk)
-                    .map_err(|err| Failure::error(format!("reading the file: {err}")))?;
-                self.read += n as u64;
-                if n == 0 {
-                    if self.read != self.size {
-                        return Err(Failure::error("the file changed while it was being sent"));
-                    }
-                    transfer.finish(self.conn)?;
-                    self.finished = true;
-                    break;
-                }
-                (self.pos, self.len) = (0, n);
-            }
-            let taken = transfer.write(self.conn, &self.chunk[self.pos..self.len])?;
-            self.pos += taken;
-            if taken == 0 {
-                break;
-            }
-        }
-        Ok(())
-    }
 }
 
 impl<'t, D, const NC: usize, const W: usize, const C: usize, const P: usize, const Q: usize>
@@ -297,13 +257,13 @@ where
 {
     fn on_event(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>, event: Event<'_>) {
         match event {
-            Event::Transfer(TransferEvent::Closed { conn, status }) if conn == self.conn => {
+            Event::Transfer(TransferEvent::Closed { conn, status }) if conn == self.file.conn => {
                 self.outcome = Some(match status {
                     verdict::OK => Ok(()),
                     code => Err(Failure::not_found(format!("{}: {}", self.args.peer, verdict::describe(code)))),
                 });
             }
-            Event::Transfer(TransferEvent::Failed { conn, failure }) if conn == self.conn => {
+            Event::Transfer(TransferEvent::Failed { conn, failure }) if conn == self.file.conn => {
                 self.outcome =
                     Some(Err(transfer_failure(failure, &self.args.peer, self.interface, &self.args.station)));
             }
@@ -316,34 +276,18 @@ where
 
     fn on_poll(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>) -> Option<Instant> {
         if signals::received() {
-            let _ = ctx.services().abort(self.conn);
+            let _ = ctx.services().abort(self.file.conn);
             self.outcome.get_or_insert(Err(Failure::interrupted("interrupted: the transfer was aborted")));
-        } else if let Err(failure) = self.feed(ctx.services()) {
-            let _ = ctx.services().abort(self.conn);
+        } else if let Err(failure) = self.file.feed(ctx.services()) {
             self.outcome.get_or_insert(Err(failure));
         }
-        if let Some(info) = ctx.services().info(self.conn) {
+        if let Some(info) = ctx.services().info(self.file.conn) {
             self.bar.set_position(info.stats.bytes);
         }
         if self.outcome.is_some() {
             ctx.stop();
         }
         None
-    }
-}
-
-/// The size and SHA-256 of the file at `path`.
-fn digest(path: &Path) -> Result<(u64, [u8; 32]), Failure> {
-    let cannot = |err: std::io::Error| Failure::error(format!("cannot read {}: {err}", path.display()));
-    let mut file = File::open(path).map_err(cannot)?;
-    let (mut hasher, mut buffer, mut size) = (Sha256::new(), vec![0u8; 1 << 16], 0u64);
-    loop {
-        let n = file.read(&mut buffer).map_err(cannot)?;
-        if n == 0 {
-            return Ok((size, hasher.finalize().into()));
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
     }
 }
 
@@ -355,42 +299,23 @@ fn send_file(
     node: &mut Node<Device, &mut SenderTransfer>,
     interface: &str,
 ) -> Result<(), Failure> {
-    if path.is_dir() {
-        return Err(Failure::error(format!("{} is a directory; give a file", path.display())));
-    }
-    let (size, sha256) = digest(path)?;
-    let name = path.file_name().map(|name| std::os::unix::ffi::OsStrExt::as_bytes(name).to_vec()).unwrap_or_default();
-    let header = FileOffer { size, sha256, name }.encode()?;
     let mut clock = SystemClock::default();
-    let conn = node.services_mut().open(&args.peer, &header, clock.read())?;
-    let reader = File::open(path).map_err(|err| Failure::error(format!("cannot read {}: {err}", path.display())))?;
+    let file = Outgoing::offer(node.services_mut(), &args.peer, path, clock.read())?;
+    let (size, sha256) = (file.size, file.sha256);
     let bar = if global.quiet || global.json { ProgressBar::hidden() } else { ProgressBar::new(size) };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec}, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = StdInstant::now();
-    let mut sender = FileSend {
-        args,
-        interface,
-        conn,
-        reader,
-        chunk: vec![0u8; 1 << 16],
-        pos: 0,
-        len: 0,
-        read: 0,
-        size,
-        finished: false,
-        bar,
-        outcome: None,
-    };
+    let mut sender = FileSend { args, interface, file, bar, outcome: None };
     node.run(&mut clock, &mut sender)?;
     sender.bar.finish_and_clear();
     let outcome = sender.outcome.take().unwrap_or(Ok(()));
     let seconds = started.elapsed().as_secs_f64().max(1e-6);
     let stats = *node.services().stats();
     let segments = size.div_ceil(MAX_SEGMENT as u64).max(1);
-    let shown = crate::wire::Escaped::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str())).to_string();
+    let shown = &sender.file.shown;
     outcome?;
     let rate = size as f64 / seconds / 1e6;
     if global.json {
