@@ -41,6 +41,8 @@ cargo build -q --release --bins --examples
     echo
     bench/memory.sh
     echo
+    bench/firmware.sh
+    echo
     bench/robustness.sh
 } > BENCHMARKS.md.new
 mv BENCHMARKS.md.new BENCHMARKS.md
