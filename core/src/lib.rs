@@ -62,6 +62,8 @@
 #[macro_use]
 mod fmt;
 
+#[cfg(feature = "auth")]
+pub mod auth;
 pub mod blocking;
 pub mod device;
 pub mod neighbor;

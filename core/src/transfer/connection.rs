@@ -352,21 +352,22 @@ impl<const W: usize> Connection<W> {
         self.push_segment(data)
     }
 
-    /// Queues the next bytes of a stream, topping up the last unsent
-    /// segment first; returns how many fit.
-    pub(crate) fn write_stream(&mut self, data: &[u8]) -> usize {
+    /// Queues the next bytes of a stream in segments of at most
+    /// `max_segment` bytes, topping up the last unsent segment first;
+    /// returns how many fit.
+    pub(crate) fn write_stream(&mut self, data: &[u8], max_segment: usize) -> usize {
         let mut taken = 0;
         if self.end != self.nxt {
             let last = &mut self.ring[Self::index(self.end.wrapping_sub(1))];
             if last.state == SlotState::Queued {
                 let len = usize::from(last.len);
-                taken = data.len().min(MAX_SEGMENT - len);
+                taken = data.len().min(max_segment.saturating_sub(len));
                 last.data[len..len + taken].copy_from_slice(&data[..taken]);
                 last.len += taken as u16;
             }
         }
         while taken < data.len() {
-            let len = (data.len() - taken).min(MAX_SEGMENT);
+            let len = (data.len() - taken).min(max_segment);
             if !self.push_segment(&data[taken..taken + len]) {
                 break;
             }

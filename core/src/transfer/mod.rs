@@ -273,6 +273,10 @@ pub struct TransferConfig {
     /// shared out equally among the connections receiving at once: a busy
     /// receiver's buffers do not overflow, and each sender gets its share.
     pub receive_budget: u32,
+    /// The longest segment this side sends (at most [`MAX_SEGMENT`]): a
+    /// device that adds bytes to every frame (keyed mode's trailer) needs
+    /// shorter ones.
+    pub max_segment: usize,
 }
 
 impl Default for TransferConfig {
@@ -289,6 +293,7 @@ impl Default for TransferConfig {
             idle_close: Duration::from_secs(30),
             linger: Duration::from_secs(4),
             receive_budget: 1024,
+            max_segment: MAX_SEGMENT,
         }
     }
 }
@@ -470,8 +475,9 @@ impl<const CONNS: usize, const WINDOW: usize> Transfer<CONNS, WINDOW> {
     /// to it (opened if there is none). The message is delivered whole, in
     /// order, once; a `Delivered` or `Undelivered` event follows.
     pub fn send_message(&mut self, peer: &Name, data: &[u8], now: Instant) -> Result<MessageId, TransferError> {
-        if data.len() > MAX_SEGMENT {
-            return Err(TransferError::MessageTooLong { len: data.len(), max: MAX_SEGMENT });
+        let max = self.max_segment();
+        if data.len() > max {
+            return Err(TransferError::MessageTooLong { len: data.len(), max });
         }
         let existing = self.conns.iter().position(|c| {
             c.role == Role::Initiator
@@ -496,18 +502,24 @@ impl<const CONNS: usize, const WINDOW: usize> Transfer<CONNS, WINDOW> {
     /// Writes the next bytes of a stream; returns how many fit the window
     /// (0 when it is full: a `Writable` event says when there is room).
     pub fn write(&mut self, conn: ConnId, data: &[u8]) -> Result<usize, TransferError> {
+        let max_segment = self.max_segment();
         let c = self.connection_mut(conn)?;
         if c.role != Role::Initiator || c.messages || c.finish || c.is_over() {
             return Err(TransferError::WrongState);
         }
-        let taken = c.write_stream(data);
+        let taken = c.write_stream(data, max_segment);
         self.dirty = true;
         Ok(taken)
     }
 
     /// Room in `conn`'s window, in bytes (whole segments).
     pub fn room(&self, conn: ConnId) -> usize {
-        self.connection(conn).map_or(0, |c| c.room() as usize * MAX_SEGMENT)
+        self.connection(conn).map_or(0, |c| c.room() as usize * self.max_segment())
+    }
+
+    /// The longest segment, and message, this side sends.
+    pub fn max_segment(&self) -> usize {
+        self.config.max_segment.min(MAX_SEGMENT)
     }
 
     /// Ends a stream: a FIN goes out once every byte is acknowledged, and

@@ -9,6 +9,8 @@
 //! Parsing never panics, whatever the bytes.
 
 pub mod arp;
+#[cfg(feature = "auth")]
+pub mod auth;
 pub mod data;
 mod error;
 pub mod escape;
