@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use support::{Scratch, example, repo, text, whohas};
 
-const SUBCOMMANDS: [&str; 14] = [
+const SUBCOMMANDS: [&str; 15] = [
     "interfaces",
     "respond",
     "resolve",
@@ -20,6 +20,7 @@ const SUBCOMMANDS: [&str; 14] = [
     "inject",
     "decode",
     "pingpong",
+    "keygen",
     "synth",
     "completions",
     "manpage",
@@ -255,4 +256,33 @@ fn cargo_install_yields_the_whohas_program() {
     let installed = scratch.path("bin/whohas");
     let version = Command::new(&installed).arg("--version").output().unwrap();
     assert_eq!(text(&version.stdout).trim(), format!("whohas {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn keygen_writes_a_private_key_once_and_bad_key_files_are_one_line_errors() {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = support::Scratch::new("keygen");
+    let key = scratch.path("k");
+    let out = run(&["keygen", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let meta = std::fs::metadata(&key).unwrap();
+    assert_eq!((meta.len(), meta.permissions().mode() & 0o777), (32, 0o600));
+    let first = std::fs::read(&key).unwrap();
+    let out = run(&["keygen", key.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("exists and was not overwritten"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&key).unwrap(), first, "the key is untouched");
+
+    let short = scratch.path("short");
+    std::fs::write(&short, [1u8; 31]).unwrap();
+    std::fs::set_permissions(&short, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let open = scratch.path("open");
+    std::fs::write(&open, [1u8; 32]).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for (path, says) in [(&short, "is not a key (31 bytes, a key is 32)"), (&open, "can be read by others (mode 644)")] {
+        let out = run(&["resolve", "-i", "lo", "-n", "A", "B", "--key-file", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(says) && stderr.lines().count() == 1, "{stderr}");
+    }
 }

@@ -500,14 +500,14 @@ where
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let inbox = args.dir.as_deref().map(Inbox::new).transpose()?;
     let interface = device::interface(global)?;
-    let device = device::open(&interface, args.via, &Open::default())?;
+    let device = device::open(&interface, args.via, &Open { key: args.station.key()?, ..Open::default() })?;
     let config = PresenceConfig {
         keepalive: Duration::from_secs(args.keepalive),
         expiry: Duration::from_secs(args.expiry),
         ..PresenceConfig::default()
     };
     let mut presence: Box<ChatPresence> = Box::new(Presence::new(config, super::random_seed()));
-    let mut transfer: Box<ChatTransfer> = args.transfer.service();
+    let mut transfer: Box<ChatTransfer> = args.transfer.service(&device);
     let mut node: Node<Device, (&mut ChatPresence, &mut ChatTransfer), CHAT_CACHE, CHAT_PENDING> =
         Node::with_services(device, args.station.name.clone(), args.station.config(), (&mut presence, &mut transfer));
     let (name, mac) = (node.name().clone(), node.mac_address());

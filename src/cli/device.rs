@@ -5,6 +5,7 @@ use std::fmt;
 
 use clap::ValueEnum;
 
+use crate::auth::{AuthDevice, AuthStats, Key};
 use crate::linux::{AfPacketDevice, Interface, Options, interface};
 use crate::pcap::{LiveDevice, LiveOptions};
 use crate::runtime::Wait;
@@ -32,11 +33,13 @@ pub struct Open {
     pub min_mtu: usize,
     /// Send past the kernel's queue discipline (AF_PACKET only).
     pub bypass_qdisc: bool,
+    /// Keyed mode with this key.
+    pub key: Option<Key>,
 }
 
 impl Default for Open {
     fn default() -> Self {
-        Open { ethertypes: Some(EtherType::WHOHAS.to_vec()), min_mtu: 0, bypass_qdisc: false }
+        Open { ethertypes: Some(EtherType::WHOHAS.to_vec()), min_mtu: 0, bypass_qdisc: false, key: None }
     }
 }
 
@@ -48,12 +51,14 @@ pub fn interface(global: &Global) -> Result<Interface, Failure> {
     })
 }
 
-/// An open interface, through either backend.
+/// An open interface, through either backend, in keyed mode or not.
 pub enum Device {
     /// An AF_PACKET socket.
     Packet(AfPacketDevice),
     /// A libpcap handle.
     Pcap(LiveDevice),
+    /// Keyed mode over one of the others.
+    Keyed(Box<AuthDevice<Device>>),
 }
 
 /// A failure of either backend.
@@ -83,6 +88,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.mac_address(),
             Device::Pcap(device) => device.mac_address(),
+            Device::Keyed(device) => device.mac_address(),
         }
     }
 
@@ -90,6 +96,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.capabilities(),
             Device::Pcap(device) => device.capabilities(),
+            Device::Keyed(device) => device.capabilities(),
         }
     }
 
@@ -97,6 +104,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.receive(buffer).map_err(|err| err.map(DeviceError::Packet)),
             Device::Pcap(device) => device.receive(buffer).map_err(|err| err.map(DeviceError::Pcap)),
+            Device::Keyed(device) => device.receive(buffer),
         }
     }
 
@@ -104,6 +112,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.transmit(frame).map_err(|err| err.map(DeviceError::Packet)),
             Device::Pcap(device) => device.transmit(frame).map_err(|err| err.map(DeviceError::Pcap)),
+            Device::Keyed(device) => device.transmit(frame),
         }
     }
 
@@ -111,6 +120,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.flush().map_err(|err| err.map(DeviceError::Packet)),
             Device::Pcap(device) => device.flush().map_err(|err| err.map(DeviceError::Pcap)),
+            Device::Keyed(device) => device.flush(),
         }
     }
 }
@@ -120,12 +130,48 @@ impl Wait for Device {
         match self {
             Device::Packet(device) => device.wait(timeout, writable).map_err(DeviceError::Packet),
             Device::Pcap(device) => device.wait(timeout, writable).map_err(DeviceError::Pcap),
+            Device::Keyed(device) => device.wait(timeout, writable),
         }
     }
 }
 
-/// Opens `interface` through `via`.
+/// A device that may be in keyed mode, for printing its counters.
+pub trait Keyed {
+    /// Keyed mode's counters, when it is on.
+    fn auth_stats(&self) -> Option<AuthStats> {
+        None
+    }
+}
+
+impl Keyed for Device {
+    fn auth_stats(&self) -> Option<AuthStats> {
+        match self {
+            Device::Keyed(device) => Some(*device.stats()),
+            _ => None,
+        }
+    }
+}
+
+impl Keyed for AfPacketDevice {}
+
+/// Keyed mode's counters as a line.
+pub fn auth_line(stats: &AuthStats) -> String {
+    format!(
+        "keyed: {} frames signed, {} verified; dropped {} with a bad or missing tag, {} replayed, {} stale replies",
+        stats.tx_signed, stats.rx_verified, stats.rx_auth_failures, stats.rx_replays, stats.rx_stale_replies
+    )
+}
+
+/// Opens `interface` through `via`, in keyed mode if `open` has a key.
 pub fn open(interface: &Interface, via: Via, open: &Open) -> Result<Device, Failure> {
+    let device = open_plain(interface, via, open)?;
+    Ok(match &open.key {
+        Some(key) => Device::Keyed(Box::new(AuthDevice::new(device, key, super::random_seed()))),
+        None => device,
+    })
+}
+
+fn open_plain(interface: &Interface, via: Via, open: &Open) -> Result<Device, Failure> {
     let ethertypes = open.ethertypes.clone();
     match via {
         Via::Packet => {

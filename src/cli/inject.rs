@@ -76,7 +76,7 @@ impl Frames {
 /// sleeps (through the device's `Wait`), and gives up waiting on a signal.
 fn send(device: &mut Device, frames: &[&[u8]]) -> Result<(usize, usize), Failure> {
     loop {
-        let outcome = match device {
+        let outcome = match &mut *device {
             Device::Packet(device) => match device.transmit_batch(frames) {
                 Ok(0) => None,
                 Ok(sent) => Some((sent, 0)),
@@ -85,7 +85,8 @@ fn send(device: &mut Device, frames: &[&[u8]]) -> Result<(usize, usize), Failure
                     Some((0, 1))
                 }
             },
-            Device::Pcap(device) => match device.transmit(frames[0]) {
+            // libpcap sends one frame at a time (inject never opens keyed).
+            _ => match device.transmit(frames[0]) {
                 Ok(()) => Some((1, 0)),
                 Err(nb::Error::WouldBlock) => None,
                 Err(nb::Error::Other(err)) => {

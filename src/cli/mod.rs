@@ -10,6 +10,7 @@ pub mod device;
 pub mod files;
 pub mod inject;
 pub mod interfaces;
+pub mod keygen;
 pub mod output;
 pub mod pingpong;
 pub mod receive;
@@ -55,8 +56,16 @@ impl TransferArgs {
     /// megabytes of fixed-size fields), seeded from the operating system's
     /// random source: connection ids and first sequence numbers must not
     /// repeat across restarts.
-    pub fn service<const CONNS: usize, const WINDOW: usize>(&self) -> Box<Transfer<CONNS, WINDOW>> {
-        let config = TransferConfig { dead_after: Duration::from_secs(self.dead_after), ..TransferConfig::default() };
+    /// Its segments fit `device`'s frames (keyed mode's are shorter).
+    pub fn service<const CONNS: usize, const WINDOW: usize>(
+        &self,
+        device: &impl crate::LinkDevice,
+    ) -> Box<Transfer<CONNS, WINDOW>> {
+        let config = TransferConfig {
+            dead_after: Duration::from_secs(self.dead_after),
+            max_segment: crate::wire::transfer::segment_for_mtu(device.capabilities().mtu),
+            ..TransferConfig::default()
+        };
         Box::new(Transfer::new(config, random_seed()))
     }
 }
@@ -132,6 +141,8 @@ pub enum Command {
     Inject(inject::Args),
     /// Print a capture one line per frame, like tshark.
     Decode(decode::Args),
+    /// Write a key for keyed mode (--key-file).
+    Keygen(keygen::Args),
     /// Measure the round-trip time of data frames.
     Pingpong(pingpong::Args),
     /// Write synthetic captures, for benchmarks, floods and tests.
@@ -162,9 +173,18 @@ pub struct Station {
     /// Milliseconds between requests.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub interval_ms: u64,
+    /// Keyed mode: authenticate every whohas frame with this pre-shared key
+    /// (from `whohas keygen`); frames without a valid tag are dropped.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<std::path::PathBuf>,
 }
 
 impl Station {
+    /// The key of keyed mode, if one was given.
+    pub fn key(&self) -> Result<Option<crate::auth::Key>, Failure> {
+        self.key_file.as_deref().map(keygen::read).transpose()
+    }
+
     /// The node configuration these settings give.
     pub fn config(&self) -> Config {
         Config {
@@ -190,6 +210,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Inject(args) => inject::run(global, &args),
         Command::Decode(args) => decode::run(global, &args),
         Command::Pingpong(args) => pingpong::run(global, &args),
+        Command::Keygen(args) => keygen::run(global, &args),
         Command::Synth(args) => synth::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "whohas", &mut std::io::stdout());

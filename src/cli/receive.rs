@@ -179,8 +179,8 @@ where
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let inbox = Inbox::new(&args.dir)?;
     let interface = device::interface(global)?;
-    let device = device::open(&interface, args.via, &Open::default())?;
-    let mut transfer: Box<ReceiverTransfer> = args.transfer.service();
+    let device = device::open(&interface, args.via, &Open { key: args.station.key()?, ..Open::default() })?;
+    let mut transfer: Box<ReceiverTransfer> = args.transfer.service(&device);
     let mut node: Node<Device, &mut ReceiverTransfer> =
         Node::with_services(device, args.station.name.clone(), args.station.config(), &mut transfer);
     let (name, mac) = (node.name().clone(), node.mac_address());

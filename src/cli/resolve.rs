@@ -88,7 +88,7 @@ impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D
 /// Runs `whohas resolve`.
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let interface = device::interface(global)?;
-    let device = device::open(&interface, args.via, &Open::default())?;
+    let device = device::open(&interface, args.via, &Open { key: args.station.key()?, ..Open::default() })?;
     let mut node: Node<Device> = Node::new(device, args.station.name.clone(), args.station.config());
     let mut clock = SystemClock::default();
     node.resolve(clock.read(), &args.peer)?;

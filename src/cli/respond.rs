@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::device::{self, Open, Via};
+use super::device::{self, Keyed, Open, Via};
 use super::output::{Sink, Who, describe, event_json, print_json, print_line, text, unescape};
 use super::{Failure, Global, Station, signals};
 use crate::host::SystemClock;
@@ -194,7 +194,7 @@ pub fn print_stats(stats: &Stats, json: bool) -> Result<(), Failure> {
 
 /// Runs the responder on an open device until SIGINT or SIGTERM; prints the
 /// counters at the end.
-pub fn serve<D: Wait<Error: std::error::Error + 'static>>(
+pub fn serve<D: Wait<Error: std::error::Error + 'static> + Keyed>(
     device: D,
     interface: &str,
     name: Name,
@@ -216,6 +216,17 @@ pub fn serve<D: Wait<Error: std::error::Error + 'static>>(
     let outcome = node.run(&mut SystemClock::default(), &mut responder);
     responder.finish()?;
     outcome?;
+    if let Some(auth) = node.device().auth_stats() {
+        match show {
+            Show::Json => print_json(&json!({
+                "event": "keyed", "tx_signed": auth.tx_signed, "rx_verified": auth.rx_verified,
+                "rx_auth_failures": auth.rx_auth_failures, "rx_replays": auth.rx_replays,
+                "rx_stale_replies": auth.rx_stale_replies,
+            }))?,
+            Show::Lines => print_line(device::auth_line(&auth))?,
+            Show::Nothing => eprintln!("{}", device::auth_line(&auth)),
+        }
+    }
     match show {
         Show::Json => print_stats(node.stats(), true),
         Show::Lines => print_stats(node.stats(), false),
@@ -234,6 +245,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let open = Open {
         ethertypes: if args.all_frames { None } else { Open::default().ethertypes },
         min_mtu: reply.as_ref().map_or(0, Vec::len),
+        key: args.station.key()?,
         ..Open::default()
     };
     let device = device::open(&interface, args.via, &open)?;

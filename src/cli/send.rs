@@ -392,11 +392,11 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         )));
     }
     let min_mtu = if args.datagram { message.map_or(0, <[u8]>::len) } else { 0 };
-    let device = device::open(&interface, args.via, &Open { min_mtu, ..Open::default() })?;
+    let device = device::open(&interface, args.via, &Open { min_mtu, key: args.station.key()?, ..Open::default() })?;
     if args.datagram {
         return send_datagram(global, args, message.unwrap_or_default(), device, &interface.name);
     }
-    let mut transfer: Box<SenderTransfer> = args.transfer.service();
+    let mut transfer: Box<SenderTransfer> = args.transfer.service(&device);
     let mut node: Node<Device, &mut SenderTransfer> =
         Node::with_services(device, args.station.name.clone(), args.station.config(), &mut transfer);
     match (&args.file, message) {

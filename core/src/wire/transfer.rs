@@ -47,6 +47,13 @@ pub const CHECKSUM_LEN: usize = 4;
 /// segment, and the largest message.
 pub const MAX_SEGMENT: usize = 1500 - HEADER_LEN - CHECKSUM_LEN;
 
+/// The longest segment a frame carries on a link of this MTU (at most
+/// [`MAX_SEGMENT`]).
+pub const fn segment_for_mtu(mtu: usize) -> usize {
+    let room = mtu.saturating_sub(HEADER_LEN + CHECKSUM_LEN);
+    if room < MAX_SEGMENT { room } else { MAX_SEGMENT }
+}
+
 mod field {
     use core::ops::Range;
     pub const VERSION: usize = 0;
