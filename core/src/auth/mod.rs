@@ -291,3 +291,54 @@ impl<D: Wait, const PEERS: usize> Wait for AuthDevice<D, PEERS> {
         self.inner.wait(timeout, writable)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::auth::TAG_LEN;
+
+    /// Keeps the last frame it was given.
+    struct Last(heapless::Vec<u8, MAX_FRAME_LEN>);
+
+    impl LinkDevice for Last {
+        type Error = ();
+        fn mac_address(&self) -> EthernetAddress {
+            EthernetAddress([2, 0, 0, 0, 0, 1])
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+        fn receive(&mut self, _: &mut [u8]) -> nb::Result<usize, ()> {
+            Err(nb::Error::WouldBlock)
+        }
+        fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), ()> {
+            self.0.clear();
+            self.0.extend_from_slice(frame).map_err(|_| nb::Error::Other(()))
+        }
+    }
+
+    /// The keyed request of docs/PROTOCOL.md, byte for byte: key 00 01 ..
+    /// 1f, seed 1 (epoch 0x896cdd1d), the first frame of the epoch. The tag
+    /// was checked against Python's `hmac` module.
+    #[test]
+    fn the_documented_keyed_request_is_exact() {
+        let mut key = [0u8; KEY_LEN];
+        key.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        let mut device: AuthDevice<Last, 1> = AuthDevice::new(Last(heapless::Vec::new()), &Key(key), 1);
+        let mut request = [0u8; 60];
+        request[..6].fill(0xff);
+        request[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+        request[12..14].copy_from_slice(&[0xff, 0xfe]);
+        request[14..18].copy_from_slice(&3u32.to_le_bytes());
+        request[24..27].copy_from_slice(b"VM2");
+        device.transmit(&request).unwrap();
+        let sent = &device.inner().0;
+        assert_eq!(sent.len(), 92);
+        assert_eq!(&sent[..60], &request[..]);
+        let trailer: [u8; TRAILER_LEN - TAG_LEN] =
+            [0x89, 0x6c, 0xdd, 0x1d, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(&sent[60..76], &trailer, "{:02x?}", &sent[60..]);
+        let tag = [0xdc, 0x5b, 0x6d, 0x8b, 0xb3, 0x72, 0x42, 0x2c, 0x36, 0xac, 0xce, 0x30, 0xf6, 0x39, 0xd8, 0x4a];
+        assert_eq!(&sent[76..], &tag, "{:02x?}", &sent[76..]);
+    }
+}
