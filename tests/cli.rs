@@ -279,7 +279,8 @@ fn keygen_writes_a_private_key_once_and_bad_key_files_are_one_line_errors() {
     let open = scratch.path("open");
     std::fs::write(&open, [1u8; 32]).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
-    for (path, says) in [(&short, "is not a key (31 bytes, a key is 32)"), (&open, "can be read by others (mode 644)")] {
+    for (path, says) in [(&short, "is not a key (31 bytes, a key is 32)"), (&open, "can be read by others (mode 644)")]
+    {
         let out = run(&["resolve", "-i", "lo", "-n", "A", "B", "--key-file", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2));
         let stderr = text(&out.stderr);

@@ -116,6 +116,20 @@ fn with_keys_forged_replayed_and_altered_frames_all_fail() {
     assert!(inject.status.success(), "{}", text(&inject.stderr));
     std::thread::sleep(Duration::from_millis(300));
 
+    // tshark with the dissector's keyed preference shows what decode does.
+    support::assert_decode_matches_tshark(&capture, &["--key-file", &key], &["-o", "namekeyed.enabled:TRUE"]);
+    // decode checks the tags with the key: the genuine frames decode, the
+    // altered one is shown as such.
+    let decoded = std::process::Command::new(whohas())
+        .args(["decode", "--key-file", &key, replay.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let lines = text(&decoded.stdout);
+    assert!(decoded.status.success(), "{}", text(&decoded.stderr));
+    assert!(lines.contains("Who has VM2?") && lines.contains("[keyed "), "{lines}");
+    assert!(lines.contains("Message (15 bytes): pay 10 to alice [keyed "), "{lines}");
+    assert_eq!(lines.lines().last().map(|l| l.ends_with("[keyed: no valid tag]")), Some(true), "{lines}");
+
     assert_eq!(vm2.terminate().code(), Some(0));
     let keyed = vm2.stdout_lines.iter().find(|l| l.starts_with("keyed:")).expect("keyed counters").clone();
     assert!(count(&keyed, "replayed") >= 2, "the request and the data, replayed: {keyed}");

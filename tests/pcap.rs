@@ -87,44 +87,6 @@ fn replay_reads_nanosecond_and_pcapng_captures_identically() {
     }
 }
 
-/// Runs `decode` and `tshark` (with the whohas dissector) on `capture` and
-/// asserts the Protocol and Info columns agree on every frame.
-fn assert_decode_matches_tshark(capture: &Path) {
-    let ours = run(&["decode", capture.to_str().unwrap()]);
-    assert!(ours.status.success(), "decode {}: {}", capture.display(), text(&ours.stderr));
-    let lua = format!("lua_script:{}", repo("tools/wireshark/whohas.lua").display());
-    let theirs = sh(
-        "tshark",
-        &[
-            "-X",
-            &lua,
-            "-r",
-            capture.to_str().unwrap(),
-            "-T",
-            "fields",
-            "-e",
-            "_ws.col.Protocol",
-            "-e",
-            "_ws.col.Info",
-            "-E",
-            "separator=|",
-        ],
-    );
-    let ours = text(&ours.stdout);
-    let theirs = text(&theirs.stdout);
-    let (ours, theirs): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
-    assert_eq!(ours.len(), theirs.len(), "frame count of {}", capture.display());
-    assert!(!ours.is_empty(), "{} has frames", capture.display());
-    for (line, expected) in ours.iter().zip(&theirs) {
-        let (protocol, info) = expected.split_once('|').unwrap();
-        assert!(
-            line.contains(&format!(" {protocol} ")) && line.ends_with(info),
-            "{}:\n  decode: {line}\n  tshark: {protocol} | {info}",
-            capture.display()
-        );
-    }
-}
-
 #[test]
 fn decode_agrees_with_tshark_on_the_shared_captures_and_replay_output() {
     for capture in [
@@ -132,7 +94,7 @@ fn decode_agrees_with_tshark_on_the_shared_captures_and_replay_output() {
         "tests/captures/seed004-arp.pcap",
         "tests/golden/seed000-vm2-answers.pcap",
     ] {
-        assert_decode_matches_tshark(&repo(capture));
+        support::assert_decode_matches_tshark(&repo(capture), &[], &[]);
     }
 }
 
@@ -142,7 +104,7 @@ fn decode_agrees_with_tshark_on_the_demo_and_malformed_frames() {
     let demo = scratch.path("demo.pcap");
     let out = Command::new(example("demo")).args(["--pcap", demo.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success());
-    assert_decode_matches_tshark(&demo);
+    support::assert_decode_matches_tshark(&demo, &[], &[]);
 
     // Every way a name-ARP body can be wrong, odd names, and data frames.
     let odd = scratch.path("odd.pcap");
@@ -184,7 +146,7 @@ fn decode_agrees_with_tshark_on_the_demo_and_malformed_frames() {
     }
     writer.flush().unwrap();
     drop(writer);
-    assert_decode_matches_tshark(&odd);
+    support::assert_decode_matches_tshark(&odd, &[], &[]);
 }
 
 /// A capture of kernel traffic between two namespaces: ARP, ICMP and
@@ -236,7 +198,7 @@ fn decode_agrees_with_tshark_on_kernel_traffic() {
     let scratch = Scratch::new("kernel");
     let capture = kernel_traffic(&scratch);
     assert!(frames(&capture).len() >= 20, "the capture holds the whole exchange");
-    assert_decode_matches_tshark(&capture);
+    support::assert_decode_matches_tshark(&capture, &[], &[]);
     let detail = run(&["decode", capture.to_str().unwrap(), "--frame", "1"]);
     let detail = text(&detail.stdout);
     assert!(detail.starts_with("Frame 1: ") && detail.contains("\n0000  "), "{detail}");
@@ -280,7 +242,7 @@ fn decode_agrees_with_tshark_on_presence() {
     let decoded = text(&run(&["decode", odd.to_str().unwrap()]).stdout);
     assert!(decoded.contains("NAME-PRES 60 ANNOUNCE VM1 expiry=30s (answer)"), "{decoded}");
     assert!(decoded.contains("ANNOUNCE caf\u{e9}\\x1b! expiry=30s"), "escaped: {decoded}");
-    assert_decode_matches_tshark(&odd);
+    support::assert_decode_matches_tshark(&odd, &[], &[]);
 }
 
 /// A real transfer under loss (SYN, DATA, ACKs with SACK bitmaps,
@@ -314,7 +276,7 @@ fn decode_agrees_with_tshark_on_transfers() {
     for kind in ["SYN conn=", ", file a \\x1b[2J file.bin (300000 bytes)", "SYN-ACK", "DATA", " sack=", "FIN-ACK"] {
         assert!(decoded.contains(kind), "the capture shows {kind:?}: {decoded}");
     }
-    assert_decode_matches_tshark(&capture);
+    support::assert_decode_matches_tshark(&capture, &[], &[]);
 
     let (from, to) = (support::host_mac(1), support::host_mac(2));
     let good = TransferRepr {
@@ -378,7 +340,7 @@ fn decode_agrees_with_tshark_on_transfers() {
     write(&ping[..30]);
     writer.flush().unwrap();
     drop(writer);
-    assert_decode_matches_tshark(&odd);
+    support::assert_decode_matches_tshark(&odd, &[], &[]);
 }
 
 /// Frames of `capture` as received on the other end of a veth pair.

@@ -19,12 +19,19 @@ pub struct Args {
     /// Show frame N in detail, with a hex dump, instead of the summary.
     #[arg(short, long, value_name = "N")]
     pub frame: Option<u64>,
+    /// The capture is of keyed stations: check each whohas frame's tag with
+    /// this key and decode it without its trailer.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
 }
 
 /// Runs `whohas decode`.
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let mut reader = CaptureReader::open(&args.capture)?;
-    let mut decoder = Decoder::new();
+    let mut decoder = match &args.key_file {
+        Some(path) => Decoder::with_key(&super::keygen::read(path)?),
+        None => Decoder::new(),
+    };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while let Some(frame) = reader.next_frame()? {
         let summary = decoder.summarize(&frame);

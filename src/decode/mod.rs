@@ -24,6 +24,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use etherparse::{IpNumber, Ipv4Slice, Ipv6Slice, TcpSlice, UdpSlice};
 use whohas_core::Duration;
+use whohas_core::auth::{Key, Signer, is_protected};
 use whohas_core::wire::{
     self, ArpOperation, ArpPacket, ArpRepr, Escaped, EtherType, EthernetAddress, EthernetFrame, NameArpPacket,
     NameArpRepr,
@@ -80,6 +81,9 @@ pub struct Decoder {
     /// (requester, responder, protocol, id, seq) → frame of the request.
     echo_requests: HashMap<(IpAddr, IpAddr, u8, u16, u16), u64>,
     tcp: tcp::Tracker,
+    /// Keyed mode's key: whohas frames are checked and shown without their
+    /// trailer.
+    signer: Option<Signer>,
 }
 
 fn mac_column(addr: EthernetAddress) -> String {
@@ -105,6 +109,13 @@ impl Decoder {
         Self::default()
     }
 
+    /// A decoder for a capture of keyed stations: each whohas frame's
+    /// trailer is checked with `key`, noted in the Info column, and left
+    /// out of the decoding (length stays the frame's).
+    pub fn with_key(key: &Key) -> Self {
+        Decoder { signer: Some(Signer::new(key)), ..Self::default() }
+    }
+
     /// The summary line of the next frame.
     pub fn summarize(&mut self, frame: &Frame<'_>) -> Summary {
         self.number += 1;
@@ -121,7 +132,26 @@ impl Decoder {
                 info: "[Malformed Packet]".to_owned(),
             };
         };
-        let layer = self.layer(&eth, length);
+        let layer = match &self.signer {
+            Some(signer) if is_protected(eth.ethertype()) => match signer.check(frame.data) {
+                Some((inner_len, repr)) => {
+                    let inner = EthernetFrame::new_unchecked(&frame.data[..inner_len]);
+                    let mut layer = self.layer(&inner, inner_len);
+                    let _ = write!(layer.info, " [keyed {:08x}#{}", repr.stamp.epoch, repr.stamp.counter);
+                    if repr.echo.epoch != 0 {
+                        let _ = write!(layer.info, ", answers {:08x}#{}", repr.echo.epoch, repr.echo.counter);
+                    }
+                    layer.info.push(']');
+                    layer
+                }
+                None => {
+                    let mut layer = self.layer(&eth, length);
+                    layer.info = "[keyed: no valid tag]".to_owned();
+                    layer
+                }
+            },
+            _ => self.layer(&eth, length),
+        };
         Summary {
             number: self.number,
             time: frame.timestamp - first,

@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -462,4 +462,44 @@ pub fn transfer_frame(
     frame.resize(start + repr.buffer_len(), 0);
     repr.emit(to, from, &mut frame[start..]);
     frame
+}
+
+/// Runs `decode` and `tshark` (with the whohas dissector) on `capture` and
+/// asserts the Protocol and Info columns agree on every frame.
+/// `decode_args` and `tshark_args` go to each (a key, a preference).
+pub fn assert_decode_matches_tshark(capture: &Path, decode_args: &[&str], tshark_args: &[&str]) {
+    let mut args = vec!["decode", capture.to_str().unwrap()];
+    args.extend_from_slice(decode_args);
+    let ours = Command::new(whohas()).args(&args).output().unwrap();
+    assert!(ours.status.success(), "decode {}: {}", capture.display(), text(&ours.stderr));
+    let lua = format!("lua_script:{}", repo("tools/wireshark/whohas.lua").display());
+    let mut args = tshark_args.to_vec();
+    args.extend_from_slice(&[
+        "-X",
+        &lua,
+        "-r",
+        capture.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "_ws.col.Protocol",
+        "-e",
+        "_ws.col.Info",
+        "-E",
+        "separator=|",
+    ]);
+    let theirs = sh("tshark", &args);
+    let ours = text(&ours.stdout);
+    let theirs = text(&theirs.stdout);
+    let (ours, theirs): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    assert_eq!(ours.len(), theirs.len(), "frame count of {}", capture.display());
+    assert!(!ours.is_empty(), "{} has frames", capture.display());
+    for (line, expected) in ours.iter().zip(&theirs) {
+        let (protocol, info) = expected.split_once('|').unwrap();
+        assert!(
+            line.contains(&format!(" {protocol} ")) && line.ends_with(info),
+            "{}:\n  decode: {line}\n  tshark: {protocol} | {info}",
+            capture.display()
+        );
+    }
 }

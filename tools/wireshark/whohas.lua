@@ -133,11 +133,15 @@ local data = Proto("namedata", "whohas data")
 local f_message = ProtoField.bytes("namedata.message", "Message")
 data.fields = { f_message }
 
+-- The length of the frame being dissected without a keyed-mode trailer
+-- (set by the keyed dissector below), else the frame's.
+local frame_len = nil
+
 function data.dissector(tvb, pinfo, tree)
     pinfo.cols.protocol = "NAME-DATA"
     local len = tvb:len()
     -- A minimum-size (60-byte) frame's trailing zeros are Ethernet padding.
-    if pinfo.len == 60 then
+    if (frame_len or pinfo.len) == 60 then
         while len > 0 and tvb(len - 1, 1):uint() == 0 do
             len = len - 1
         end
@@ -360,8 +364,57 @@ function pres.dissector(tvb, pinfo, tree)
     end
 end
 
+-- Keyed mode (docs/SECURITY.md, core/src/wire/auth.rs): with the preference
+-- "namekeyed.enabled" on, the last 32 bytes of every whohas frame are the
+-- trailer, shown on its own; the tag is not checked here (Lua has no
+-- HMAC-SHA-256: `whohas decode --key-file` checks it). The Info column gets
+-- " [keyed EPOCH#COUNTER]" as whohas decode writes it.
+
+local keyed = Proto("namekeyed", "whohas keyed-mode trailer")
+local kf = {
+    epoch = ProtoField.uint32("namekeyed.epoch", "Epoch", base.HEX),
+    counter = ProtoField.uint32("namekeyed.counter", "Counter", base.DEC),
+    echo_epoch = ProtoField.uint32("namekeyed.echo_epoch", "Answers epoch", base.HEX),
+    echo_counter = ProtoField.uint32("namekeyed.echo_counter", "Answers counter", base.DEC),
+    tag = ProtoField.bytes("namekeyed.tag", "Tag (HMAC-SHA-256, first 16 bytes; not checked)"),
+}
+keyed.fields = { kf.epoch, kf.counter, kf.echo_epoch, kf.echo_counter, kf.tag }
+keyed.prefs.enabled = Pref.bool("Frames carry the keyed-mode trailer", false,
+    "Every whohas frame ends with the 32-byte trailer of keyed mode")
+
+local TRAILER = 32
+
+local function with_trailer(inner)
+    return function(tvb, pinfo, tree)
+        if not keyed.prefs.enabled then
+            return inner.dissector(tvb, pinfo, tree)
+        end
+        local body = tvb:len() - TRAILER
+        if body < 0 then
+            pinfo.cols.protocol = "NAME-KEYED"
+            return malformed(pinfo, "shorter than the keyed-mode trailer")
+        end
+        local trailer = tvb(body, TRAILER)
+        frame_len = 14 + body
+        inner.dissector(tvb(0, body):tvb(), pinfo, tree)
+        frame_len = nil
+        local subtree = tree:add(keyed, trailer)
+        subtree:add(kf.epoch, trailer(0, 4))
+        subtree:add(kf.counter, trailer(4, 4))
+        subtree:add(kf.echo_epoch, trailer(8, 4))
+        subtree:add(kf.echo_counter, trailer(12, 4))
+        subtree:add(kf.tag, trailer(16, 16))
+        local info = string.format(" [keyed %08x#%d", trailer(0, 4):uint(), trailer(4, 4):uint())
+        if trailer(8, 4):uint() ~= 0 then
+            info = info .. string.format(", answers %08x#%d", trailer(8, 4):uint(), trailer(12, 4):uint())
+        end
+        pinfo.cols.info = tostring(pinfo.cols.info) .. info .. "]"
+    end
+end
+
 local ethertypes = DissectorTable.get("ethertype")
-ethertypes:add(0xfffe, name_arp)
-ethertypes:add(0xfffd, data)
-ethertypes:add(0x88b5, xfer)
-ethertypes:add(0x88b6, pres)
+for ethertype, proto in pairs({ [0xfffe] = name_arp, [0xfffd] = data, [0x88b5] = xfer, [0x88b6] = pres }) do
+    local wrapper = Proto(proto.name .. "_k", proto.description .. " (keyed mode aware)")
+    wrapper.dissector = with_trailer(proto)
+    ethertypes:add(ethertype, wrapper)
+end

@@ -22,7 +22,7 @@ use crate::device::{Capabilities, LinkDevice};
 use crate::rng::Rng;
 use crate::runtime::Wait;
 use crate::time::Duration;
-use crate::wire::auth::{AuthRepr, COVERED_LEN, Stamp, TRAILER_LEN};
+use crate::wire::auth::{AuthRepr, COVERED_LEN, Stamp, TAG_LEN, TRAILER_LEN};
 use crate::wire::ethernet::{HEADER_LEN, MAX_FRAME_LEN, MIN_FRAME_LEN};
 use crate::wire::{EtherType, EthernetAddress, EthernetFrame};
 
@@ -45,6 +45,42 @@ impl core::fmt::Debug for Key {
     /// Never prints the key.
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Key(..)")
+    }
+}
+
+/// A key, ready to sign and check frames (the HMAC's keyed state).
+#[derive(Clone)]
+pub struct Signer {
+    keyed: Hmac<Sha256>,
+}
+
+impl Signer {
+    /// A signer for `key`.
+    pub fn new(key: &Key) -> Signer {
+        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(&key.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        Signer { keyed }
+    }
+
+    /// The tag of `covered`: HMAC-SHA-256, first 16 bytes.
+    pub fn tag(&self, covered: &[u8]) -> [u8; TAG_LEN] {
+        let mut mac = self.keyed.clone();
+        mac.update(covered);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&full[..TAG_LEN]);
+        tag
+    }
+
+    /// Checks the trailer ending `frame` (in constant time): the frame's
+    /// length without it and the trailer's fields, or `None` when the tag
+    /// is wrong or there is no trailer. Freshness is the caller's to check.
+    pub fn check(&self, frame: &[u8]) -> Option<(usize, AuthRepr)> {
+        let (covered, repr, tag) = AuthRepr::parse(frame).ok()?;
+        let mut mac = self.keyed.clone();
+        mac.update(covered);
+        mac.verify_truncated_left(tag).ok()?;
+        (repr.stamp.epoch != 0).then_some((frame.len() - TRAILER_LEN, repr))
     }
 }
 
@@ -84,7 +120,7 @@ enum Rejection {
 /// it remembers the replay windows of up to `PEERS` senders.
 pub struct AuthDevice<D, const PEERS: usize = 16> {
     inner: D,
-    keyed: Hmac<Sha256>,
+    signer: Signer,
     rng: Rng,
     stamp: Stamp,
     /// Counters of this station's recent name-ARP requests.
@@ -102,13 +138,11 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
     /// Wraps `inner`; `seed` (from a random source: it picks the epoch)
     /// must differ from run to run.
     pub fn new(inner: D, key: &Key, seed: u64) -> Self {
-        let keyed =
-            <Hmac<Sha256> as Mac>::new_from_slice(&key.0).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         let mut rng = Rng::new(seed);
         let stamp = Stamp { epoch: new_epoch(&mut rng), counter: 0 };
         AuthDevice {
             inner,
-            keyed,
+            signer: Signer::new(key),
             rng,
             stamp,
             requests: [0; REQUESTS_REMEMBERED],
@@ -150,27 +184,11 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
         self.stamp
     }
 
-    fn tag(&self, covered: &[u8]) -> [u8; 16] {
-        let mut mac = self.keyed.clone();
-        mac.update(covered);
-        let full = mac.finalize().into_bytes();
-        let mut tag = [0u8; 16];
-        tag.copy_from_slice(&full[..16]);
-        tag
-    }
-
     /// Checks a protected frame; its length without the trailer.
     fn verify(&mut self, frame: &[u8]) -> Result<usize, Rejection> {
-        let (covered, repr, tag) = AuthRepr::parse(frame).map_err(|_| Rejection::Auth)?;
-        let mut mac = self.keyed.clone();
-        mac.update(covered);
-        mac.verify_truncated_left(tag).map_err(|_| Rejection::Auth)?;
-        if repr.stamp.epoch == 0 {
-            return Err(Rejection::Auth);
-        }
+        let (len, repr) = self.signer.check(frame).ok_or(Rejection::Auth)?;
         let header = EthernetFrame::new_unchecked(frame);
         let (src, ethertype) = (header.src_addr(), header.ethertype());
-        let len = frame.len() - TRAILER_LEN;
         if ethertype == EtherType::NAME_ARP {
             match name_arp_is_request(&frame[HEADER_LEN..len]) {
                 Some(true) => {}
@@ -274,7 +292,7 @@ impl<D: LinkDevice, const PEERS: usize> LinkDevice for AuthDevice<D, PEERS> {
         self.frame[..body].copy_from_slice(&frame[..body]);
         self.frame[body..inner_len].fill(0);
         AuthRepr { stamp, echo }.emit(&mut self.frame[inner_len..total]);
-        let tag = self.tag(&self.frame[..inner_len + COVERED_LEN]);
+        let tag = self.signer.tag(&self.frame[..inner_len + COVERED_LEN]);
         self.frame[inner_len + AuthRepr::TAG.start..total].copy_from_slice(&tag);
         self.inner.transmit(&self.frame[..total])?;
         self.stats.tx_signed += 1;
@@ -295,7 +313,6 @@ impl<D: Wait, const PEERS: usize> Wait for AuthDevice<D, PEERS> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::auth::TAG_LEN;
 
     /// Keeps the last frame it was given.
     struct Last(heapless::Vec<u8, MAX_FRAME_LEN>);
@@ -335,8 +352,7 @@ mod tests {
         let sent = &device.inner().0;
         assert_eq!(sent.len(), 92);
         assert_eq!(&sent[..60], &request[..]);
-        let trailer: [u8; TRAILER_LEN - TAG_LEN] =
-            [0x89, 0x6c, 0xdd, 0x1d, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let trailer: [u8; TRAILER_LEN - TAG_LEN] = [0x89, 0x6c, 0xdd, 0x1d, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
         assert_eq!(&sent[60..76], &trailer, "{:02x?}", &sent[60..]);
         let tag = [0xdc, 0x5b, 0x6d, 0x8b, 0xb3, 0x72, 0x42, 0x2c, 0x36, 0xac, 0xce, 0x30, 0xf6, 0x39, 0xd8, 0x4a];
         assert_eq!(&sent[76..], &tag, "{:02x?}", &sent[76..]);
