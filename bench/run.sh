@@ -37,6 +37,8 @@ cargo build -q --release --bins --examples
     echo
     bench/transfer.sh
     echo
+    bench/keyed.sh
+    echo
     bench/presence.sh
     echo
     bench/memory.sh

@@ -154,6 +154,15 @@ impl Keyed for Device {
 
 impl Keyed for AfPacketDevice {}
 
+/// Keyed mode's counters as a JSON object.
+pub fn auth_json(stats: &AuthStats) -> serde_json::Value {
+    serde_json::json!({
+        "event": "keyed", "tx_signed": stats.tx_signed, "rx_verified": stats.rx_verified,
+        "rx_auth_failures": stats.rx_auth_failures, "rx_replays": stats.rx_replays,
+        "rx_stale_replies": stats.rx_stale_replies,
+    })
+}
+
 /// Keyed mode's counters as a line.
 pub fn auth_line(stats: &AuthStats) -> String {
     format!(

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use super::device::{self, Device, Open, Via};
+use super::device::{self, Device, Keyed, Open, Via};
 use super::files::{Arrival, Inbox};
 use super::output::{Who, describe, json_bytes, print_json, print_line, text};
 use super::{Failure, Global, ReceiverTransfer, Station, TransferArgs, signals};
@@ -202,5 +202,9 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
             receiver.saved, receiver.messages, stats.frames_received, stats.frames_sent, stats.rx_checksum
         ),
         json!({ "event": "stats", "files": receiver.saved, "messages": receiver.messages, "frames_in": stats.frames_received, "frames_out": stats.frames_sent }),
-    )
+    )?;
+    match node.device().auth_stats() {
+        Some(auth) => receiver.say(device::auth_line(&auth), device::auth_json(&auth)),
+        None => Ok(()),
+    }
 }

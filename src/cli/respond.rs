@@ -218,11 +218,7 @@ pub fn serve<D: Wait<Error: std::error::Error + 'static> + Keyed>(
     outcome?;
     if let Some(auth) = node.device().auth_stats() {
         match show {
-            Show::Json => print_json(&json!({
-                "event": "keyed", "tx_signed": auth.tx_signed, "rx_verified": auth.rx_verified,
-                "rx_auth_failures": auth.rx_auth_failures, "rx_replays": auth.rx_replays,
-                "rx_stale_replies": auth.rx_stale_replies,
-            }))?,
+            Show::Json => print_json(&device::auth_json(&auth))?,
             Show::Lines => print_line(device::auth_line(&auth))?,
             Show::Nothing => eprintln!("{}", device::auth_line(&auth)),
         }
