@@ -164,3 +164,95 @@ fn an_original_c_station_reads_a_keyed_request_and_a_keyed_station_ignores_its_a
     assert_eq!(out.status.code(), Some(1), "an unauthenticated answer is no answer: {}", text(&out.stderr));
     assert!(c_vm2.wait_for_stdout(&format!("answered request from {}", lan.host(1).mac_string()), WAIT));
 }
+
+/// `whohas chat -n NAME` on host `index` (short timers), with `extra`.
+fn chat(lan: &Lan, index: usize, name: &str, extra: &[&str]) -> Process {
+    let mut args = vec!["chat", "-i", "eth0", "-n", name, "--keepalive", "1", "--expiry", "5"];
+    args.extend_from_slice(extra);
+    let mut chat = lan.host(index).ns.spawn_whohas_typing(&args);
+    assert!(chat.wait_for_stdout(&format!("you are {name}"), WAIT), "{}", chat.stderr());
+    chat
+}
+
+/// Frames an attacker on host 3 forges for alice (host 1) to bob (host 2):
+/// a GOODBYE and an ANNOUNCE of her name from the attacker's own MAC
+/// (presence), and a transfer RESET and ACK of a connection from her.
+fn forgeries(lan: &Lan, scratch: &Scratch) -> std::path::PathBuf {
+    use whohas::wire::presence::{PresenceKind, PresenceRepr};
+    use whohas::wire::transfer::{Kind, TransferRepr};
+    let (alice, bob, mallory) = (lan.host(1).mac, lan.host(2).mac, lan.host(3).mac);
+    let presence = |kind, from: whohas::EthernetAddress| {
+        let repr = PresenceRepr { kind, answer: false, epoch: 7, expiry_secs: 30, name: "alice".try_into().unwrap() };
+        let mut frame = [[0xff; 6], from.0].concat();
+        frame.extend_from_slice(&whohas::wire::EtherType::PRESENCE.0.to_be_bytes());
+        let start = frame.len();
+        frame.resize(start + repr.buffer_len(), 0);
+        repr.emit(&mut frame[start..]);
+        frame
+    };
+    let transfer = |kind| {
+        let repr = TransferRepr {
+            kind,
+            from_initiator: true,
+            messages: true,
+            conn_id: 0x1234_5678,
+            seq: 1,
+            ack: 1,
+            window: 64,
+            timestamp: 0,
+            echo: 0,
+            sack: &[],
+            payload: &[0, 1],
+        };
+        support::transfer_frame(alice, bob, &repr)
+    };
+    let frames = [
+        presence(PresenceKind::Goodbye, alice),
+        presence(PresenceKind::Announce, mallory),
+        transfer(Kind::Reset),
+        transfer(Kind::Ack),
+    ];
+    let path = scratch.path("forged.pcap");
+    let mut writer = PcapFileWriter::create(&path).unwrap();
+    for (i, frame) in frames.iter().enumerate() {
+        writer.write(Instant::from_millis(i as u64), frame);
+    }
+    writer.flush().unwrap();
+    path
+}
+
+#[test]
+fn forged_presence_and_transfer_frames_fool_plain_stations_but_not_keyed_ones() {
+    require_root!();
+    let lan = Lan::bridged(3);
+    let scratch = Scratch::new("keyed-chat");
+    let forged = forgeries(&lan, &scratch);
+    let inject = |lan: &Lan| {
+        let out = lan.host(3).ns.whohas(&["inject", "-q", "-i", "eth0", forged.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+
+    // Plain: the forged goodbye makes alice leave in bob's eyes.
+    let mut alice = chat(&lan, 1, "alice", &[]);
+    let mut bob = chat(&lan, 2, "bob", &[]);
+    assert!(bob.has_or_waits_for_stdout("alice joined", WAIT));
+    inject(&lan);
+    assert!(bob.wait_for_stdout("alice left", WAIT), "the attack works without a key: {:?}", bob.stdout_lines);
+    alice.type_line("@exit");
+    bob.type_line("@exit");
+    assert!(alice.wait(WAIT).is_some() && bob.wait(WAIT).is_some());
+
+    // Keyed: nothing forged gets through; alice stays, and talks.
+    let key = keygen(&scratch);
+    let mut alice = chat(&lan, 1, "alice", &["--key-file", &key]);
+    let mut bob = chat(&lan, 2, "bob", &["--key-file", &key]);
+    assert!(bob.has_or_waits_for_stdout("alice joined", WAIT));
+    inject(&lan);
+    assert!(!bob.wait_for_stdout("alice", Duration::from_secs(2)), "no forged event: {:?}", bob.stdout_lines);
+    alice.type_line("@chat bob still here");
+    assert!(bob.wait_for_stdout("alice: still here", WAIT), "{:?}", bob.stdout_lines);
+    assert!(alice.wait_for_stdout("[delivered to bob]", WAIT));
+    bob.type_line("@show_list");
+    assert!(bob.wait_for_stdout("1 stations", WAIT));
+    assert!(!bob.stdout_lines.iter().any(|l| l.contains("DUP") || l.contains("left")), "{:?}", bob.stdout_lines);
+}
