@@ -15,18 +15,7 @@ out=$(cargo bench -q -p whohas-core --features auth --bench core -- \
 rate() { echo "$out" | awk -v name="node dispatch/$1" 'index($0, name) == 1 { found = 1 } found && /thrpt:/ { print $4, $5; exit }'; }
 
 lan_up 2
-for i in 1 2; do
-    ip netns exec "$(ns sw)" nft add table netdev "loss$i"
-    ip netns exec "$(ns sw)" nft add chain netdev "loss$i" in "{ type filter hook ingress device p$i priority 0; }"
-done
-set_loss() {
-    for i in 1 2; do
-        ip netns exec "$(ns sw)" nft flush chain netdev "loss$i" in
-        if (($1 > 0)); then
-            ip netns exec "$(ns sw)" nft add rule netdev "loss$i" in numgen random mod 100 "<" "$1" drop
-        fi
-    done
-}
+loss_up 2
 inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
 file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
 key=$(mktemp -u /dev/shm/whohas-bench-key.XXXXXX)

@@ -51,6 +51,25 @@ pair_up() {
     done
 }
 
+# Loss on every switch port of `lan_up`'s bridge for hosts 1..$1: an
+# nftables netdev ingress rule per port (this kernel has no sch_netem);
+# `set_loss P` then drops each frame, either way, with probability P %.
+loss_up() {
+    LOSS_PORTS=$1
+    for i in $(seq 1 "$LOSS_PORTS"); do
+        ip netns exec "$(ns sw)" nft add table netdev "loss$i"
+        ip netns exec "$(ns sw)" nft add chain netdev "loss$i" in "{ type filter hook ingress device p$i priority 0; }"
+    done
+}
+set_loss() {
+    for i in $(seq 1 "$LOSS_PORTS"); do
+        ip netns exec "$(ns sw)" nft flush chain netdev "loss$i" in
+        if (($1 > 0)); then
+            ip netns exec "$(ns sw)" nft add rule netdev "loss$i" in numgen random mod 100 "<" "$1" drop
+        fi
+    done
+}
+
 # Runs a command in a host's namespace. `ip netns exec` execs the command,
 # so `in_ns h1 prog & pid=$!` needs `exec`-style use: call it as
 # `bg_in_ns h1 prog` to get the program's own pid in $BG_PID.

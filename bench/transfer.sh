@@ -17,18 +17,7 @@ for i in 1 2; do
     in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
     ip netns exec "$(ns sw)" ethtool -K "p$i" tso off gso off gro off >/dev/null 2>&1 || true
 done
-for i in 1 2; do
-    ip netns exec "$(ns sw)" nft add table netdev "loss$i"
-    ip netns exec "$(ns sw)" nft add chain netdev "loss$i" in "{ type filter hook ingress device p$i priority 0; }"
-done
-set_loss() {
-    for i in 1 2; do
-        ip netns exec "$(ns sw)" nft flush chain netdev "loss$i" in
-        if (($1 > 0)); then
-            ip netns exec "$(ns sw)" nft add rule netdev "loss$i" in numgen random mod 100 "<" "$1" drop
-        fi
-    done
-}
+loss_up 2
 # The receiver writes to tmpfs: iperf3 discards what it receives, so disk
 # speed must not count against whohas (it still hashes and verifies).
 inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)

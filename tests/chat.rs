@@ -7,20 +7,12 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Lan, Process, Scratch, require_root};
+use support::{Lan, Process, Scratch, require_root, start_chat};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn chat(lan: &Lan, host: usize, name: &str) -> Process {
-    chat_with(lan, host, name, &[])
-}
-
-fn chat_with(lan: &Lan, host: usize, name: &str, extra: &[&str]) -> Process {
-    let mut args = vec!["chat", "-i", "eth0", "-n", name, "--keepalive", "1", "--expiry", "3"];
-    args.extend_from_slice(extra);
-    let mut chat = lan.host(host).ns.spawn_whohas_typing(&args);
-    assert!(chat.wait_for_stdout(&format!("you are {name}"), WAIT), "{name} did not start: {}", chat.stderr());
-    chat
+    start_chat(lan, host, name, &[])
 }
 
 #[test]
@@ -94,7 +86,7 @@ fn six_stations_list_each_other_chat_in_every_pair_and_send_a_file() {
         .iter()
         .enumerate()
         .map(|(i, name)| match i {
-            1 => chat_with(&lan, i + 1, name, &["--dir", inbox.0.to_str().unwrap()]),
+            1 => start_chat(&lan, i + 1, name, &["--dir", inbox.0.to_str().unwrap()]),
             _ => chat(&lan, i + 1, name),
         })
         .collect();

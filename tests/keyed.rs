@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Lan, Process, Scratch, repo, require_root, sh, text, whohas};
+use support::{Lan, Process, Scratch, repo, require_root, sh, start_chat, text, whohas};
 use whohas::Instant;
 use whohas::pcap::{CaptureReader, PcapFileWriter};
 
@@ -165,15 +165,6 @@ fn an_original_c_station_reads_a_keyed_request_and_a_keyed_station_ignores_its_a
     assert!(c_vm2.wait_for_stdout(&format!("answered request from {}", lan.host(1).mac_string()), WAIT));
 }
 
-/// `whohas chat -n NAME` on host `index` (short timers), with `extra`.
-fn chat(lan: &Lan, index: usize, name: &str, extra: &[&str]) -> Process {
-    let mut args = vec!["chat", "-i", "eth0", "-n", name, "--keepalive", "1", "--expiry", "5"];
-    args.extend_from_slice(extra);
-    let mut chat = lan.host(index).ns.spawn_whohas_typing(&args);
-    assert!(chat.wait_for_stdout(&format!("you are {name}"), WAIT), "{}", chat.stderr());
-    chat
-}
-
 /// Frames an attacker on host 3 forges for alice (host 1) to bob (host 2):
 /// a GOODBYE and an ANNOUNCE of her name from the attacker's own MAC
 /// (presence), and a transfer RESET and ACK of a connection from her.
@@ -233,8 +224,8 @@ fn forged_presence_and_transfer_frames_fool_plain_stations_but_not_keyed_ones() 
     };
 
     // Plain: the forged goodbye makes alice leave in bob's eyes.
-    let mut alice = chat(&lan, 1, "alice", &[]);
-    let mut bob = chat(&lan, 2, "bob", &[]);
+    let mut alice = start_chat(&lan, 1, "alice", &[]);
+    let mut bob = start_chat(&lan, 2, "bob", &[]);
     assert!(bob.has_or_waits_for_stdout("alice joined", WAIT));
     inject(&lan);
     assert!(bob.wait_for_stdout("alice left", WAIT), "the attack works without a key: {:?}", bob.stdout_lines);
@@ -244,8 +235,8 @@ fn forged_presence_and_transfer_frames_fool_plain_stations_but_not_keyed_ones() 
 
     // Keyed: nothing forged gets through; alice stays, and talks.
     let key = keygen(&scratch);
-    let mut alice = chat(&lan, 1, "alice", &["--key-file", &key]);
-    let mut bob = chat(&lan, 2, "bob", &["--key-file", &key]);
+    let mut alice = start_chat(&lan, 1, "alice", &["--key-file", &key]);
+    let mut bob = start_chat(&lan, 2, "bob", &["--key-file", &key]);
     assert!(bob.has_or_waits_for_stdout("alice joined", WAIT));
     inject(&lan);
     assert!(!bob.wait_for_stdout("alice", Duration::from_secs(2)), "no forged event: {:?}", bob.stdout_lines);

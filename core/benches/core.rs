@@ -211,7 +211,7 @@ fn keyed_dispatch(c: &mut Criterion) {
                 black_box(payload.len());
             }
         });
-        let mut collect = |sender: &mut AuthDevice<Loaded, 1>| {
+        let collect = |sender: &mut AuthDevice<Loaded, 1>| {
             let mut signed = std::collections::VecDeque::new();
             for _ in 0..BATCH {
                 sender.transmit(&frame).unwrap();

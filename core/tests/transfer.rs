@@ -170,6 +170,16 @@ fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     (0..len).map(|_| rng.next_u64() as u8).collect()
 }
 
+/// The messages reported delivered, in order.
+fn delivered(got: &[Got]) -> Vec<MessageId> {
+    got.iter()
+        .filter_map(|g| match g {
+            Got::Delivered(id) => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What B received on streams, concatenated per connection.
 fn streams(got: &[Got]) -> Vec<Vec<u8>> {
     let mut conns: Vec<(ConnId, Vec<u8>)> = Vec::new();
@@ -266,8 +276,9 @@ fn messages_arrive_whole_in_order_once_and_each_is_reported_delivered() {
         let mut ra = Running { node: &mut a, app: &app_a, feed: None };
         let mut rb = Running { node: &mut b, app: &app_b, feed: None };
         let (mut sent, mut now) = (Vec::new(), Instant::ZERO);
-        let delivered = |app: &RefCell<App>| app.borrow().got.iter().filter(|g| matches!(g, Got::Delivered(_))).count();
-        while delivered(&app_a) < messages.len() {
+        let delivered_count =
+            |app: &RefCell<App>| app.borrow().got.iter().filter(|g| matches!(g, Got::Delivered(_))).count();
+        while delivered_count(&app_a) < messages.len() {
             // Messages go out as the window allows, between polls.
             while let Some(message) = messages.get(sent.len()) {
                 match ra.node.services_mut().send_message(&name("s2"), message, now) {
@@ -291,15 +302,7 @@ fn messages_arrive_whole_in_order_once_and_each_is_reported_delivered() {
             .collect();
         assert_eq!(received.len(), messages.len(), "seed {seed}: each message once");
         assert!(received.iter().zip(&messages).all(|(got, sent)| *got == sent), "seed {seed}: in order, whole");
-        let reported: Vec<MessageId> = app_a
-            .borrow()
-            .got
-            .iter()
-            .filter_map(|g| match g {
-                Got::Delivered(id) => Some(*id),
-                _ => None,
-            })
-            .collect();
+        let reported = delivered(&app_a.borrow().got);
         assert_eq!(reported, sent, "seed {seed}: every message reported delivered, in order");
     }
 }
@@ -324,17 +327,9 @@ fn messages_to_more_peers_than_resolution_slots_wait_for_a_slot() {
         app.borrow().got.iter().filter(|g| matches!(g, Got::Delivered(_) | Got::Undelivered(_))).count()
     };
     sim.run(Duration::from_secs(10), || ended(&apps[0]) == 6).expect("every message ends");
-    let delivered: Vec<MessageId> = apps[0]
-        .borrow()
-        .got
-        .iter()
-        .filter_map(|g| match g {
-            Got::Delivered(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(delivered.len(), 6, "{:?}", apps[0].borrow().got);
-    assert!(sent.iter().all(|id| delivered.contains(id)));
+    let reported = delivered(&apps[0].borrow().got);
+    assert_eq!(reported.len(), 6, "{:?}", apps[0].borrow().got);
+    assert!(sent.iter().all(|id| reported.contains(id)));
     for app in &apps[1..] {
         assert!(
             app.borrow()

@@ -503,3 +503,18 @@ pub fn assert_decode_matches_tshark(capture: &Path, decode_args: &[&str], tshark
         );
     }
 }
+
+/// `whohas chat -n NAME` on `lan`'s host `index` with short timers
+/// (keep-alive 1 s, expiry 3 s) and `extra` arguments, driven through its
+/// stdin; returns once it holds its name.
+pub fn start_chat(lan: &Lan, index: usize, name: &str, extra: &[&str]) -> Process {
+    let mut args = vec!["chat", "-i", "eth0", "-n", name, "--keepalive", "1", "--expiry", "3"];
+    args.extend_from_slice(extra);
+    let mut chat = lan.host(index).ns.spawn_whohas_typing(&args);
+    assert!(
+        chat.wait_for_stdout(&format!("you are {name}"), Duration::from_secs(10)),
+        "{name} did not start: {}",
+        chat.stderr()
+    );
+    chat
+}
