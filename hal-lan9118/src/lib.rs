@@ -22,6 +22,9 @@
 //! - At most [`MAX_IN_FLIGHT`] frames wait in the transmit FIFO, so it can
 //!   never overflow (whatever size its free-space field reports): a busy
 //!   transmitter says `WouldBlock` and the node retries.
+//! - Polled; optionally the chip raises its interrupt pin when a frame
+//!   arrives ([`Lan9118::enable_rx_interrupt`]), so firmware can sleep
+//!   until then instead of waking on a timer.
 //! - Register access goes through the [`Registers`] trait: [`Mmio`] on the
 //!   chip (the crate's only `unsafe` code, in `mmio.rs`), a model of the
 //!   chip in the host tests.
@@ -182,6 +185,28 @@ impl<R: Registers> Lan9118<R> {
     /// The chip's id and revision register (0x0118_xxxx).
     pub fn id_rev(&mut self) -> u32 {
         self.regs.read(Reg::IdRev)
+    }
+
+    /// Drives the chip's interrupt pin (active high) when a frame arrives,
+    /// so firmware can sleep until then (`wfe` with SEVONPEND, or an
+    /// interrupt handler). The pin stays up until
+    /// [`acknowledge_interrupts`](Self::acknowledge_interrupts).
+    pub fn enable_rx_interrupt(&mut self) {
+        self.regs.write(Reg::IrqCfg, IRQ_CFG_ENABLED_HIGH);
+        self.regs.write(Reg::IntSts, u32::MAX);
+        self.regs.write(Reg::IntEn, INT_RSFL);
+    }
+
+    /// Clears the interrupt status (and so the pin). Frames already waiting
+    /// raise no new interrupt: check [`rx_pending`](Self::rx_pending)
+    /// after this, before sleeping.
+    pub fn acknowledge_interrupts(&mut self) {
+        self.regs.write(Reg::IntSts, u32::MAX);
+    }
+
+    /// Whether a received frame waits to be read.
+    pub fn rx_pending(&mut self) -> bool {
+        status_used(self.regs.read(Reg::RxFifoInf)) != 0
     }
 
     /// The chip's free-running 25 MHz counter (wraps every 171.8 s).

@@ -18,6 +18,12 @@ pub enum Reg {
     TxStatus = 0x48,
     /// Chip id (0x0118) and revision.
     IdRev = 0x50,
+    /// The interrupt pin: enable, polarity, type.
+    IrqCfg = 0x54,
+    /// Interrupt status: write 1s to clear.
+    IntSts = 0x58,
+    /// Which interrupt sources drive the pin.
+    IntEn = 0x5C,
     /// Reads [`BYTE_TEST_VALUE`] on a working bus.
     ByteTest = 0x64,
     /// Receive configuration.
@@ -59,6 +65,11 @@ pub const BYTE_TEST_VALUE: u32 = 0x8765_4321;
 pub const HW_CFG_SRST: u32 = 1 << 0;
 /// [`Reg::PmtCtrl`]: the device is ready.
 pub const PMT_CTRL_READY: u32 = 1 << 0;
+/// [`Reg::IrqCfg`]: the pin is enabled, active high, push-pull.
+pub const IRQ_CFG_ENABLED_HIGH: u32 = (1 << 8) | (1 << 4) | (1 << 0);
+/// [`Reg::IntSts`] and [`Reg::IntEn`]: the receive status FIFO has reached
+/// its level (with the reset level, 0: a frame arrived).
+pub const INT_RSFL: u32 = 1 << 3;
 /// [`Reg::TxCfg`]: the transmitter is on.
 pub const TX_CFG_TX_ON: u32 = 1 << 1;
 /// [`Reg::MacCsrCmd`]: an access is in progress.

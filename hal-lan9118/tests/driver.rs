@@ -28,6 +28,9 @@ struct Model {
     mac_cmd: u32,
     mac_data: u32,
     tx_cfg: u32,
+    irq_cfg: u32,
+    int_en: u32,
+    int_sts: u32,
     rx_status: VecDeque<u32>,
     rx_data: VecDeque<u32>,
     tx_words: Vec<u32>,
@@ -54,6 +57,9 @@ impl Model {
             mac_cmd: 0,
             mac_data: 0,
             tx_cfg: 0,
+            irq_cfg: 0,
+            int_en: 0,
+            int_sts: 0,
             rx_status: VecDeque::new(),
             rx_data: VecDeque::new(),
             tx_words: Vec::new(),
@@ -69,6 +75,7 @@ impl Model {
     /// does); `error` sets the error-summary bit.
     fn arrive(&mut self, frame: &[u8], error: bool) {
         let len = frame.len() + 4;
+        self.int_sts |= 1 << 3;
         self.rx_status.push_back(((len as u32) << 16) | if error { 1 << 15 } else { 0 });
         let mut bytes = frame.to_vec();
         bytes.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
@@ -77,6 +84,13 @@ impl Model {
             word[..chunk.len()].copy_from_slice(chunk);
             self.rx_data.push_back(u32::from_le_bytes(word));
         }
+    }
+
+    /// The interrupt pin, as QEMU drives it: active high when configured
+    /// push-pull and active high, else active low.
+    fn pin(&self) -> bool {
+        let asserted = self.irq_cfg & (1 << 8) != 0 && self.int_sts & self.int_en != 0;
+        if self.irq_cfg & 0x11 == 0x11 { asserted } else { !asserted }
     }
 
     fn release_tx_status(&mut self) {
@@ -141,6 +155,7 @@ impl Registers for Chip {
             Reg::RxData => m.rx_data.pop_front().expect("RX data read past the frame"),
             Reg::TxStatus => m.tx_status.pop_front().expect("TX status read with none waiting"),
             Reg::FreeRun => m.reads,
+            Reg::IntSts => m.int_sts,
             other => panic!("read of {other:?}"),
         }
     }
@@ -150,6 +165,9 @@ impl Registers for Chip {
         match reg {
             Reg::HwCfg if value & 1 != 0 => m.resetting = Some(m.reset_reads.unwrap_or(u32::MAX)),
             Reg::RxCfg => {}
+            Reg::IrqCfg => m.irq_cfg = value,
+            Reg::IntEn => m.int_en = value,
+            Reg::IntSts => m.int_sts &= !value,
             Reg::TxCfg => m.tx_cfg = value,
             Reg::MacCsrData => m.mac_data = value,
             Reg::MacCsrCmd => {
@@ -335,4 +353,21 @@ fn two_nodes_on_two_modelled_chips_find_each_other_and_talk() {
     assert_eq!(answer, b"Nice to meet you!\n");
     assert_eq!(vm1.lookup(&name("VM2"), Instant::from_millis(10)), Some(EthernetAddress([2, 0, 0, 0, 0, 2])));
     assert_eq!(vm2.device().stats().rx_frames, 2, "the request and the message");
+}
+
+#[test]
+fn an_arriving_frame_raises_the_pin_until_acknowledged() {
+    let chip = Chip::new(MAC);
+    let mut nic = Lan9118::new(chip.clone(), None).unwrap();
+    nic.enable_rx_interrupt();
+    assert!(!chip.0.borrow().pin(), "quiet: low (QEMU's reset polarity would hold it high)");
+    chip.0.borrow_mut().arrive(&frame(60, 1), false);
+    assert!(chip.0.borrow().pin());
+    assert!(nic.rx_pending());
+    nic.acknowledge_interrupts();
+    assert!(!chip.0.borrow().pin());
+    assert!(nic.rx_pending(), "the frame still waits: the caller reads it before sleeping");
+    let mut buffer = [0u8; 1514];
+    assert_eq!(nic.receive(&mut buffer), Ok(60));
+    assert!(!nic.rx_pending());
 }

@@ -1,9 +1,12 @@
-//! The MPS2-AN386 board: where its LAN9118 is, SysTick as the clock's
-//! tick, the stack's high-water mark, and leaving QEMU with a status
-//! through semihosting. All of the firmware's `unsafe` code is here.
+//! The MPS2-AN386 board: where its LAN9118 is and which interrupt it
+//! raises, SysTick as the clock's tick, sleeping until either, the stack's
+//! high-water mark, and leaving QEMU with a status through semihosting.
+//! All of the firmware's `unsafe` code is here.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
+use cortex_m::interrupt::InterruptNumber;
+use cortex_m::peripheral::NVIC;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::exception;
 use whohas_hal_lan9118::Mmio;
@@ -19,6 +22,18 @@ pub const TICK_HZ: u32 = 1_000;
 const STACK_WATCHED: usize = 64 * 1024;
 /// The paint: a word the program is unlikely to leave behind.
 const PAINT: u32 = 0x5A5A_A5A5;
+
+/// The LAN9118's interrupt line on the AN386 image.
+#[derive(Clone, Copy)]
+struct Lan9118Irq;
+
+// SAFETY: 13 is the LAN9118's line on MPS2-AN386, a valid external
+// interrupt number of this part.
+unsafe impl InterruptNumber for Lan9118Irq {
+    fn number(self) -> u16 {
+        13
+    }
+}
 
 /// Milliseconds since boot, counted by the SysTick exception.
 static TICKS: AtomicU32 = AtomicU32::new(0);
@@ -42,6 +57,38 @@ pub fn start_ticks(mut syst: cortex_m::peripheral::SYST) {
     syst.clear_current();
     syst.enable_interrupt();
     syst.enable_counter();
+}
+
+/// The NIC's interrupt: it only wakes the idle loop, so it masks itself
+/// (its line stays up until the loop acknowledges the NIC); every other
+/// interrupt is unexpected and ends the program.
+#[exception]
+unsafe fn DefaultHandler(irqn: i16) {
+    if irqn == Lan9118Irq.number() as i16 {
+        NVIC::mask(Lan9118Irq);
+    } else {
+        defmt::error!("unexpected interrupt {}", irqn);
+        exit(103);
+    }
+}
+
+/// Sleeps until the NIC's interrupt or the next SysTick, unless `ready`
+/// says there is work already. The NIC must have been told to lower its
+/// line. Interrupts are off from the check to the sleep, so one that comes
+/// in between still ends the sleep (`wfi` wakes on a pending interrupt
+/// even while they are off) and is taken after it.
+pub fn sleep_unless(ready: impl FnOnce() -> bool) {
+    cortex_m::interrupt::disable();
+    NVIC::unpend(Lan9118Irq);
+    // SAFETY: the NIC's handler only masks its own line; no critical
+    // section relies on that line being masked.
+    unsafe { NVIC::unmask(Lan9118Irq) };
+    if !ready() {
+        cortex_m::asm::wfi();
+    }
+    // SAFETY: the firmware has no critical section open here: interrupts
+    // were on when this function was called.
+    unsafe { cortex_m::interrupt::enable() };
 }
 
 /// Milliseconds since [`start_ticks`] (wraps after 49 days).

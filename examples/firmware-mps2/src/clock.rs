@@ -1,11 +1,11 @@
-//! The node's clock: SysTick's milliseconds, extended to 64 bits; between
-//! polls the core sleeps in `wfi` until the next tick.
+//! The node's clock: SysTick's milliseconds, extended to 64 bits. Between
+//! polls the core sleeps until the LAN9118 raises its interrupt (a frame
+//! arrived) or the next tick (a deadline may be due).
 
-use whohas_core::device::LinkDevice;
 use whohas_core::runtime::{Clock, Flow};
 use whohas_core::time::Instant;
 
-use crate::board;
+use crate::{Nic, board};
 
 /// Milliseconds since boot as [`Instant`]s.
 #[derive(Default)]
@@ -24,17 +24,17 @@ impl TickClock {
     }
 }
 
-impl<D: LinkDevice> Clock<D> for TickClock {
-    fn now(&mut self, _: &D) -> Instant {
+impl Clock<Nic> for TickClock {
+    fn now(&mut self, _: &Nic) -> Instant {
         self.read()
     }
 
-    fn wait(&mut self, _: &mut D, deadline: Option<Instant>, _: bool) -> Result<Flow, D::Error> {
-        // The NIC is polled: the next tick (a millisecond at most) wakes
-        // the loop to look for frames, and to meet any deadline.
-        if deadline.is_none_or(|deadline| deadline > self.read()) {
-            cortex_m::asm::wfi();
-        }
+    fn wait(&mut self, nic: &mut Nic, deadline: Option<Instant>, _: bool) -> Result<Flow, whohas_hal_lan9118::Error> {
+        // Lower the NIC's line; a frame that came before raised nothing
+        // new, so look for one before sleeping.
+        nic.acknowledge_interrupts();
+        let due = deadline.is_some_and(|deadline| deadline <= self.read());
+        board::sleep_unless(|| due || nic.rx_pending());
         Ok(Flow::Continue)
     }
 }

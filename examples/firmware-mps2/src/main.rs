@@ -69,6 +69,7 @@ fn main() -> ! {
             board::exit(3)
         }
     };
+    nic.enable_rx_interrupt();
     defmt::info!("LAN9118 {=u32:#010x} up", nic.id_rev());
     #[cfg(feature = "vm1")]
     board::exit(greeter::run(nic, &mut clock));
