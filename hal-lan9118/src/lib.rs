@@ -277,7 +277,7 @@ impl<R: Registers> LinkDevice for Lan9118<R> {
 
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Error> {
         for _ in 0..MAX_DROPPED_PER_CALL {
-            if status_used(self.regs.read(Reg::RxFifoInf)) == 0 {
+            if !self.rx_pending() {
                 return Err(nb::Error::WouldBlock);
             }
             let status = self.regs.read(Reg::RxStatus);

@@ -189,25 +189,22 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
         let (len, repr) = self.signer.check(frame).ok_or(Rejection::Auth)?;
         let header = EthernetFrame::new_unchecked(frame);
         let (src, ethertype) = (header.src_addr(), header.ethertype());
-        if ethertype == EtherType::NAME_ARP {
-            match name_arp_is_request(&frame[HEADER_LEN..len]) {
-                Some(true) => {}
-                Some(false) => {
-                    let ours = repr.echo.epoch == self.stamp.epoch
-                        && repr.echo.counter != 0
-                        && self.requests.contains(&repr.echo.counter);
-                    if !ours {
-                        return Err(Rejection::Stale);
-                    }
-                }
-                // Too short to be name-ARP: the node counts it malformed.
-                None => {}
+        // `None` for other ethertypes, and for a body too short to be
+        // name-ARP (the node counts it malformed).
+        let request =
+            if ethertype == EtherType::NAME_ARP { name_arp_is_request(&frame[HEADER_LEN..len]) } else { None };
+        if request == Some(false) {
+            let ours = repr.echo.epoch == self.stamp.epoch
+                && repr.echo.counter != 0
+                && self.requests.contains(&repr.echo.counter);
+            if !ours {
+                return Err(Rejection::Stale);
             }
         }
         if !self.replay.accept(src, repr.stamp) {
             return Err(Rejection::Replay);
         }
-        if ethertype == EtherType::NAME_ARP && name_arp_is_request(&frame[HEADER_LEN..len]) == Some(true) {
+        if request == Some(true) {
             self.requesters[self.next_requester] = (src, repr.stamp);
             self.next_requester = (self.next_requester + 1) % REQUESTERS_REMEMBERED;
         }
