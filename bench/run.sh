@@ -8,12 +8,7 @@ if [[ $(id -u) -ne 0 ]]; then
     echo "bench/run.sh needs root for network namespaces; run: sudo bench/run.sh" >&2
     exit 1
 fi
-./scripts/setup.sh
-missing=()
-for tool in hyperfine bc iperf3 ethtool; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-if ((${#missing[@]})); then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+./scripts/setup.sh bench
 cargo build -q --release --bins --examples
 
 {

@@ -2,5 +2,5 @@
 # Runs the VM1/VM2 demo on an in-memory segment after setting the machine up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh demo
 cargo run --quiet --example demo -- "$@"

@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/target/firmware
 
 build() {
-    "$root/scripts/setup.sh"
+    "$root/scripts/setup.sh" firmware
     mkdir -p "$out"
     local mode features
     for mode in vm2 vm1 echo; do

@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
-# Installs what whohas needs on a fresh Debian/Ubuntu machine: the system
-# packages its crates link against and its tests run (libpcap, iproute2 for
-# network namespaces, nftables to make links lossy, tcpdump/tshark/arping/
-# arp-scan/tcpreplay/iperf3 as real peers, qemu-system-arm to run the
-# firmware), and the Rust pieces (thumbv7em target, clippy, rustfmt, and
-# defmt-print to read the firmware's logs).
+# Installs what one job of whohas needs on a fresh Debian/Ubuntu machine
+# with Rust, and nothing more:
 #
-# As root it installs what is missing; otherwise it prints the exact command.
+#   setup.sh demo       libpcap (every build of the `whohas` crate links it)
+#   setup.sh firmware   + QEMU for Arm, the thumbv7em target, defmt-print
+#   setup.sh test       + the real peers the tests run (iproute2 for network
+#                       namespaces, nftables for lossy links, tcpdump, tshark,
+#                       arping, arp-scan, tcpreplay, iperf3), clippy, rustfmt
+#                       and the firmware's tools (its tests run it in QEMU)
+#   setup.sh bench      + what the benchmarks time whohas against (hyperfine,
+#                       bc, ethtool)
+#
+# As root it installs what is missing (one `apt-get update` first); otherwise
+# it prints the exact command.
 set -euo pipefail
 
-packages=(libpcap-dev pkg-config iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan tcpreplay nftables iperf3 ethtool qemu-system-arm)
+job=${1:-}
+base=(libpcap-dev pkg-config)
+firmware=(qemu-system-arm iproute2)
+peers=(iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan tcpreplay nftables iperf3)
+case $job in
+    demo) packages=("${base[@]}") ;;
+    firmware) packages=("${base[@]}" "${firmware[@]}") ;;
+    test) packages=("${base[@]}" "${firmware[@]}" "${peers[@]}") ;;
+    bench) packages=("${base[@]}" "${firmware[@]}" "${peers[@]}" hyperfine bc ethtool) ;;
+    *) echo "usage: setup.sh demo|firmware|test|bench" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do
@@ -29,11 +45,15 @@ if ((${#missing[@]})); then
     fi
 fi
 
+[[ $job == demo ]] && exit 0
+
 if command -v rustup >/dev/null; then
     rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf >&2
-    for component in clippy rustfmt; do
-        rustup component list --installed | grep -q "^$component" || rustup component add "$component" >&2
-    done
+    if [[ $job != firmware ]]; then
+        for component in clippy rustfmt; do
+            rustup component list --installed | grep -q "^$component" || rustup component add "$component" >&2
+        done
+    fi
 fi
 
 # The firmware's defmt logs are decoded with defmt-print (a few minutes to

@@ -240,7 +240,7 @@ fn every_example_explains_its_usage() {
 #[test]
 fn cargo_install_yields_the_whohas_program() {
     if std::env::var_os("WHOHAS_SKIP_INSTALL_TEST").is_some() {
-        eprintln!("skipped: WHOHAS_SKIP_INSTALL_TEST is set");
+        support::skip("WHOHAS_SKIP_INSTALL_TEST is set");
         return;
     }
     let scratch = Scratch::new("install");

@@ -262,43 +262,66 @@ fn resolve_reports_two_stations_answering_for_one_name() {
     assert!(lines.contains("(DUP: two stations claim it"), "{lines}");
 }
 
-/// Builds the C re-creation of the original program with gcc.
-fn build_original() -> std::path::PathBuf {
-    let source = support::repo("tests/interop/original.c");
-    let binary = std::env::temp_dir().join(format!("whohas-original-{}", std::process::id()));
-    support::sh("gcc", &["-O2", "-Wall", "-Werror", "-o", binary.to_str().unwrap(), source.to_str().unwrap()]);
-    binary
+/// The two struct-padding bytes after the name in a name-ARP frame.
+fn name_arp_padding(frame: &[u8]) -> &[u8] {
+    let len = u32::from_le_bytes(frame[14..18].try_into().unwrap()) as usize;
+    &frame[24 + len..26 + len]
 }
 
+/// The original leaves its struct padding uninitialised: whohas must
+/// interoperate whatever those bytes hold, so the C program is built with
+/// them filled on purpose, with 0xA5 and with zero, and the capture checks
+/// that the fill really went out.
 #[test]
-fn interoperates_with_the_original_c_program_both_ways() {
+fn interoperates_with_the_original_c_program_both_ways_whatever_its_padding_holds() {
     require_root!();
-    let original = build_original();
-    let lan = Lan::pair();
+    let scratch = Scratch::new("original");
+    for fill in [0xa5u8, 0x00] {
+        let original = support::build_original(&scratch, fill);
+        let lan = Lan::pair();
+        let mut capture =
+            support::Tcpdump::start(&lan.host(1).ns, scratch.path(&format!("c-{fill:02x}.pcap")), "ether proto 0xfffe");
 
-    // The C program as VM2, whohas as VM1.
-    let mut c_vm2 = lan.host(2).ns.spawn(&original, &["vm2", "eth0", "VM2", "VM1"]);
-    assert!(c_vm2.wait_for_stdout("sizeof(struct name_arp) = 12", WAIT), "{}", c_vm2.stderr());
-    let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2"]);
-    assert!(vm1.status.success(), "whohas vm1 against C vm2: {}{}", text(&vm1.stdout), text(&vm1.stderr));
-    assert!(c_vm2.wait_for_stdout(&format!("received: {SECOND}"), WAIT), "{}", c_vm2.stdout());
-    drop(c_vm2);
+        // The C program as VM2, whohas as VM1.
+        let mut c_vm2 = lan.host(2).ns.spawn(&original, &["vm2", "eth0", "VM2", "VM1"]);
+        assert!(c_vm2.wait_for_stdout("sizeof(struct name_arp) = 12", WAIT), "{}", c_vm2.stderr());
+        let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2"]);
+        assert!(
+            vm1.status.success(),
+            "whohas vm1 against C vm2 (padding {fill:#04x}): {}{}",
+            text(&vm1.stdout),
+            text(&vm1.stderr)
+        );
+        assert!(c_vm2.wait_for_stdout(&format!("received: {SECOND}"), WAIT), "{}", c_vm2.stdout());
+        drop(c_vm2);
 
-    // whohas as VM2, the C program as VM1.
-    let mut vm2 = start_vm2(&lan, 2);
-    let c_vm1 = lan.host(1).ns.run(&original, &["vm1", "eth0", "VM1", "VM2"]);
-    let out = text(&c_vm1.stdout);
-    assert!(c_vm1.status.success(), "C vm1 against whohas vm2: {out}{}", text(&c_vm1.stderr));
-    assert_eq!(
-        out.lines().collect::<Vec<_>>(),
-        [
-            format!("peer is at {}", lan.host(2).mac_string()),
-            format!("received: {ANSWER}"),
-            format!("received: {ANSWER}")
-        ]
-    );
-    assert!(vm2.wait_for_stdout(SECOND, WAIT));
-    let _ = std::fs::remove_file(original);
+        // whohas as VM2, the C program as VM1.
+        let mut vm2 = start_vm2(&lan, 2);
+        let c_vm1 = lan.host(1).ns.run(&original, &["vm1", "eth0", "VM1", "VM2"]);
+        let out = text(&c_vm1.stdout);
+        assert!(
+            c_vm1.status.success(),
+            "C vm1 (padding {fill:#04x}) against whohas vm2: {out}{}",
+            text(&c_vm1.stderr)
+        );
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                format!("peer is at {}", lan.host(2).mac_string()),
+                format!("received: {ANSWER}"),
+                format!("received: {ANSWER}")
+            ]
+        );
+        assert!(vm2.wait_for_stdout(SECOND, WAIT));
+
+        // Two requests and two answers; the C program's (its reply as VM2,
+        // its request as VM1) carried the fill, whohas' carried zeros.
+        assert!(capture.wait_for_frames(4, WAIT), "{:#?}", capture.lines());
+        let frames = support::capture_frames(&capture.stop());
+        assert_eq!(frames.len(), 4, "two requests, two answers");
+        let paddings: Vec<&[u8]> = frames.iter().map(|frame| name_arp_padding(frame)).collect();
+        assert_eq!(paddings, [&[0, 0][..], &[fill, fill], &[fill, fill], &[0, 0]], "padding {fill:#04x}");
+    }
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn vm1_side(scratch: &Scratch) -> PathBuf {
 fn checked_in_captures_are_the_shared_ones() {
     let shared = repo("../shared/captures");
     if !shared.exists() {
-        eprintln!("skipped: {} is not present on this machine", shared.display());
+        support::skip(&format!("{} is not present on this machine", shared.display()));
         return;
     }
     for name in ["seed000-vm1-vm2.pcap", "seed004-arp.pcap"] {

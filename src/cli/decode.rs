@@ -31,7 +31,8 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let mut decoder = match &args.key_file {
         Some(path) => Decoder::with_key(&super::keygen::read(path)?),
         None => Decoder::new(),
-    };
+    }
+    .with_fcs_len(reader.fcs_len());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     while let Some(frame) = reader.next_frame()? {
         let summary = decoder.summarize(&frame);

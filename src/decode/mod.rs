@@ -84,6 +84,9 @@ pub struct Decoder {
     /// Keyed mode's key: whohas frames are checked and shown without their
     /// trailer.
     signer: Option<Signer>,
+    /// Bytes of FCS the capture kept after each frame (removed by the
+    /// reader, counted in the Length column).
+    fcs_len: usize,
 }
 
 fn mac_column(addr: EthernetAddress) -> String {
@@ -116,6 +119,12 @@ impl Decoder {
         Decoder { signer: Some(Signer::new(key)), ..Self::default() }
     }
 
+    /// Frames came with an FCS of `len` bytes, which the reader removed:
+    /// the Length column counts it, as tshark's does.
+    pub fn with_fcs_len(self, len: usize) -> Self {
+        Decoder { fcs_len: len, ..self }
+    }
+
     /// The summary line of the next frame.
     pub fn summarize(&mut self, frame: &Frame<'_>) -> Summary {
         self.number += 1;
@@ -128,7 +137,7 @@ impl Decoder {
                 source: String::new(),
                 destination: String::new(),
                 protocol: "Ethernet".to_owned(),
-                length,
+                length: length + self.fcs_len,
                 info: "[Malformed Packet]".to_owned(),
             };
         };
@@ -158,7 +167,7 @@ impl Decoder {
             source: layer.source.unwrap_or_else(|| mac_column(eth.src_addr())),
             destination: layer.destination.unwrap_or_else(|| mac_column(eth.dst_addr())),
             protocol: layer.protocol,
-            length,
+            length: length + self.fcs_len,
             info: layer.info,
         }
     }
@@ -448,7 +457,9 @@ fn detail_payload(out: &mut String, eth: &EthernetFrame<&[u8]>, length: usize) {
                 let _ = writeln!(out, "    Name length: {} (little endian)", packet.name_len());
                 let _ = writeln!(out, "    Hardware address: {}", packet.hardware_addr());
                 let _ = writeln!(out, "    Name: {}", Escaped::new(packet.name()));
-                let _ = writeln!(out, "    Trailer: {} bytes", packet.trailer().len());
+                let trailer = packet.trailer();
+                let note = if trailer.iter().all(|&b| b == 0) { "" } else { " (not zero: ignored, as the C original's uninitialised padding)" };
+                let _ = writeln!(out, "    Trailer: {} bytes{note}", trailer.len());
             }
         }
         EtherType::DATA => {

@@ -6,6 +6,12 @@
  * frames on ethertype 0xFFFD. The interop tests build it with gcc and run it
  * against whohas' vm1/vm2, so the struct layout is the compiler's, not ours.
  *
+ * The original sends the struct's two tail-padding bytes uninitialised:
+ * whatever its stack held (seen on the wire as `ff 00`). So that no test
+ * passes by luck, this re-creation must be built with -DPAD_FILL=0xNN, and
+ * fills the memory the original leaves uninitialised with that byte: the
+ * tests build it with 0xA5 and with 0 and run both.
+ *
  * usage: original vm1|vm2 IFACE MYNAME PEERNAME
  */
 #include <arpa/inet.h>
@@ -19,6 +25,10 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#ifndef PAD_FILL
+#error "build with -DPAD_FILL=0xNN: the byte the original's uninitialised struct padding holds"
+#endif
 
 #define ETH_P_NAME_ARP 0xFFFE
 #define ETH_P_DATA 0xFFFD
@@ -86,6 +96,8 @@ int main(int argc, char **argv) {
     if (bind(sock, (struct sockaddr *)&bind_to, sizeof bind_to) < 0) { perror("bind"); return 1; }
 
     unsigned char frame[1514], body[1500];
+    /* What the original leaves uninitialised: its stack's leftovers. */
+    memset(body, PAD_FILL, sizeof body);
     struct name_arp *arp = (struct name_arp *)body;
     const size_t hdr = sizeof(struct ether_header);
 

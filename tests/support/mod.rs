@@ -16,16 +16,37 @@ use std::time::Duration;
 
 use whohas::EthernetAddress;
 
-/// Returns early from a test (with a printed reason) unless running as root.
+/// Returns early from a test, recorded as skipped ([`skip`]), unless
+/// running as root.
 macro_rules! require_root {
     () => {
         if !support::is_root() {
-            eprintln!("skipped: network namespace tests need root (CI runs them as root)");
+            support::skip("network namespace tests need root (CI runs them as root)");
             return;
         }
     };
 }
 pub(crate) use require_root;
+
+/// Records that the calling test cannot run on this machine, and why.
+///
+/// Under `WHOHAS_REQUIRE_ALL` (CI sets it) that is a failure: no test may
+/// pass without running. Otherwise the skip is printed and added to
+/// `skipped-tests` in cargo's test scratch directory, which
+/// `scripts/test.sh` lists at the end of its run, so that a skip shows in
+/// the summary and not only on a hidden stderr.
+pub fn skip(reason: &str) {
+    let test = format!("{}::{}", env!("CARGO_CRATE_NAME"), std::thread::current().name().unwrap_or("?"));
+    if std::env::var_os("WHOHAS_REQUIRE_ALL").is_some() {
+        panic!("{test} cannot run here: {reason}; WHOHAS_REQUIRE_ALL is set, so every test must run");
+    }
+    eprintln!("skipped: {reason}");
+    use std::io::Write;
+    let list = Path::new(env!("CARGO_TARGET_TMPDIR")).join("skipped-tests");
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(list) {
+        let _ = writeln!(file, "{test}: {reason}");
+    }
+}
 
 pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
@@ -381,6 +402,71 @@ impl Drop for Process {
     }
 }
 
+/// tcpdump on a namespace's `eth0`, writing a capture file and printing a
+/// line per frame, so that a test waits for the frames it expects instead
+/// of sleeping.
+pub struct Tcpdump {
+    process: Process,
+    pub path: PathBuf,
+}
+
+impl Tcpdump {
+    /// Starts capturing frames that match `filter` into `path`; returns
+    /// once tcpdump listens.
+    pub fn start(ns: &Namespace, path: PathBuf, filter: &str) -> Tcpdump {
+        let file = path.to_str().unwrap().to_owned();
+        let args = ["--immediate-mode", "-i", "eth0", "-n", "-e", "-l", "-U", "--print", "-w", &file, filter];
+        let mut process = ns.spawn("tcpdump", &args);
+        assert!(
+            process.wait_for_stderr("listening on eth0", Duration::from_secs(10)),
+            "tcpdump did not start: {}",
+            process.stderr()
+        );
+        Tcpdump { process, path }
+    }
+
+    /// Waits up to `timeout` until `count` frames were captured; false if
+    /// fewer came.
+    pub fn wait_for_frames(&mut self, count: usize, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        while self.process.stdout_lines.len() < count {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.process.stdout.recv_timeout(left) {
+                Ok(line) => self.process.stdout_lines.push(line),
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// Waits up to `timeout` for a frame whose tcpdump line contains
+    /// `needle`.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> bool {
+        self.process.has_or_waits_for_stdout(needle, timeout)
+    }
+
+    /// The lines printed so far, one per frame.
+    pub fn lines(&self) -> &[String] {
+        &self.process.stdout_lines
+    }
+
+    /// Stops tcpdump; the capture file is complete.
+    pub fn stop(mut self) -> PathBuf {
+        self.process.terminate();
+        self.path.clone()
+    }
+}
+
+/// The frames of a capture file.
+pub fn capture_frames(path: &Path) -> Vec<Vec<u8>> {
+    let mut reader = whohas::pcap::CaptureReader::open(path).unwrap();
+    let mut frames = Vec::new();
+    while let Some(frame) = reader.next_frame().unwrap() {
+        frames.push(frame.data.to_vec());
+    }
+    frames
+}
+
 /// A process's output as text (lossy).
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -464,44 +550,52 @@ pub fn transfer_frame(
     frame
 }
 
-/// Runs `decode` and `tshark` (with the whohas dissector) on `capture` and
-/// asserts the Protocol and Info columns agree on every frame.
+/// Runs `decode --json` and `tshark` (with the whohas dissector) on
+/// `capture` and asserts that every frame's source, destination, protocol,
+/// length and Info columns are exactly the same.
 /// `decode_args` and `tshark_args` go to each (a key, a preference).
 pub fn assert_decode_matches_tshark(capture: &Path, decode_args: &[&str], tshark_args: &[&str]) {
-    let mut args = vec!["decode", capture.to_str().unwrap()];
+    let mut args = vec!["decode", "--json", capture.to_str().unwrap()];
     args.extend_from_slice(decode_args);
     let ours = Command::new(whohas()).args(&args).output().unwrap();
     assert!(ours.status.success(), "decode {}: {}", capture.display(), text(&ours.stderr));
     let lua = format!("lua_script:{}", repo("tools/wireshark/whohas.lua").display());
     let mut args = tshark_args.to_vec();
-    args.extend_from_slice(&[
-        "-X",
-        &lua,
-        "-r",
-        capture.to_str().unwrap(),
-        "-T",
-        "fields",
-        "-e",
-        "_ws.col.Protocol",
-        "-e",
-        "_ws.col.Info",
-        "-E",
-        "separator=|",
-    ]);
-    let theirs = sh("tshark", &args);
-    let ours = text(&ours.stdout);
-    let theirs = text(&theirs.stdout);
-    let (ours, theirs): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
-    assert_eq!(ours.len(), theirs.len(), "frame count of {}", capture.display());
-    assert!(!ours.is_empty(), "{} has frames", capture.display());
-    for (line, expected) in ours.iter().zip(&theirs) {
-        let (protocol, info) = expected.split_once('|').unwrap();
-        assert!(
-            line.contains(&format!(" {protocol} ")) && line.ends_with(info),
-            "{}:\n  decode: {line}\n  tshark: {protocol} | {info}",
-            capture.display()
-        );
+    args.extend_from_slice(&["-X", &lua, "-r", capture.to_str().unwrap(), "-T", "fields"]);
+    for field in ["_ws.col.Source", "_ws.col.Destination", "_ws.col.Protocol", "frame.len", "_ws.col.Info"] {
+        args.extend_from_slice(&["-e", field]);
     }
+    args.extend_from_slice(&["-E", "separator=\t", "-E", "occurrence=f"]);
+    let theirs = sh("tshark", &args);
+    let ours: Vec<String> = text(&ours.stdout)
+        .lines()
+        .map(|line| {
+            let json: serde_json::Value = serde_json::from_str(line).unwrap();
+            let column = |key: &str| match &json[key] {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            ["source", "destination", "protocol", "length", "info"].map(column).join("\t")
+        })
+        .collect();
+    let theirs = text(&theirs.stdout);
+    let theirs: Vec<&str> = theirs.lines().collect();
+    assert!(!ours.is_empty(), "{} has frames", capture.display());
+    for (number, (line, expected)) in ours.iter().zip(&theirs).enumerate() {
+        assert_eq!(line, expected, "{} frame {}: decode, then tshark", capture.display(), number + 1);
+    }
+    assert_eq!(ours.len(), theirs.len(), "frame count of {}", capture.display());
+}
+
+/// Builds the C re-creation of the original program with gcc into
+/// `scratch`, its uninitialised struct padding filled with `fill` (the
+/// original sends whatever its stack held there).
+pub fn build_original(scratch: &Scratch, fill: u8) -> PathBuf {
+    let binary = scratch.path(&format!("original-{fill:02x}"));
+    let source = repo("tests/interop/original.c");
+    let define = format!("-DPAD_FILL=0x{fill:02x}");
+    sh("gcc", &["-O2", "-Wall", "-Werror", &define, "-o", binary.to_str().unwrap(), source.to_str().unwrap()]);
+    binary
 }
 
 /// `whohas chat -n NAME` on `lan`'s host `index` with short timers

@@ -83,7 +83,11 @@ local name_arp = Proto("namearp", "whohas name-ARP")
 local f_len = ProtoField.uint32("namearp.len", "Name length", base.DEC)
 local f_mac = ProtoField.ether("namearp.hwaddr", "Hardware address")
 local f_name = ProtoField.bytes("namearp.name", "Name")
-name_arp.fields = { f_len, f_mac, f_name }
+local f_trailer = ProtoField.bytes("namearp.trailer", "Trailer (struct and Ethernet padding)")
+name_arp.fields = { f_len, f_mac, f_name, f_trailer }
+local ef_padding = ProtoExpert.new("namearp.padding_not_zero", "Padding not zero (ignored, as the C original's uninitialised padding)",
+    expert.group.PROTOCOL, expert.severity.NOTE)
+name_arp.experts = { ef_padding }
 
 local function malformed(pinfo, reason)
     pinfo.cols.info = "Malformed: " .. reason
@@ -108,12 +112,18 @@ function name_arp.dissector(tvb, pinfo, tree)
     if len > NAME_MAX then
         return malformed(pinfo, "name length exceeds the name capacity")
     end
-    for i = 10 + len, body - 1 do
-        if tvb(i, 1):uint() ~= 0 then
-            return malformed(pinfo, "non-zero bytes after the end of the body")
+    subtree:add(f_name, tvb(10, len))
+    -- Bytes after the name (the C struct's uninitialised tail padding,
+    -- Ethernet padding) are ignored whatever they hold: a note, not an error.
+    if 10 + len < body then
+        local trailer = subtree:add(f_trailer, tvb(10 + len))
+        for i = 10 + len, body - 1 do
+            if tvb(i, 1):uint() ~= 0 then
+                trailer:add_proto_expert_info(ef_padding)
+                break
+            end
         end
     end
-    subtree:add(f_name, tvb(10, len))
     local name = escape(tvb(10, len))
     local mac = tvb(4, 6)
     local zero = true
@@ -140,8 +150,8 @@ local frame_len = nil
 function data.dissector(tvb, pinfo, tree)
     pinfo.cols.protocol = "NAME-DATA"
     local len = tvb:len()
-    -- A minimum-size (60-byte) frame's trailing zeros are Ethernet padding.
-    if (frame_len or pinfo.len) == 60 then
+    -- The trailing zeros of a frame of at most 60 bytes are Ethernet padding.
+    if (frame_len or pinfo.len) <= 60 then
         while len > 0 and tvb(len - 1, 1):uint() == 0 do
             len = len - 1
         end

@@ -15,8 +15,6 @@ pub enum Error {
     EmptyName,
     /// A name-ARP name length above [`NAME_MAX`](super::NAME_MAX).
     NameTooLong,
-    /// Non-zero bytes after the end of a name-ARP body.
-    TrailingGarbage,
     /// A field holds a value this implementation does not speak
     /// (for example an ARP hardware type other than Ethernet).
     Unsupported,
@@ -34,7 +32,6 @@ impl fmt::Display for Error {
             Error::LengthBeyondBuffer => "length field points past the end of the buffer",
             Error::EmptyName => "name length is zero",
             Error::NameTooLong => "name length exceeds the name capacity",
-            Error::TrailingGarbage => "non-zero bytes after the end of the body",
             Error::Unsupported => "unsupported protocol field value",
             Error::GroupSource => "source address is a group address",
             Error::Checksum => "checksum mismatch",

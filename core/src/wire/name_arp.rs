@@ -9,13 +9,16 @@
 //!      0     4  len: name length, u32 little endian
 //!      4     6  ethAddr: zero in a request, the replier's MAC in a reply
 //!     10   len  data: the name, no terminator
-//! 10+len     2  tail padding of the struct (sent as zero)
+//! 10+len     2  tail padding of the struct (whohas sends zero; the C
+//!               program sends whatever its stack held)
 //! ```
 //!
-//! so a body is `12 + len` bytes. Parsing is lenient where the C program or
-//! the link may differ (padding missing, extra zero bytes from Ethernet's
-//! minimum frame size) and strict where the sender lies (a length beyond the
-//! body or above [`NAME_MAX`], an empty name).
+//! so a body is `12 + len` bytes. Parsing ignores every byte after the name,
+//! whatever its value: the struct's tail padding is uninitialised memory in
+//! the C program, and Ethernet's minimum-size padding is not defined by
+//! 802.3 (some NICs leak memory into it). It is strict only where a sender
+//! lies: a length beyond the body or above [`NAME_MAX`], an empty name, a
+//! group address as the replier's.
 
 use super::{Error, EthernetAddress, NAME_MAX, Name, Result};
 
@@ -90,7 +93,8 @@ impl<T: AsRef<[u8]>> NameArpPacket<T> {
         &self.buffer.as_ref()[field::NAME..end]
     }
 
-    /// Everything after the name: struct padding and link padding.
+    /// Everything after the name: struct padding and link padding, which
+    /// parsing ignores (a decoder may show it).
     pub fn trailer(&self) -> &[u8] {
         let end = field::NAME + self.name_len() as usize;
         &self.buffer.as_ref()[end..]
@@ -145,9 +149,6 @@ impl NameArpRepr {
         }
         if len as usize > NAME_MAX {
             return Err(Error::NameTooLong);
-        }
-        if packet.trailer().iter().any(|&b| b != 0) {
-            return Err(Error::TrailingGarbage);
         }
         let name = Name::new(packet.name()).map_err(|_| Error::NameTooLong)?;
         let hardware_addr = packet.hardware_addr();
@@ -230,6 +231,19 @@ mod tests {
         assert!(NameArpRepr::parse(&NameArpPacket::new_unchecked(&padded[..])).is_ok());
     }
 
+    /// The request the C program sent on a Debian machine: its struct's
+    /// tail padding went out as `ff 00`, whatever the stack held.
+    #[test]
+    fn accepts_the_c_programs_uninitialised_padding() {
+        let mut body = [0xa5u8; 46];
+        body[..13].copy_from_slice(&REQUEST_BODY[..13]);
+        body[13] = 0xff;
+        body[14] = 0;
+        let packet = NameArpPacket::new_checked(&body[..]).unwrap();
+        assert_eq!(NameArpRepr::parse(&packet), Ok(NameArpRepr::Request { name: name("VM2") }));
+        assert_eq!(packet.trailer().len(), 33);
+    }
+
     #[test]
     fn rejects_lies_and_garbage() {
         let parse = |body: &[u8]| NameArpRepr::parse(&NameArpPacket::new_unchecked(body));
@@ -245,9 +259,6 @@ mod tests {
         long[0] = NAME_MAX as u8 + 1;
         long[10..10 + NAME_MAX + 1].fill(b'a');
         assert_eq!(parse(&long), Err(Error::NameTooLong));
-        let mut trailing = REQUEST_BODY;
-        trailing[14] = 7;
-        assert_eq!(parse(&trailing), Err(Error::TrailingGarbage));
         let mut group = REPLY_BODY;
         group[4] = 0x03;
         assert_eq!(parse(&group), Err(Error::GroupSource));
