@@ -64,21 +64,8 @@ fn with_keys_forged_replayed_and_altered_frames_all_fail() {
     let again = std::process::Command::new(whohas()).args(["keygen", &key]).output().unwrap();
     assert_eq!(again.status.code(), Some(2), "keygen never overwrites");
 
-    let capture = scratch.path("vm2-side.pcap");
-    let mut tcpdump = lan.host(2).ns.spawn(
-        "tcpdump",
-        &[
-            "-i",
-            "eth0",
-            "-n",
-            "-U",
-            "--immediate-mode",
-            "-w",
-            capture.to_str().unwrap(),
-            "ether proto 0xfffd or ether proto 0xfffe",
-        ],
-    );
-    assert!(tcpdump.wait_for_stderr("listening on eth0", WAIT), "{}", tcpdump.stderr());
+    let mut tcpdump =
+        support::Tcpdump::start(&lan.host(2).ns, scratch.path("vm2-side.pcap"), "ether proto 0xfffd or ether proto 0xfffe");
     let mut vm2 = respond(&lan, 2, &["--key-file", &key]);
     // The attacker answers every request for VM2, at once.
     let mut impostor = respond(&lan, 3, &[]);
@@ -89,8 +76,10 @@ fn with_keys_forged_replayed_and_altered_frames_all_fail() {
     assert!(said.contains(&format!("sent 15 bytes to VM2 ({})", lan.host(2).mac_string())), "{said}");
     assert!(said.contains("answer from VM2: Nice to meet you!"), "{said}");
     assert!(vm2.wait_for_stdout("pay 10 to alice", WAIT));
-    std::thread::sleep(Duration::from_millis(300));
-    tcpdump.terminate();
+    // VM2's answer is the conversation's last frame.
+    let answer = format!("{} > {}, ethertype Unknown (0xfffd)", lan.host(2).mac_string(), lan.host(1).mac_string());
+    assert!(tcpdump.wait_for(&answer, WAIT), "{:#?}", tcpdump.lines());
+    let capture = tcpdump.stop();
 
     // Replays: every frame VM2 received, again, from the attacker's host
     // (not VM2's own frames: the bridge would learn VM2's address on the
@@ -114,7 +103,10 @@ fn with_keys_forged_replayed_and_altered_frames_all_fail() {
     writer.flush().unwrap();
     let inject = lan.host(3).ns.whohas(&["inject", "-q", "-i", "eth0", replay.to_str().unwrap()]);
     assert!(inject.status.success(), "{}", text(&inject.stderr));
-    std::thread::sleep(Duration::from_millis(300));
+    // VM2 reads its frames in order: once it answers a request sent after
+    // the replays, it has judged every one of them.
+    let after = lan.host(3).ns.whohas(&["resolve", "-i", "eth0", "-n", "after", "VM2", "--key-file", &key]);
+    assert!(after.status.success(), "{}", text(&after.stderr));
 
     // tshark with the dissector's keyed preference shows what decode does.
     support::assert_decode_matches_tshark(&capture, &["--key-file", &key], &["-o", "namekeyed.enabled:TRUE"]);

@@ -72,6 +72,73 @@ fn replaying_vm1s_side_reproduces_vm2s_answers() {
     }
 }
 
+/// The C original as it really goes out: its name-ARP frames carry the
+/// struct's uninitialised padding. tests/captures/original-c-a5-padding.pcap
+/// was recorded from tests/interop/original.c built with -DPAD_FILL=0xa5,
+/// as VM1 and as VM2.
+#[test]
+fn a_capture_of_the_original_with_garbage_padding_replays_and_decodes() {
+    let scratch = Scratch::new("c-padding");
+    let capture = repo("tests/captures/original-c-a5-padding.pcap");
+    let recorded = frames(&capture);
+    assert_eq!(&recorded[0].1[27..29], &[0xa5, 0xa5], "the request's padding is the fill");
+
+    // The C VM1's side, replayed to whohas as VM2: it answers all three.
+    let input = scratch.path("c-vm1.pcap");
+    sh("tcpdump", &["-r", capture.to_str().unwrap(), "-w", input.to_str().unwrap(), "ether src 02:00:00:00:00:01"]);
+    let output = scratch.path("answers.pcap");
+    let replay = run(&["replay", input.to_str().unwrap(), "-n", "VM2", "-o", output.to_str().unwrap()]);
+    assert!(replay.status.success(), "{}", text(&replay.stderr));
+    assert!(text(&replay.stdout).contains("replayed 3 frames in, 3 frames out"), "{}", text(&replay.stdout));
+    let answers = frames(&output);
+    let reply = &answers[0].1;
+    assert_eq!((&reply[12..14], &reply[18..24], &reply[24..27]), (&[0xff, 0xfe][..], &[2, 0, 0, 0, 0, 2][..], &b"VM2"[..]));
+
+    // decode reads the C VM2's reply as a reply, and notes its padding.
+    let decoded = text(&run(&["decode", capture.to_str().unwrap()]).stdout);
+    let info: Vec<&str> = decoded.lines().map(|line| line.split_once(" 29 ").map_or("", |(_, info)| info)).collect();
+    assert_eq!(&info[..2], ["Who has VM2?", "VM2 is at 02:00:00:00:00:02"], "{decoded}");
+    let detail = text(&run(&["decode", "--frame", "2", capture.to_str().unwrap()]).stdout);
+    assert!(detail.contains("Trailer: 2 bytes (not zero: ignored"), "{detail}");
+    support::assert_decode_matches_tshark(&capture, &[], &[]);
+}
+
+/// A capture that keeps each frame's FCS, as its header says: the FCS is
+/// no part of the frame whohas reads (replay answers the same), and
+/// decode's Length counts it as tshark's does.
+#[test]
+fn captures_that_keep_the_fcs_are_read_without_it() {
+    let scratch = Scratch::new("fcs");
+    let plain = std::fs::read(vm1_side(&scratch)).unwrap();
+    // The pcap header's link type gets "FCS present, two 16-bit words";
+    // every record gets the frame's CRC-32 and 4 more bytes.
+    let mut with_fcs = plain[..24].to_vec();
+    let linktype = u32::from_le_bytes(plain[20..24].try_into().unwrap()) | 0x0400_0000 | (2 << 28);
+    with_fcs[20..24].copy_from_slice(&linktype.to_le_bytes());
+    let mut at = 24;
+    while at < plain.len() {
+        let captured = u32::from_le_bytes(plain[at + 8..at + 12].try_into().unwrap()) as usize;
+        let frame = &plain[at + 16..at + 16 + captured];
+        let mut record = plain[at..at + 16].to_vec();
+        for field in [8, 12] {
+            let len = u32::from_le_bytes(record[field..field + 4].try_into().unwrap()) + 4;
+            record[field..field + 4].copy_from_slice(&len.to_le_bytes());
+        }
+        record.extend_from_slice(frame);
+        record.extend_from_slice(&crc32fast::hash(frame).to_le_bytes());
+        with_fcs.extend_from_slice(&record);
+        at += 16 + captured;
+    }
+    let input = scratch.path("vm1-side-fcs.pcap");
+    std::fs::write(&input, &with_fcs).unwrap();
+    let output = scratch.path("answers.pcap");
+    let replay = run(&["replay", input.to_str().unwrap(), "-n", "VM2", "-o", output.to_str().unwrap(), "-q"]);
+    assert!(replay.status.success(), "{}", text(&replay.stderr));
+    let golden = std::fs::read(repo("tests/golden/seed000-vm2-answers.pcap")).unwrap();
+    assert_eq!(std::fs::read(&output).unwrap(), golden, "the FCS changed what the station read");
+    support::assert_decode_matches_tshark(&input, &[], &[]);
+}
+
 #[test]
 fn replay_reads_nanosecond_and_pcapng_captures_identically() {
     let scratch = Scratch::new("formats");
@@ -158,8 +225,7 @@ fn kernel_traffic(scratch: &Scratch) -> PathBuf {
     lan.add_ipv6();
     let path = scratch.path("kernel.pcap");
     let (a, b) = (&lan.host(1).ns, &lan.host(2).ns);
-    let mut capture = a.spawn("tcpdump", &["--immediate-mode", "-i", "eth0", "-U", "-w", path.to_str().unwrap()]);
-    assert!(capture.wait_for_stderr("listening on eth0", Duration::from_secs(10)));
+    let mut capture = support::Tcpdump::start(a, path, "");
     let server = r#"
 import socket, threading
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("198.18.0.2", 7777))
@@ -181,15 +247,14 @@ socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.0.2", 9))
 "#;
     for (program, args) in [
         ("ping", &["-c", "2", "-i", "0.2", "198.18.0.2"][..]),
-        ("ping", &["-6", "-c", "2", "-i", "0.2", "2001:2::2"]),
+        ("ping", &["-6", "-c", "2", "-i", "0.2", "2001:db8::2"]),
         ("python3", &["-c", client]),
     ] {
         let out = a.run(program, args);
         assert!(out.status.success(), "{program}: {}", text(&out.stderr));
     }
-    std::thread::sleep(Duration::from_millis(300));
-    capture.terminate();
-    path
+    capture.barrier(b);
+    capture.stop()
 }
 
 #[test]
@@ -257,9 +322,7 @@ fn decode_agrees_with_tshark_on_transfers() {
     let capture = scratch.path("transfer.pcap");
     let (a, b) = (&lan.host(1).ns, &lan.host(2).ns);
     let filter = "ether proto 0x88b5 or ether proto 0xfffe";
-    let mut tcpdump =
-        a.spawn("tcpdump", &["--immediate-mode", "-i", "eth0", "-U", "-w", capture.to_str().unwrap(), filter]);
-    assert!(tcpdump.wait_for_stderr("listening on eth0", Duration::from_secs(10)));
+    let mut tcpdump = support::Tcpdump::start(a, capture.clone(), filter);
     let inbox = Scratch::new("xfer-decode-inbox");
     let mut receiver = b.spawn_whohas(&["receive", "-i", "eth0", "-n", "B", "--dir", inbox.0.to_str().unwrap()]);
     assert!(receiver.wait_for_stdout("B receiving on eth0", Duration::from_secs(10)), "{}", receiver.stderr());
@@ -269,8 +332,8 @@ fn decode_agrees_with_tshark_on_transfers() {
         let sent = a.whohas(&[&["send", "-i", "eth0", "-n", "A"][..], args].concat());
         assert!(sent.status.success(), "{}", text(&sent.stderr));
     }
-    std::thread::sleep(Duration::from_millis(300));
-    tcpdump.terminate();
+    tcpdump.barrier(b);
+    tcpdump.stop();
     receiver.terminate();
     let decoded = text(&run(&["decode", capture.to_str().unwrap()]).stdout);
     for kind in ["SYN conn=", ", file a \\x1b[2J file.bin (300000 bytes)", "SYN-ACK", "DATA", " sack=", "FIN-ACK"] {
@@ -343,23 +406,21 @@ fn decode_agrees_with_tshark_on_transfers() {
     support::assert_decode_matches_tshark(&odd, &[], &[]);
 }
 
-/// Frames of `capture` as received on the other end of a veth pair.
+/// Frames of `capture` as received on the other end of a veth pair, up to
+/// the marker that follows them (which is not returned).
 fn inject_and_capture(capture: &Path, inject_args: &[&str]) -> (Vec<Vec<u8>>, String) {
     let scratch = Scratch::new("inject");
     let lan = Lan::pair();
-    let received = scratch.path("received.pcap");
-    let mut tcpdump = lan
-        .host(2)
-        .ns
-        .spawn("tcpdump", &["--immediate-mode", "-i", "eth0", "-U", "-B", "65536", "-w", received.to_str().unwrap()]);
-    assert!(tcpdump.wait_for_stderr("listening on eth0", Duration::from_secs(10)));
+    let mut tcpdump = support::Tcpdump::start(&lan.host(2).ns, scratch.path("received.pcap"), "");
     let mut args = vec!["inject", "-i", "eth0", capture.to_str().unwrap()];
     args.extend_from_slice(inject_args);
     let inject = lan.host(1).ns.whohas(&args);
     assert!(inject.status.success(), "inject: {}", text(&inject.stderr));
-    std::thread::sleep(Duration::from_millis(300));
-    tcpdump.terminate();
-    (frames(&received).into_iter().map(|(_, frame)| frame).collect(), text(&inject.stdout))
+    // The marker, sent from the injecting side after everything else.
+    tcpdump.barrier(&lan.host(1).ns);
+    let mut received: Vec<Vec<u8>> = frames(&tcpdump.stop()).into_iter().map(|(_, frame)| frame).collect();
+    assert!(received.pop().is_some_and(|marker| marker.ends_with(b"barrier")), "the marker came last");
+    (received, text(&inject.stdout))
 }
 
 #[test]

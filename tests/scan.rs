@@ -125,6 +125,8 @@ fn a_scanning_station_answers_arp_while_it_scans() {
     require_root!();
     let lan = Lan::bridged(3);
     lan.add_ipv4();
+    let scratch = support::Scratch::new("scan-respond");
+    let mut requests = support::Tcpdump::start(&lan.host(3).ns, scratch.path("arp.pcap"), "arp");
     // A slow scan (about 2.5 s for the /24) that answers for 198.18.0.60 meanwhile.
     let mut scan = lan.host(1).ns.spawn_whohas(&[
         "scan",
@@ -136,7 +138,8 @@ fn a_scanning_station_answers_arp_while_it_scans() {
         "--respond",
         "198.18.0.60",
     ]);
-    std::thread::sleep(Duration::from_millis(500));
+    // The scan is under way once its requests reach another host.
+    assert!(requests.wait_for("Request who-has", Duration::from_secs(10)), "{:?}", requests.lines());
     let arping = lan.host(2).ns.run("arping", &["-c", "2", "-w", "3", "-I", "eth0", "198.18.0.60"]);
     let out = text(&arping.stdout);
     assert!(arping.status.success(), "{out}");

@@ -30,6 +30,19 @@ fn sha256(path: &Path) -> Vec<u8> {
 }
 
 /// Starts `whohas receive -n B --dir DIR` (and `extra`) on host `index`.
+/// Waits until a file is arriving in `dir`: its temporary file holds at
+/// least a megabyte.
+fn wait_until_arriving(dir: &Path) {
+    let started = Instant::now();
+    let arriving = || {
+        std::fs::read_dir(dir).unwrap().flatten().any(|entry| entry.metadata().is_ok_and(|meta| meta.len() >= 1 << 20))
+    };
+    while !arriving() {
+        assert!(started.elapsed() < WAIT, "no file arriving in {}", dir.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn start_receiver(lan: &Lan, index: usize, dir: &Path, extra: &[&str]) -> support::Process {
     let mut args = vec!["receive", "-i", "eth0", "-n", "B", "--dir", dir.to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -221,7 +234,7 @@ fn a_peer_that_dies_mid_transfer_ends_the_other_side_cleanly() {
     // The sender dies: the receiver gives up and keeps nothing.
     let mut receiver = start_receiver(&lan, 2, &inbox.0, &["--dead-after", "2"]);
     let mut sender = lan.host(1).ns.spawn_whohas(&args);
-    std::thread::sleep(Duration::from_secs(1));
+    wait_until_arriving(&inbox.0);
     let killed = Instant::now();
     sender.signal(nix::sys::signal::Signal::SIGKILL);
     assert!(
@@ -236,7 +249,7 @@ fn a_peer_that_dies_mid_transfer_ends_the_other_side_cleanly() {
 
     // The receiver dies: the sender says so and exits 1.
     let mut sender = lan.host(1).ns.spawn_whohas(&args);
-    std::thread::sleep(Duration::from_secs(1));
+    wait_until_arriving(&inbox.0);
     receiver.signal(nix::sys::signal::Signal::SIGKILL);
     let killed = Instant::now();
     let status = sender.wait(Duration::from_secs(10)).expect("the sender gives up");

@@ -89,8 +89,10 @@ pub struct Decoder {
     fcs_len: usize,
 }
 
+/// A MAC address as `tshark -n` shows it: whohas has no vendor database,
+/// so no name is resolved (not even "Broadcast").
 fn mac_column(addr: EthernetAddress) -> String {
-    if addr.is_broadcast() { "Broadcast".to_owned() } else { addr.to_string() }
+    addr.to_string()
 }
 
 struct Layer {

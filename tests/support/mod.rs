@@ -2,8 +2,8 @@
 //! bridge, the project's example binaries, and processes that die with the
 //! test. Everything created here is removed on drop, even when a test fails.
 //!
-//! Addresses come from 198.18.0.0/15 (RFC 2544) and 2001:2::/48 (RFC 5180),
-//! the benchmarking ranges; nothing leaves the namespaces.
+//! Addresses come from 198.18.0.0/15 (RFC 2544, benchmarking) and
+//! 2001:db8::/32 (RFC 3849, documentation); nothing leaves the namespaces.
 #![allow(dead_code, unused_macros, unused_imports)] // each test binary uses a different part
 
 use std::io::{BufRead, BufReader};
@@ -266,14 +266,14 @@ impl Lan {
         }
     }
 
-    /// Enables IPv6 and gives host i the address 2001:2::i/64 (RFC 5180).
+    /// Enables IPv6 and gives host i the address 2001:db8::i/64 (RFC 3849, documentation).
     pub fn add_ipv6(&self) {
         for (i, host) in self.hosts.iter().enumerate() {
             host.ns.run("sysctl", &["-qw", "net.ipv6.conf.all.disable_ipv6=0"]);
             host.ns.run("sysctl", &["-qw", "net.ipv6.conf.eth0.disable_ipv6=0"]);
             // No duplicate address detection delay before the address works.
             host.ns.run("sysctl", &["-qw", "net.ipv6.conf.eth0.accept_dad=0"]);
-            host.ns.ip(&["-6", "addr", "add", &format!("2001:2::{}/64", i + 1), "dev", "eth0", "nodad"]);
+            host.ns.ip(&["-6", "addr", "add", &format!("2001:db8::{}/64", i + 1), "dev", "eth0", "nodad"]);
         }
     }
 }
@@ -410,12 +410,20 @@ pub struct Tcpdump {
     pub path: PathBuf,
 }
 
+/// Where [`Tcpdump::barrier`] sends its marker frame: nobody's address.
+const BARRIER: &str = "02:00:00:00:ba:11";
+
 impl Tcpdump {
-    /// Starts capturing frames that match `filter` into `path`; returns
-    /// once tcpdump listens.
+    /// Starts capturing frames that match `filter` (every frame if it is
+    /// empty; and the barrier's marker) into `path`; returns once tcpdump
+    /// listens.
     pub fn start(ns: &Namespace, path: PathBuf, filter: &str) -> Tcpdump {
         let file = path.to_str().unwrap().to_owned();
-        let args = ["--immediate-mode", "-i", "eth0", "-n", "-e", "-l", "-U", "--print", "-w", &file, filter];
+        let filter = if filter.is_empty() { String::new() } else { format!("({filter}) or ether dst {BARRIER}") };
+        // A 32 MiB buffer: a loaded machine must not drop frames of a
+        // transfer at full speed before tcpdump reads them.
+        let args =
+            ["--immediate-mode", "-B", "32768", "-i", "eth0", "-n", "-e", "-l", "-U", "--print", "-w", &file, &filter];
         let mut process = ns.spawn("tcpdump", &args);
         assert!(
             process.wait_for_stderr("listening on eth0", Duration::from_secs(10)),
@@ -429,7 +437,7 @@ impl Tcpdump {
     /// fewer came.
     pub fn wait_for_frames(&mut self, count: usize, timeout: Duration) -> bool {
         let deadline = std::time::Instant::now() + timeout;
-        while self.process.stdout_lines.len() < count {
+        while self.lines().len() < count {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.process.stdout.recv_timeout(left) {
                 Ok(line) => self.process.stdout_lines.push(line),
@@ -445,9 +453,28 @@ impl Tcpdump {
         self.process.has_or_waits_for_stdout(needle, timeout)
     }
 
-    /// The lines printed so far, one per frame.
-    pub fn lines(&self) -> &[String] {
-        &self.process.stdout_lines
+    /// Sends a marker frame (a 0xFFFD data frame to nobody) from `peer`,
+    /// a namespace on the other end of tcpdump's link, and waits until
+    /// tcpdump has it: every frame that crossed the link before is then in
+    /// the capture. The marker is the capture's last frame. (Not from
+    /// tcpdump's own namespace: `inject` bypasses the queueing discipline,
+    /// and with it the kernel's copy to local packet sockets.)
+    pub fn barrier(&mut self, peer: &Namespace) {
+        let marker = self.path.with_extension("barrier.pcap");
+        let mut writer = whohas::pcap::PcapFileWriter::create(&marker).unwrap();
+        let to: EthernetAddress = BARRIER.parse().unwrap();
+        let frame = [&to.0[..], &[2, 0, 0, 0, 0xba, 0x12, 0xff, 0xfd], b"barrier"].concat();
+        writer.write(whohas::Instant::ZERO, &frame);
+        writer.flush().unwrap();
+        let inject = peer.whohas(&["inject", "-q", "-i", "eth0", marker.to_str().unwrap()]);
+        assert!(inject.status.success(), "inject the barrier: {}", text(&inject.stderr));
+        assert!(self.wait_for(BARRIER, Duration::from_secs(10)), "tcpdump never saw the barrier: {:#?}", self.lines());
+    }
+
+    /// The lines printed so far, one per frame (without the hex dump
+    /// tcpdump adds below a frame of an ethertype it does not know).
+    pub fn lines(&self) -> Vec<String> {
+        self.process.stdout_lines.iter().filter(|line| !line.starts_with(char::is_whitespace)).cloned().collect()
     }
 
     /// Stops tcpdump; the capture file is complete.
@@ -552,7 +579,8 @@ pub fn transfer_frame(
 
 /// Runs `decode --json` and `tshark` (with the whohas dissector) on
 /// `capture` and asserts that every frame's source, destination, protocol,
-/// length and Info columns are exactly the same.
+/// length and Info columns are exactly the same (tshark with `-n`: decode
+/// resolves no names).
 /// `decode_args` and `tshark_args` go to each (a key, a preference).
 pub fn assert_decode_matches_tshark(capture: &Path, decode_args: &[&str], tshark_args: &[&str]) {
     let mut args = vec!["decode", "--json", capture.to_str().unwrap()];
@@ -561,7 +589,7 @@ pub fn assert_decode_matches_tshark(capture: &Path, decode_args: &[&str], tshark
     assert!(ours.status.success(), "decode {}: {}", capture.display(), text(&ours.stderr));
     let lua = format!("lua_script:{}", repo("tools/wireshark/whohas.lua").display());
     let mut args = tshark_args.to_vec();
-    args.extend_from_slice(&["-X", &lua, "-r", capture.to_str().unwrap(), "-T", "fields"]);
+    args.extend_from_slice(&["-n", "-X", &lua, "-r", capture.to_str().unwrap(), "-T", "fields"]);
     for field in ["_ws.col.Source", "_ws.col.Destination", "_ws.col.Protocol", "frame.len", "_ws.col.Info"] {
         args.extend_from_slice(&["-e", field]);
     }
