@@ -164,6 +164,13 @@ fn the_man_pages_in_the_repository_are_in_sync() {
         let theirs = std::fs::read(checked_in.join(name)).unwrap_or_default();
         assert!(ours == theirs, "docs/man/{name} is stale: run `cargo run -- manpage --dir docs/man`");
     }
+    // Nor is any page left over from a subcommand that is gone.
+    let mut checked_in: Vec<String> = std::fs::read_dir(&checked_in)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    checked_in.sort();
+    assert_eq!(checked_in, generated, "docs/man holds pages of no subcommand: remove them");
     let page = std::fs::read_to_string(scratch.path("whohas.1")).unwrap();
     assert!(page.contains("130") && page.contains("usage or environment error"), "exit statuses in the man page");
 }

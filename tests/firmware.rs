@@ -43,13 +43,21 @@ macro_rules! require_qemu {
     };
 }
 
-/// The two images, built once for all tests.
-fn images() -> &'static (PathBuf, PathBuf) {
-    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+/// The firmware images `scripts/firmware.sh build` makes.
+struct Images {
+    vm2: PathBuf,
+    vm1: PathBuf,
+    echo: PathBuf,
+}
+
+/// The images, built once for all tests.
+fn images() -> &'static Images {
+    static BUILT: OnceLock<Images> = OnceLock::new();
     BUILT.get_or_init(|| {
         let out = Command::new(repo("scripts/firmware.sh")).arg("build").output().expect("scripts/firmware.sh");
         assert!(out.status.success(), "firmware build failed: {}", text(&out.stderr));
-        (repo("target/firmware/vm2.elf"), repo("target/firmware/vm1.elf"))
+        let image = |name: &str| repo(&format!("target/firmware/{name}.elf"));
+        Images { vm2: image("vm2"), vm1: image("vm1"), echo: image("echo") }
     })
 }
 
@@ -72,7 +80,7 @@ fn qemu(ns: &Namespace, elf: &std::path::Path, mac: &str) -> Process {
 fn linux_vm1_finds_the_firmware_s_vm2_by_name_and_greets_it() {
     require_qemu!();
     let ns = tap_namespace("fw-vm2");
-    let mut firmware = qemu(&ns, &images().0, "02:00:5e:10:00:02");
+    let mut firmware = qemu(&ns, &images().vm2, "02:00:5e:10:00:02");
     assert!(firmware.wait_for_stdout("VM2 listening as 02:00:5e:10:00:02", WAIT), "{}", firmware.stderr());
     let vm1 = ns.run(example("vm1"), &["tap0", "VM1", "VM2"]);
     let said = text(&vm1.stdout);
@@ -96,7 +104,7 @@ fn the_firmware_as_vm1_greets_a_linux_vm2_and_exits_0_or_gives_up_without_one() 
     require_qemu!();
     let ns = tap_namespace("fw-vm1");
     let mut vm2 = ns.spawn(example("vm2"), &["tap0", "VM2", "VM1"]);
-    let mut firmware = qemu(&ns, &images().1, "02:00:5e:10:00:01");
+    let mut firmware = qemu(&ns, &images().vm1, "02:00:5e:10:00:01");
     let status = firmware.wait(WAIT).expect("the firmware exits");
     let log = firmware.stdout();
     assert_eq!(status.code(), Some(0), "{log}\n{}", firmware.stderr());
@@ -106,7 +114,7 @@ fn the_firmware_as_vm1_greets_a_linux_vm2_and_exits_0_or_gives_up_without_one() 
 
     // Nobody answers for VM2: three requests a second apart, then status 1.
     let alone = tap_namespace("fw-alone");
-    let mut firmware = qemu(&alone, &images().1, "02:00:5e:10:00:01");
+    let mut firmware = qemu(&alone, &images().vm1, "02:00:5e:10:00:01");
     let status = firmware.wait(WAIT).expect("the firmware gives up");
     assert_eq!(status.code(), Some(1), "{}", firmware.stdout());
     assert!(firmware.stdout().contains(r#"ERROR no answer from "VM2""#), "{}", firmware.stdout());
@@ -130,7 +138,7 @@ fn the_firmware_survives_a_flood_of_malformed_and_foreign_frames() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The MAC the garbage's frames with random ethertypes are sent to.
-    let mut firmware = qemu(&ns, &images().0, "02:00:00:00:00:02");
+    let mut firmware = qemu(&ns, &images().vm2, "02:00:00:00:00:02");
     assert!(firmware.wait_for_stdout("VM2 listening", WAIT), "{}", firmware.stderr());
     // At top speed (most overflow the NIC's FIFO in QEMU), then paced so
     // that most arrive to be counted; then ARP for other addresses.
@@ -151,5 +159,18 @@ fn the_firmware_survives_a_flood_of_malformed_and_foreign_frames() {
     assert!(counter(&counters, "name_arp_malformed") > 500, "{counters}");
     assert!(counter(&counters, "rx_foreign") > 500, "{counters}");
     assert!(counter(&counters, "rx_frames") > 1000, "{counters}");
+    firmware.terminate();
+}
+
+#[test]
+fn the_echo_firmware_echoes_every_frame_of_pingpong() {
+    require_qemu!();
+    let ns = tap_namespace("fw-echo");
+    let mut firmware = qemu(&ns, &images().echo, "02:00:5e:10:00:03");
+    assert!(firmware.wait_for_stdout("echo listening as 02:00:5e:10:00:03", WAIT), "{}", firmware.stderr());
+    let ping = ns.whohas(&["pingpong", "ping", "-i", "tap0", "--count", "500", "--size", "200"]);
+    let said = text(&ping.stdout);
+    assert!(ping.status.success(), "{said}{}", text(&ping.stderr));
+    assert!(said.starts_with("500 of 500 echoed, 200 bytes"), "{said}");
     firmware.terminate();
 }

@@ -64,8 +64,11 @@ fn with_keys_forged_replayed_and_altered_frames_all_fail() {
     let again = std::process::Command::new(whohas()).args(["keygen", &key]).output().unwrap();
     assert_eq!(again.status.code(), Some(2), "keygen never overwrites");
 
-    let mut tcpdump =
-        support::Tcpdump::start(&lan.host(2).ns, scratch.path("vm2-side.pcap"), "ether proto 0xfffd or ether proto 0xfffe");
+    let mut tcpdump = support::Tcpdump::start(
+        &lan.host(2).ns,
+        scratch.path("vm2-side.pcap"),
+        "ether proto 0xfffd or ether proto 0xfffe",
+    );
     let mut vm2 = respond(&lan, 2, &["--key-file", &key]);
     // The attacker answers every request for VM2, at once.
     let mut impostor = respond(&lan, 3, &[]);

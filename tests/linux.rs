@@ -298,11 +298,7 @@ fn interoperates_with_the_original_c_program_both_ways_whatever_its_padding_hold
         let mut vm2 = start_vm2(&lan, 2);
         let c_vm1 = lan.host(1).ns.run(&original, &["vm1", "eth0", "VM1", "VM2"]);
         let out = text(&c_vm1.stdout);
-        assert!(
-            c_vm1.status.success(),
-            "C vm1 (padding {fill:#04x}) against whohas vm2: {out}{}",
-            text(&c_vm1.stderr)
-        );
+        assert!(c_vm1.status.success(), "C vm1 (padding {fill:#04x}) against whohas vm2: {out}{}", text(&c_vm1.stderr));
         assert_eq!(
             out.lines().collect::<Vec<_>>(),
             [
@@ -567,7 +563,9 @@ fn wakeups(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
         .lines()
-        .filter_map(|line| line.strip_prefix("voluntary_ctxt_switches:").or(line.strip_prefix("nonvoluntary_ctxt_switches:")))
+        .filter_map(|line| {
+            line.strip_prefix("voluntary_ctxt_switches:").or(line.strip_prefix("nonvoluntary_ctxt_switches:"))
+        })
         .map(|count| count.trim().parse::<u64>().unwrap())
         .sum()
 }

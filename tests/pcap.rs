@@ -92,7 +92,10 @@ fn a_capture_of_the_original_with_garbage_padding_replays_and_decodes() {
     assert!(text(&replay.stdout).contains("replayed 3 frames in, 3 frames out"), "{}", text(&replay.stdout));
     let answers = frames(&output);
     let reply = &answers[0].1;
-    assert_eq!((&reply[12..14], &reply[18..24], &reply[24..27]), (&[0xff, 0xfe][..], &[2, 0, 0, 0, 0, 2][..], &b"VM2"[..]));
+    assert_eq!(
+        (&reply[12..14], &reply[18..24], &reply[24..27]),
+        (&[0xff, 0xfe][..], &[2, 0, 0, 0, 0, 2][..], &b"VM2"[..])
+    );
 
     // decode reads the C VM2's reply as a reply, and notes its padding.
     let decoded = text(&run(&["decode", capture.to_str().unwrap()]).stdout);

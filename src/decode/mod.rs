@@ -460,7 +460,11 @@ fn detail_payload(out: &mut String, eth: &EthernetFrame<&[u8]>, length: usize) {
                 let _ = writeln!(out, "    Hardware address: {}", packet.hardware_addr());
                 let _ = writeln!(out, "    Name: {}", Escaped::new(packet.name()));
                 let trailer = packet.trailer();
-                let note = if trailer.iter().all(|&b| b == 0) { "" } else { " (not zero: ignored, as the C original's uninitialised padding)" };
+                let note = if trailer.iter().all(|&b| b == 0) {
+                    ""
+                } else {
+                    " (not zero: ignored, as the C original's uninitialised padding)"
+                };
                 let _ = writeln!(out, "    Trailer: {} bytes{note}", trailer.len());
             }
         }

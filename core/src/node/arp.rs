@@ -27,6 +27,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         };
         if self.ipv4.contains(&arp.source_protocol_addr) {
             info!("{:?} claims our address {:?}", arp.source_hardware_addr, arp.source_protocol_addr);
+            self.stats.arp.rx_claims += 1;
             return Ok(Some(Event::AddressClaimed { address: arp.source_protocol_addr, by: arp.source_hardware_addr }));
         }
         match arp.operation {
@@ -44,6 +45,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                     target_protocol_addr: arp.source_protocol_addr,
                 };
                 if !self.send_body(device, arp.source_hardware_addr, &reply)? {
+                    self.stats.arp.requests_unanswered += 1;
                     return Ok(None);
                 }
                 self.stats.arp.replies_sent += 1;
@@ -79,6 +81,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         }
         match self.arp_resolver.answer(&address, hardware_addr, now, &self.config) {
             Answer::First(address) => {
+                stats.rx_answers += 1;
                 let previous = self.arp_cache.last_known(&address).filter(|&previous| previous != hardware_addr);
                 self.arp_cache.fill(address, hardware_addr, now, self.config.cache_ttl);
                 Some(Event::ArpResolved { address, hardware_addr, previous })
@@ -88,6 +91,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                 None
             }
             Answer::Conflict { cached } => {
+                stats.rx_answers += 1;
                 stats.conflicts += 1;
                 Some(Event::AddressConflict { address, cached, other: hardware_addr })
             }

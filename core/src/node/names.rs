@@ -31,6 +31,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                 }
                 let reply = NameArpRepr::Reply { name, hardware_addr: self.mac };
                 if !self.send_body(device, header.src_addr, &reply)? {
+                    self.stats.name_arp.requests_unanswered += 1;
                     return Ok(None);
                 }
                 self.stats.name_arp.replies_sent += 1;
@@ -63,6 +64,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         }
         match self.resolver.answer(&name, hardware_addr, now, &self.config) {
             Answer::First(name) => {
+                stats.rx_answers += 1;
                 debug!("{:?} is at {:?}", name, hardware_addr);
                 let previous = self.cache.last_known(&name).filter(|&previous| previous != hardware_addr);
                 self.cache.fill(name.clone(), hardware_addr, now, self.config.cache_ttl);
@@ -74,6 +76,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
             }
             Answer::Conflict { cached } => {
                 info!("{:?} answered by {:?} and {:?}", name, cached, hardware_addr);
+                stats.rx_answers += 1;
                 stats.conflicts += 1;
                 Some(Event::NameConflict { name, cached, other: hardware_addr })
             }

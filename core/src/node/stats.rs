@@ -14,6 +14,38 @@ pub struct Stats {
     pub data: DataStats,
 }
 
+impl Stats {
+    /// Received frames the node itself dealt with, each counted once by
+    /// what became of it. Every received frame is here, or in `link.rx_frames`
+    /// alone when a hosted service took it (services count their own).
+    pub fn rx_accounted(&self) -> u64 {
+        let link = &self.link;
+        link.rx_truncated
+            + link.rx_malformed
+            + link.rx_foreign
+            + link.rx_own
+            + link.rx_not_for_us
+            + self.name_arp.rx_accounted()
+            + self.arp.rx_accounted()
+            + self.data.rx
+    }
+}
+
+impl ResolutionStats {
+    /// Received packets, each counted once by what became of it.
+    pub fn rx_accounted(&self) -> u64 {
+        self.rx_malformed
+            + self.rx_requests_for_others
+            + self.rx_unsolicited_replies
+            + self.rx_mismatched_replies
+            + self.rx_repeated_replies
+            + self.rx_answers
+            + self.rx_claims
+            + self.replies_sent
+            + self.requests_unanswered
+    }
+}
+
 /// Frames as the link sees them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -52,7 +84,18 @@ pub struct ResolutionStats {
     pub rx_mismatched_replies: u64,
     /// Replies repeating the answer already taken, from the same MAC.
     pub rx_repeated_replies: u64,
-    /// Second answers from another MAC to one resolution.
+    /// Replies to this node's resolutions: first answers (cached) and
+    /// second answers from another MAC (a conflict, also in `conflicts`).
+    pub rx_answers: u64,
+    /// Packets from another station claiming one of this node's own
+    /// addresses (ARP only: reported, never merged).
+    pub rx_claims: u64,
+    /// Requests for this node left unanswered because the device was busy
+    /// (the requester asks again).
+    pub requests_unanswered: u64,
+    /// Another MAC for a name or address: a second answer to one
+    /// resolution, or (ARP) a request from a cached address with another
+    /// MAC.
     pub conflicts: u64,
     /// Requests sent.
     pub requests_sent: u64,
