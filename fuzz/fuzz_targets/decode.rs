@@ -3,9 +3,9 @@
 //! arbitrary frames never panics. Input: `[len: u8][frame]...`.
 
 use libfuzzer_sys::fuzz_target;
+use whohas::decode::{Decoder, detail};
 use whohas_core::Instant;
 use whohas_hal_pcap::Frame;
-use whohas::decode::{Decoder, detail};
 
 fuzz_target!(|data: &[u8]| {
     let mut decoder = Decoder::new();

@@ -7,12 +7,12 @@
 //! of the clock plus a send to "VM1".
 
 use libfuzzer_sys::fuzz_target;
+use std::net::Ipv4Addr;
 use whohas_core::device::{LinkDevice, Segment};
 use whohas_core::node::{Config, Node};
 use whohas_core::runtime::from_fn;
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{EthernetAddress, Name};
-use std::net::Ipv4Addr;
 
 fuzz_target!(|data: &[u8]| {
     let segment: Segment<2, 4> = Segment::new();
