@@ -501,16 +501,78 @@ fn text_from_the_wire_never_reaches_the_terminal_raw() {
 }
 
 #[test]
-fn a_vanished_interface_is_one_line_and_a_failure() {
+fn a_deleted_interface_is_one_line_and_a_failure() {
     require_root!();
     let lan = Lan::pair();
     let mut vm2 = start_respond(&lan, 2, &[]);
     lan.host(2).ns.ip(&["link", "del", "eth0"]);
     let status = vm2.wait(WAIT).expect("respond exits when its interface goes away");
     assert_eq!(status.code(), Some(2), "{}", vm2.stderr());
-    let errors: Vec<&String> = vm2.stderr_lines.iter().collect();
-    assert_eq!(errors.len(), 1, "one line, not a loop of errors: {errors:?}");
-    assert!(errors[0].starts_with("whohas: interface eth0 "), "{}", errors[0]);
+    let errors: Vec<&String> = vm2.stderr_lines.iter().filter(|line| line.starts_with("whohas: ")).collect();
+    assert_eq!(
+        errors,
+        ["whohas: interface eth0 is gone (deleted, or moved to another network namespace)"],
+        "one line, not a loop of errors: {}",
+        vm2.stderr()
+    );
+}
+
+/// An interface that goes down and comes back is waited out: `respond`,
+/// `receive` (in the middle of a file) and `chat` carry on, nothing
+/// acknowledged is lost.
+#[test]
+fn stations_carry_on_when_their_interface_goes_down_and_comes_back() {
+    require_root!();
+    let lan = Lan::bridged(3);
+    let (scratch, inbox) = (Scratch::new("flap"), Scratch::new("flap-inbox"));
+    let mut vm2 = start_respond(&lan, 2, &[]);
+    let mut receiver =
+        lan.host(3).ns.spawn_whohas(&["receive", "-i", "eth0", "-n", "B", "--dir", inbox.0.to_str().unwrap()]);
+    assert!(receiver.wait_for_stdout("B receiving on eth0", WAIT), "{}", receiver.stderr());
+    let mut alice = support::start_chat(&lan, 1, "alice", &[]);
+    let mut bob = support::start_chat(&lan, 2, "bob", &[]);
+    assert!(alice.wait_for_stdout("bob joined", WAIT), "{:?}", alice.stdout_lines);
+
+    // A 20 MiB file at 80 Mbit/s takes about 2 s: the receiver's link
+    // flaps in the middle of it.
+    lan.host(1).ns.run(
+        "tc",
+        &["qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "80mbit", "burst", "32kbit", "limit", "300000"],
+    );
+    let file = scratch.path("flap.bin");
+    let data: Vec<u8> = (0..20u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(&file, &data).unwrap();
+    let mut sender =
+        lan.host(1).ns.spawn_whohas(&["send", "-i", "eth0", "-n", "A", "B", "--file", file.to_str().unwrap()]);
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&inbox.0).unwrap().flatten().all(|entry| entry.metadata().map_or(0, |m| m.len()) < 1 << 20)
+    {
+        assert!(started.elapsed() < WAIT, "no file arriving");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for host in [2, 3] {
+        lan.host(host).ns.ip(&["link", "set", "eth0", "down"]);
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    for host in [2, 3] {
+        lan.host(host).ns.ip(&["link", "set", "eth0", "up"]);
+    }
+
+    let status = sender.wait(Duration::from_secs(60)).expect("the transfer ends");
+    assert!(status.success(), "{}{}", sender.stdout(), sender.stderr());
+    assert!(receiver.wait_for_stdout("received flap.bin from A: 20971520 bytes", WAIT), "{}", receiver.stdout());
+    assert_eq!(std::fs::read(inbox.path("flap.bin")).unwrap(), data, "the file arrived intact");
+    // respond answers as before.
+    let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2"]);
+    assert!(vm1.status.success(), "{}{}", text(&vm1.stdout), text(&vm1.stderr));
+    // chat: a message across the flapped link is delivered.
+    alice.type_line("@chat bob still here?");
+    assert!(bob.wait_for_stdout("still here?", WAIT), "{:?}", bob.stdout_lines);
+    assert!(alice.wait_for_stdout("[delivered", WAIT), "{:?}", alice.stdout_lines);
+    for (name, process) in [("respond", &mut vm2), ("receive", &mut receiver)] {
+        assert!(process.child.try_wait().unwrap().is_none(), "{name} is still running: {}", process.stderr());
+        assert_eq!(process.terminate().code(), Some(0), "{name}: {}", process.stderr());
+    }
 }
 
 #[test]
@@ -594,4 +656,44 @@ fn namespaces_are_removed_after_a_test() {
     };
     let list = support::sh("ip", &["netns", "list"]);
     assert!(!String::from_utf8_lossy(&list.stdout).contains(&name));
+}
+
+/// `ARGS` for `unshare`: run `whohas WHOHAS_ARGS` in a UTS namespace whose
+/// host name is `host`.
+fn with_host_name<'a>(host: &'a str, whohas_path: &'a str, whohas_args: &[&'a str]) -> Vec<&'a str> {
+    let script = r#"printf %s "$1" > /proc/sys/kernel/hostname && shift && exec "$@""#;
+    let mut args = vec!["--uts", "sh", "-c", script, "sh", host, whohas_path];
+    args.extend_from_slice(whohas_args);
+    args
+}
+
+/// Without `-n` a station is named after its host, up to the first dot
+/// (as Avahi names a host); a host name that gives no station name is a
+/// one-line error.
+#[test]
+fn a_station_is_named_after_its_host_unless_told() {
+    require_root!();
+    let lan = Lan::pair();
+    let program = whohas();
+    let program = program.to_str().unwrap();
+    let mut bob =
+        lan.host(2).ns.spawn("unshare", &with_host_name("bob.example.org", program, &["respond", "-i", "eth0"]));
+    assert!(bob.wait_for_stdout("bob answering on eth0", WAIT), "{}{}", bob.stdout(), bob.stderr());
+    let alice = lan.host(1).ns.run("unshare", &with_host_name("alice", program, &["resolve", "-i", "eth0", "bob"]));
+    assert!(alice.status.success(), "{}", text(&alice.stderr));
+    assert_eq!(text(&alice.stdout).trim(), format!("bob is at {}", lan.host(2).mac_string()));
+    // -n wins over the host name.
+    let told = lan
+        .host(1)
+        .ns
+        .run("unshare", &with_host_name("alice", program, &["resolve", "-i", "eth0", "-n", "carol", "bob"]));
+    assert!(told.status.success(), "{}", text(&told.stderr));
+    assert_eq!(bob.terminate().code(), Some(0));
+
+    let nameless = lan.host(1).ns.run("unshare", &with_host_name(".lan", program, &["respond", "-i", "eth0"]));
+    assert_eq!(nameless.status.code(), Some(2));
+    assert_eq!(
+        text(&nameless.stderr).trim(),
+        "whohas: the host name \".lan\" gives no station name (1 to 64 bytes before its first dot): give one with -n NAME"
+    );
 }

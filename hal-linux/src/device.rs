@@ -51,6 +51,12 @@ impl Default for Options {
 /// `receive` then hands out, and `transmit` collects up to 64 frames that
 /// one `sendmmsg(2)` sends at [`flush`](LinkDevice::flush) (or when the
 /// batch is full; dropping the device flushes too).
+///
+/// An interface that goes down is waited out: nothing arrives, frames to
+/// send wait in the batch, and [`Wait`](whohas_core::runtime::Wait) checks
+/// the interface every [`LINK_RECHECK`](crate::LINK_RECHECK) until it
+/// is up again (the kernel re-attaches the socket by itself). An interface
+/// that is deleted is [`Error::InterfaceGone`].
 #[derive(Debug)]
 pub struct AfPacketDevice {
     fd: OwnedFd,
@@ -58,6 +64,9 @@ pub struct AfPacketDevice {
     /// Why the last transmission was refused, until one succeeds (a cell,
     /// so sending through `&self` can note it).
     tx_full: Cell<Option<TxFull>>,
+    /// The kernel said the interface went down (`ENETDOWN`), and it has
+    /// not been seen up since.
+    link_down: Cell<bool>,
     /// Boxed: the batches are big (and the device is moved around).
     rx: Box<Batch>,
     tx: Box<Batch>,
@@ -102,6 +111,16 @@ pub(crate) enum TxFull {
     /// The queue discipline dropped the frame (`ENOBUFS`): the socket stays
     /// writable, so only time tells.
     Queue,
+}
+
+/// The interface as it is now, if it is still the one the socket was
+/// bound to (same name, same index); else `InterfaceGone`.
+fn still_there(interface: &Interface) -> Result<Interface, Error> {
+    match interface::by_name(&interface.name) {
+        Ok(now) if now.index == interface.index => Ok(now),
+        Ok(_) | Err(Error::NoSuchInterface { .. }) => Err(Error::InterfaceGone { name: interface.name.clone() }),
+        Err(other) => Err(other),
+    }
 }
 
 fn open_error(interface: &str, context: &'static str, errno: Errno) -> Error {
@@ -166,6 +185,7 @@ impl AfPacketDevice {
             fd,
             interface: info,
             tx_full: Cell::new(None),
+            link_down: Cell::new(false),
             rx: Batch::new(slot_len),
             tx: Batch::new(slot_len),
         })
@@ -205,18 +225,35 @@ impl AfPacketDevice {
     /// Runs a send call, noting whether (and why) the kernel had no room.
     fn send_call<T>(&self, context: &'static str, call: impl FnMut() -> Result<T, Errno>) -> nb::Result<T, Error> {
         let mut refusal = None;
-        let result = Self::call(context, &self.interface, call, &mut refusal);
+        let result = Self::call(context, &self.interface, &self.link_down, call, &mut refusal);
         self.tx_full.set(refusal);
         result
     }
 
+    /// Whether the interface went down and has not been seen up since.
+    pub(crate) fn is_link_down(&self) -> bool {
+        self.link_down.get()
+    }
+
+    /// Looks at the interface again after it went down: up again, still
+    /// down, or gone.
+    pub(crate) fn recheck_link(&self) -> Result<(), Error> {
+        if still_there(&self.interface)?.up {
+            log::info!("interface {} is up again", self.interface.name);
+            self.link_down.set(false);
+        }
+        Ok(())
+    }
+
     /// Runs a socket call again while a signal interrupts it, and maps its
     /// failures: an empty receive queue or a full transmit queue is
-    /// `WouldBlock` (noting which in `refusal`), a vanished or downed
-    /// interface is `InterfaceDown`.
+    /// `WouldBlock` (noting which in `refusal`); so is an interface that
+    /// went down (noted in `link_down`); one that is gone is
+    /// `InterfaceGone`.
     fn call<T>(
         context: &'static str,
         interface: &Interface,
+        link_down: &Cell<bool>,
         mut call: impl FnMut() -> Result<T, Errno>,
         refusal: &mut Option<TxFull>,
     ) -> nb::Result<T, Error> {
@@ -232,8 +269,12 @@ impl AfPacketDevice {
                     *refusal = Some(TxFull::Queue);
                     Err(nb::Error::WouldBlock)
                 }
-                Err(Errno::ENETDOWN | Errno::ENXIO) => {
-                    Err(nb::Error::Other(Error::InterfaceDown { name: interface.name.clone() }))
+                Err(Errno::ENETDOWN | Errno::ENXIO | Errno::ENODEV) => {
+                    still_there(interface).map_err(nb::Error::Other)?;
+                    if !link_down.replace(true) {
+                        log::warn!("interface {} went down: waiting for it to come back", interface.name);
+                    }
+                    Err(nb::Error::WouldBlock)
                 }
                 Err(errno) => Err(nb::Error::Other(Error::io(context, errno))),
             };
@@ -303,6 +344,7 @@ impl LinkDevice for AfPacketDevice {
             let received = Self::call(
                 "receiving frames (recvmmsg)",
                 &self.interface,
+                &self.link_down,
                 || sys::recv_batch(fd, &mut slots),
                 &mut None,
             )?;

@@ -22,6 +22,12 @@ pub enum Error {
         /// The interface.
         name: String,
     },
+    /// The interface the device was bound to no longer exists (deleted, or
+    /// moved to another network namespace).
+    InterfaceGone {
+        /// The interface.
+        name: String,
+    },
     /// The interface is not an Ethernet interface.
     NotEthernet {
         /// The interface.
@@ -73,6 +79,9 @@ impl fmt::Display for Error {
             }
             Error::InterfaceDown { name } => {
                 write!(f, "interface {name} is down: bring it up with `ip link set {name} up`")
+            }
+            Error::InterfaceGone { name } => {
+                write!(f, "interface {name} is gone (deleted, or moved to another network namespace)")
             }
             Error::NotEthernet { name, hardware_type } => write!(
                 f,

@@ -32,4 +32,4 @@ mod wait;
 pub use device::{AfPacketDevice, Options};
 pub use error::Error;
 pub use interface::{Interface, Ipv4Network};
-pub use wait::wait_ready;
+pub use wait::{LINK_RECHECK, wait_ready};

@@ -16,6 +16,10 @@ use crate::device::{AfPacketDevice, TxFull};
 /// in that case, so polling for `POLLOUT` would spin.
 const QUEUE_FULL_BACKOFF: Duration = Duration::from_millis(1);
 
+/// How often a device whose interface went down looks whether it is up
+/// again (or gone). The socket says nothing when the interface returns.
+pub const LINK_RECHECK: Duration = Duration::from_millis(200);
+
 /// Sleeps in `poll(2)` until `fd` is readable, or writable too if asked, or
 /// `timeout` passes (`None`: no limit). A signal ends the wait early, as a
 /// wake-up, so a program sees its stop flag at once.
@@ -44,6 +48,14 @@ impl Wait for AfPacketDevice {
             return Ok(());
         }
         let timeout = timeout.map(Duration::from);
+        if self.is_link_down() {
+            // Nothing can be sent: sleep until a frame (the link is back),
+            // the deadline or the next look at the interface.
+            let timeout = timeout.map_or(LINK_RECHECK, |timeout| timeout.min(LINK_RECHECK));
+            wait_ready(self.as_fd(), false, Some(timeout))
+                .map_err(|source| Error::Io { context: "waiting for the socket (poll)", source })?;
+            return self.recheck_link();
+        }
         let (writable, timeout) = match self.tx_full() {
             Some(TxFull::Queue) => {
                 (false, Some(timeout.map_or(QUEUE_FULL_BACKOFF, |timeout| timeout.min(QUEUE_FULL_BACKOFF))))

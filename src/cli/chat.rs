@@ -509,7 +509,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let mut presence: Box<ChatPresence> = Box::new(Presence::new(config, super::random_seed()));
     let mut transfer: Box<ChatTransfer> = args.transfer.service(&device);
     let mut node: Node<Device, (&mut ChatPresence, &mut ChatTransfer), CHAT_CACHE, CHAT_PENDING> =
-        Node::with_services(device, args.station.name.clone(), args.station.config(), (&mut presence, &mut transfer));
+        Node::with_services(device, args.station.name()?, args.station.config(), (&mut presence, &mut transfer));
     let (name, mac) = (node.name().clone(), node.mac_address());
     node.services_mut().0.start();
     let names = Names::default();

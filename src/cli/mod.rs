@@ -164,9 +164,10 @@ pub enum Command {
 /// act as one.
 #[derive(Args, Debug, Clone)]
 pub struct Station {
-    /// This station's name (1 to 64 bytes).
+    /// This station's name (1 to 64 bytes); without it, the host name up
+    /// to its first dot, as Avahi names a host.
     #[arg(short, long)]
-    pub name: Name,
+    pub name: Option<Name>,
     /// name-ARP requests before giving up on a peer.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..))]
     pub attempts: u8,
@@ -180,6 +181,14 @@ pub struct Station {
 }
 
 impl Station {
+    /// The station's name: `--name`, or else the host's.
+    pub fn name(&self) -> Result<Name, Failure> {
+        match &self.name {
+            Some(name) => Ok(name.clone()),
+            None => host_station_name(),
+        }
+    }
+
     /// The key of keyed mode, if one was given.
     pub fn key(&self) -> Result<Option<crate::auth::Key>, Failure> {
         self.key_file.as_deref().map(keygen::read).transpose()
@@ -193,6 +202,20 @@ impl Station {
             ..Config::default()
         }
     }
+}
+
+/// The host name up to its first dot, as a station name.
+fn host_station_name() -> Result<Name, Failure> {
+    let host = nix::unistd::gethostname()
+        .map_err(|err| Failure::error(format!("cannot read the host name ({err}): give a name with -n NAME")))?;
+    let host = host.to_string_lossy();
+    let label = host.split('.').next().unwrap_or_default();
+    Name::try_from(label).map_err(|_| {
+        Failure::error(format!(
+            "the host name \"{}\" gives no station name (1 to 64 bytes before its first dot): give one with -n NAME",
+            crate::wire::Escaped::new(host.as_bytes())
+        ))
+    })
 }
 
 /// Runs a parsed command line.

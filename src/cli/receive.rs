@@ -182,7 +182,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let device = device::open(&interface, args.via, &Open { key: args.station.key()?, ..Open::default() })?;
     let mut transfer: Box<ReceiverTransfer> = args.transfer.service(&device);
     let mut node: Node<Device, &mut ReceiverTransfer> =
-        Node::with_services(device, args.station.name.clone(), args.station.config(), &mut transfer);
+        Node::with_services(device, args.station.name()?, args.station.config(), &mut transfer);
     let (name, mac) = (node.name().clone(), node.mac_address());
     let mut receiver =
         Receiver { accept: &args.accept, json: global.json, inbox, saved: 0, messages: 0, failure: None };

@@ -89,7 +89,7 @@ impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let interface = device::interface(global)?;
     let device = device::open(&interface, args.via, &Open { key: args.station.key()?, ..Open::default() })?;
-    let mut node: Node<Device> = Node::new(device, args.station.name.clone(), args.station.config());
+    let mut node: Node<Device> = Node::new(device, args.station.name()?, args.station.config());
     let mut clock = SystemClock::default();
     node.resolve(clock.read(), &args.peer)?;
     let json = global.json;

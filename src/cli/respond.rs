@@ -252,5 +252,5 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         (false, true) => Show::Lines,
     };
     let responder = Responder::new(reply, sink, show);
-    serve(device, &interface.name, args.station.name.clone(), args.station.config(), responder)
+    serve(device, &interface.name, args.station.name()?, args.station.config(), responder)
 }

@@ -360,7 +360,7 @@ fn send_message(
 
 /// `whohas send --datagram`.
 fn send_datagram(global: &Global, args: &Args, message: &[u8], device: Device, interface: &str) -> Result<(), Failure> {
-    let mut node: Node<Device> = Node::new(device, args.station.name.clone(), args.station.config());
+    let mut node: Node<Device> = Node::new(device, args.station.name()?, args.station.config());
     let json = global.json;
     let report = |step: Step<'_>| match step {
         Step::Resolved(_) => Ok(()),
@@ -398,7 +398,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     }
     let mut transfer: Box<SenderTransfer> = args.transfer.service(&device);
     let mut node: Node<Device, &mut SenderTransfer> =
-        Node::with_services(device, args.station.name.clone(), args.station.config(), &mut transfer);
+        Node::with_services(device, args.station.name()?, args.station.config(), &mut transfer);
     match (&args.file, message) {
         (Some(path), _) => send_file(global, args, path, &mut node, &interface.name),
         (None, Some(message)) => send_message(global, args, message, &mut node, &interface.name),
