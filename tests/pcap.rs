@@ -82,15 +82,8 @@ fn a_capture_of_the_original_with_garbage_padding_replays_and_decodes() {
     let capture = repo("tests/captures/original-c-a5-padding.pcap");
     let recorded = frames(&capture);
     // Frame 1 byte for byte as docs/PROTOCOL.md shows it.
-    let request = [
-        &[0xff; 6][..],
-        &[2, 0, 0, 0, 0, 1, 0xff, 0xfe],
-        &[3, 0, 0, 0],
-        &[0; 6],
-        b"VM2",
-        &[0xa5, 0xa5],
-    ]
-    .concat();
+    let request =
+        [&[0xff; 6][..], &[2, 0, 0, 0, 0, 1, 0xff, 0xfe], &[3, 0, 0, 0], &[0; 6], b"VM2", &[0xa5, 0xa5]].concat();
     assert_eq!(recorded[0].1, request, "the request, with the fill as its padding");
 
     // The C VM1's side, replayed to whohas as VM2: it answers all three.

@@ -408,6 +408,7 @@ impl Drop for Process {
 pub struct Tcpdump {
     process: Process,
     pub path: PathBuf,
+    interface: String,
 }
 
 /// Where [`Tcpdump::barrier`] sends its marker frame: nobody's address.
@@ -418,19 +419,40 @@ impl Tcpdump {
     /// empty; and the barrier's marker) into `path`; returns once tcpdump
     /// listens.
     pub fn start(ns: &Namespace, path: PathBuf, filter: &str) -> Tcpdump {
+        Self::start_on(ns, "eth0", path, filter)
+    }
+
+    /// [`start`](Self::start) on `interface` instead of `eth0`.
+    pub fn start_on(ns: &Namespace, interface: &str, path: PathBuf, filter: &str) -> Tcpdump {
         let file = path.to_str().unwrap().to_owned();
         let filter = if filter.is_empty() { String::new() } else { format!("({filter}) or ether dst {BARRIER}") };
-        // A 32 MiB buffer: a loaded machine must not drop frames of a
-        // transfer at full speed before tcpdump reads them.
-        let args =
-            ["--immediate-mode", "-B", "32768", "-i", "eth0", "-n", "-e", "-l", "-U", "--print", "-w", &file, &filter];
+        // Room for thousands of frames, so that tcpdump drops none of a
+        // transfer at full speed: libpcap sizes its ring's slots by the
+        // snap length (9216: a jumbo frame), and -B gives 64 MiB.
+        let args = [
+            "--immediate-mode",
+            "-B",
+            "65536",
+            "-s",
+            "9216",
+            "-i",
+            interface,
+            "-n",
+            "-e",
+            "-l",
+            "-U",
+            "--print",
+            "-w",
+            &file,
+            &filter,
+        ];
         let mut process = ns.spawn("tcpdump", &args);
         assert!(
-            process.wait_for_stderr("listening on eth0", Duration::from_secs(10)),
+            process.wait_for_stderr(&format!("listening on {interface}"), Duration::from_secs(10)),
             "tcpdump did not start: {}",
             process.stderr()
         );
-        Tcpdump { process, path }
+        Tcpdump { process, path, interface: interface.to_owned() }
     }
 
     /// Waits up to `timeout` until `count` frames were captured; false if
@@ -466,7 +488,7 @@ impl Tcpdump {
         let frame = [&to.0[..], &[2, 0, 0, 0, 0xba, 0x12, 0xff, 0xfd], b"barrier"].concat();
         writer.write(whohas::Instant::ZERO, &frame);
         writer.flush().unwrap();
-        let inject = peer.whohas(&["inject", "-q", "-i", "eth0", marker.to_str().unwrap()]);
+        let inject = peer.whohas(&["inject", "-q", "-i", &self.interface, marker.to_str().unwrap()]);
         assert!(inject.status.success(), "inject the barrier: {}", text(&inject.stderr));
         assert!(self.wait_for(BARRIER, Duration::from_secs(10)), "tcpdump never saw the barrier: {:#?}", self.lines());
     }
@@ -477,9 +499,12 @@ impl Tcpdump {
         self.process.stdout_lines.iter().filter(|line| !line.starts_with(char::is_whitespace)).cloned().collect()
     }
 
-    /// Stops tcpdump; the capture file is complete.
+    /// Stops tcpdump; the capture file is complete (tcpdump says the
+    /// kernel dropped none of the frames it matched).
     pub fn stop(mut self) -> PathBuf {
         self.process.terminate();
+        let said = self.process.stderr();
+        assert!(said.lines().any(|line| line == "0 packets dropped by kernel"), "tcpdump lost frames: {said}");
         self.path.clone()
     }
 }
