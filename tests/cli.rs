@@ -65,7 +65,7 @@ fn usage_errors_exit_2_with_clap_s_message() {
         (&["resolve", "-n", "a", ""], "a name must have at least one byte"),
         (&["scan", "198.18.0.0/33"], "expected an IPv4 range like 198.18.0.0/24, or a single address"),
         (&["scan", "nonsense"], "expected an IPv4 range like 198.18.0.0/24, or a single address"),
-        (&["respond"], "the following required arguments were not provided"),
+        (&["resolve", "-n", "a"], "the following required arguments were not provided"),
         (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
     ] {
         let out = run(args);

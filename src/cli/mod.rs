@@ -56,14 +56,18 @@ impl TransferArgs {
     /// megabytes of fixed-size fields), seeded from the operating system's
     /// random source: connection ids and first sequence numbers must not
     /// repeat across restarts.
-    /// Its segments fit `device`'s frames (keyed mode's are shorter).
+    /// Its segments fit `device`'s frames (keyed mode's are shorter); on a
+    /// jumbo link its frames carry trains of segments up to the MTU.
     pub fn service<const CONNS: usize, const WINDOW: usize>(
         &self,
         device: &impl crate::LinkDevice,
     ) -> Box<Transfer<CONNS, WINDOW>> {
+        use crate::wire::transfer::{payload_for_mtu, segment_for_mtu};
+        let mtu = device.capabilities().mtu;
         let config = TransferConfig {
             dead_after: Duration::from_secs(self.dead_after),
-            max_segment: crate::wire::transfer::segment_for_mtu(device.capabilities().mtu),
+            max_segment: segment_for_mtu(mtu),
+            max_payload: payload_for_mtu(mtu),
             ..TransferConfig::default()
         };
         Box::new(Transfer::new(config, random_seed()))

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use whohas_core::wire::transfer::{Kind, SynPayload, TransferRepr};
+use whohas_core::wire::transfer::{Kind, SynAckPayload, SynPayload, TransferRepr, train_len};
 use whohas_core::wire::{Escaped, EthernetAddress};
 
 use crate::file_offer::FileOffer;
@@ -22,9 +22,18 @@ pub(super) fn info(dst: EthernetAddress, src: EthernetAddress, body: &[u8]) -> S
     };
     let _ = match repr.kind {
         Kind::Syn => return syn(info, &repr),
-        Kind::Data => write!(info, " seq={} len={}", repr.seq, repr.payload.len()),
+        Kind::Data => match train_len(repr.payload.len()) {
+            1 => write!(info, " seq={} len={}", repr.seq, repr.payload.len()),
+            segments => write!(info, " seq={} len={} ({segments} segments)", repr.seq, repr.payload.len()),
+        },
         Kind::Fin | Kind::Ping => write!(info, " seq={}", repr.seq),
-        Kind::SynAck => write!(info, " ack={} win={}", repr.ack, repr.window),
+        Kind::SynAck => {
+            let _ = write!(info, " ack={} win={}", repr.ack, repr.window);
+            match repr.payload.len() >= SynAckPayload::LEN {
+                true => write!(info, " trains<={}", SynAckPayload::parse(repr.payload).max_payload),
+                false => Ok(()),
+            }
+        }
         Kind::Ack => {
             let _ = write!(info, " ack={} win={}", repr.ack, repr.window);
             match repr.sack.iter().map(|byte| byte.count_ones()).sum::<u32>() {

@@ -169,6 +169,7 @@ end
 
 local XFER_HEADER = 28
 local XFER_CHECKSUM = 4
+local XFER_SEGMENT = 1468
 local XFER_KINDS = { "SYN", "SYN-ACK", "DATA", "ACK", "FIN", "FIN-ACK", "RESET", "PING" }
 
 -- CRC-32 (IEEE, reflected, as zlib computes it).
@@ -307,10 +308,18 @@ function xfer.dissector(tvb, pinfo, tree)
             bit.band(tvb(2, 1):uint(), 2) == 2)
     elseif kind == "DATA" then
         info = string.format("%s seq=%d len=%d", info, seq, payload_len)
+        -- A payload above one segment is a train (jumbo links).
+        if payload_len > XFER_SEGMENT then
+            info = string.format("%s (%d segments)", info, math.ceil(payload_len / XFER_SEGMENT))
+        end
     elseif kind == "FIN" or kind == "PING" then
         info = string.format("%s seq=%d", info, seq)
     elseif kind == "SYN-ACK" then
         info = string.format("%s ack=%d win=%d", info, ack, window)
+        -- The receiver's offer of trains: the longest DATA payload it takes.
+        if payload_len >= 2 then
+            info = string.format("%s trains<=%d", info, math.max(tvb(payload_at, 2):uint(), XFER_SEGMENT))
+        end
     elseif kind == "ACK" then
         info = string.format("%s ack=%d win=%d", info, ack, window)
         local held = sack_len > 0 and popcount(tvb(XFER_HEADER, sack_len)) or 0

@@ -23,7 +23,7 @@ use crate::rng::Rng;
 use crate::runtime::Wait;
 use crate::time::Duration;
 use crate::wire::auth::{AuthRepr, COVERED_LEN, Stamp, TAG_LEN, TRAILER_LEN};
-use crate::wire::ethernet::{HEADER_LEN, MAX_FRAME_LEN, MIN_FRAME_LEN};
+use crate::wire::ethernet::{HEADER_LEN, MAX_BUFFERED_FRAME_LEN, MIN_FRAME_LEN};
 use crate::wire::{EtherType, EthernetAddress, EthernetFrame};
 
 pub use replay::{Replay, WINDOW};
@@ -130,7 +130,7 @@ pub struct AuthDevice<D, const PEERS: usize = 16> {
     requesters: [(EthernetAddress, Stamp); REQUESTERS_REMEMBERED],
     next_requester: usize,
     replay: Replay<PEERS>,
-    frame: [u8; MAX_FRAME_LEN],
+    frame: [u8; MAX_BUFFERED_FRAME_LEN],
     stats: AuthStats,
 }
 
@@ -150,7 +150,7 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
             requesters: [(EthernetAddress::UNSPECIFIED, Stamp::default()); REQUESTERS_REMEMBERED],
             next_requester: 0,
             replay: Replay::default(),
-            frame: [0; MAX_FRAME_LEN],
+            frame: [0; MAX_BUFFERED_FRAME_LEN],
             stats: AuthStats::default(),
         }
     }
@@ -230,10 +230,12 @@ impl<D: LinkDevice, const PEERS: usize> LinkDevice for AuthDevice<D, PEERS> {
         self.inner.mac_address()
     }
 
-    /// The inner device's, less the trailer.
+    /// The inner device's, less the trailer (and no more than the frames
+    /// it signs).
     fn capabilities(&self) -> Capabilities {
         let inner = self.inner.capabilities();
-        Capabilities { mtu: inner.mtu.saturating_sub(TRAILER_LEN) }
+        let most = MAX_BUFFERED_FRAME_LEN - HEADER_LEN;
+        Capabilities { mtu: inner.mtu.min(most).saturating_sub(TRAILER_LEN) }
     }
 
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, D::Error> {
@@ -267,7 +269,7 @@ impl<D: LinkDevice, const PEERS: usize> LinkDevice for AuthDevice<D, PEERS> {
         // Padding goes before the trailer, which ends the frame. A frame
         // too long for a trailer cannot come from a node (the MTU above is
         // smaller): it is cut, and the receiver rejects it.
-        let body = frame.len().min(MAX_FRAME_LEN - TRAILER_LEN);
+        let body = frame.len().min(MAX_BUFFERED_FRAME_LEN - TRAILER_LEN);
         let inner_len = body.max(MIN_FRAME_LEN - TRAILER_LEN);
         let total = inner_len + TRAILER_LEN;
         let stamp = self.next_stamp();
@@ -312,7 +314,7 @@ mod tests {
     use super::*;
 
     /// Keeps the last frame it was given.
-    struct Last(heapless::Vec<u8, MAX_FRAME_LEN>);
+    struct Last(heapless::Vec<u8, MAX_BUFFERED_FRAME_LEN>);
 
     impl LinkDevice for Last {
         type Error = ();

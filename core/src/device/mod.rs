@@ -16,7 +16,7 @@ pub use segment::{Segment, SegmentError, SegmentPort};
 
 pub use crate::rng::Rng;
 
-use crate::wire::ethernet::{self, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
+use crate::wire::ethernet::{self, MAX_BUFFERED_FRAME_LEN, MAX_PAYLOAD_LEN};
 use crate::wire::{EthernetAddress, EthernetFrame, EthernetRepr};
 
 /// What a device can carry.
@@ -151,21 +151,22 @@ impl<E: fmt::Debug> core::error::Error for TransmitError<E> {}
 /// Builds a frame in a stack buffer (`header`, then `payload_len` bytes
 /// written by `fill`, which gets exactly that many), zero-pads it to
 /// Ethernet's 60-byte minimum and hands it to `device`. A `payload_len`
-/// above 1500 sends nothing and says so.
+/// above 1500 (9202 with the `jumbo` feature) sends nothing and says so.
 pub fn transmit_frame<D: LinkDevice + ?Sized>(
     device: &mut D,
     header: EthernetRepr,
     payload_len: usize,
     fill: impl FnOnce(&mut [u8]),
 ) -> nb::Result<(), TransmitError<D::Error>> {
-    if payload_len > MAX_PAYLOAD_LEN {
-        return Err(nb::Error::Other(TransmitError::PayloadTooLong { len: payload_len, max: MAX_PAYLOAD_LEN }));
+    let max = MAX_BUFFERED_FRAME_LEN - ethernet::HEADER_LEN;
+    if payload_len > max {
+        return Err(nb::Error::Other(TransmitError::PayloadTooLong { len: payload_len, max }));
     }
     let len = EthernetFrame::<&[u8]>::buffer_len(payload_len);
     if len <= SMALL_FRAME {
         build_and_send(device, &mut [0u8; SMALL_FRAME], len, header, fill)
     } else {
-        build_and_send(device, &mut [0u8; MAX_FRAME_LEN], len, header, fill)
+        build_and_send(device, &mut [0u8; MAX_BUFFERED_FRAME_LEN], len, header, fill)
     }
 }
 

@@ -69,7 +69,7 @@ use crate::resolver::Resolver;
 use crate::runtime::{Clock, Flow, Handler};
 use crate::service::Service;
 use crate::time::{self, Instant};
-use crate::wire::ethernet::{MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
+use crate::wire::ethernet::{MAX_BUFFERED_FRAME_LEN, MAX_PAYLOAD_LEN};
 use crate::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name};
 
 /// IPv4 addresses a node answers ARP for.
@@ -102,8 +102,9 @@ pub struct Node<
     device: D,
     /// Where frames are received, and where services put the payloads of
     /// their events once the frame is handled: a field rather than a stack
-    /// array, so a poll does not clear 1514 bytes each time.
-    rx_buffer: [u8; MAX_FRAME_LEN],
+    /// array, so a poll does not clear 1514 bytes (9216 with `jumbo`)
+    /// each time.
+    rx_buffer: [u8; MAX_BUFFERED_FRAME_LEN],
     state: State<CACHE, PENDING, QUEUE_BYTES>,
     services: S,
 }
@@ -162,7 +163,7 @@ impl<D: LinkDevice, S, const CACHE: usize, const PENDING: usize, const QUEUE_BYT
             tx_blocked: false,
             stop: false,
         };
-        Node { device, rx_buffer: [0; MAX_FRAME_LEN], state, services }
+        Node { device, rx_buffer: [0; MAX_BUFFERED_FRAME_LEN], state, services }
     }
 
     /// The node's name.
@@ -360,7 +361,7 @@ impl<D: LinkDevice, S: Service, const CACHE: usize, const PENDING: usize, const 
     /// Hands every event the services have ready to `handler`.
     fn drain_services<H: Handler<D, S, CACHE, PENDING, QUEUE_BYTES>>(
         device: &mut D,
-        scratch: &mut [u8; MAX_FRAME_LEN],
+        scratch: &mut [u8; MAX_BUFFERED_FRAME_LEN],
         state: &mut State<CACHE, PENDING, QUEUE_BYTES>,
         services: &mut S,
         now: Instant,

@@ -8,7 +8,9 @@ use super::{ConnId, Failure, TransferConfig, TransferStats};
 use crate::device::TransmitError;
 use crate::service::Station;
 use crate::time::{self, Duration, Instant};
-use crate::wire::transfer::{Kind, MAX_SACK_BYTES, MAX_SEGMENT, SACK_WORD, SynPayload, TransferRepr};
+use crate::wire::transfer::{
+    Kind, MAX_PAYLOAD, MAX_SACK_BYTES, MAX_SEGMENT, SACK_WORD, SynAckPayload, SynPayload, TransferRepr,
+};
 use crate::wire::{EtherType, EthernetAddress, Name};
 
 /// Longest opening header an application can give (a file's name, size
@@ -19,8 +21,9 @@ pub const HEADER_MAX: usize = 512;
 /// cannot starve the others and the node's other work.
 const SEND_BUDGET: usize = 64;
 
-/// A receiver acknowledges at least every this many segments, besides once
-/// per poll, so a lost acknowledgement costs little.
+/// A receiver acknowledges at least every this many DATA frames (a frame
+/// is a segment, or a train of them on a jumbo link), besides once per
+/// poll, so a lost acknowledgement costs little.
 const ACK_EVERY: u8 = 8;
 
 /// A segment is taken for lost, and sent again without waiting for its
@@ -89,12 +92,15 @@ pub(crate) enum SlotState {
     Empty,
     /// Initiator: written, not sent yet.
     Queued,
-    /// Initiator: sent (the `order`-th transmission of the connection),
-    /// waiting for its acknowledgement.
+    /// Initiator: sent (the `order`-th transmission of the connection) at
+    /// `sent_at`, waiting for its acknowledgement.
     InFlight {
         deadline: Instant,
         rto: Duration,
         order: u32,
+        sent_at: Instant,
+        /// Sent more than once: an acknowledgement may be the first copy's.
+        retransmitted: bool,
     },
     /// Initiator: acknowledged by a SACK block, ahead of the cumulative
     /// acknowledgement.
@@ -147,6 +153,9 @@ pub(crate) struct Connection<const W: usize> {
     pub(crate) finish: bool,
     /// Segments the receiver takes beyond `una`.
     peer_window: u32,
+    /// Initiator: the longest DATA payload the receiver takes (its SYN-ACK's
+    /// offer): above one segment, frames carry trains.
+    peer_max_payload: u16,
     /// Messages below this were reported delivered (or undelivered).
     pub(crate) reported: u32,
     /// The application found the window full: tell it when there is room.
@@ -181,8 +190,8 @@ pub(crate) struct Connection<const W: usize> {
     echo: u32,
     /// An acknowledgement should go out at the next poll.
     ack_due: bool,
-    /// Segments received since the last acknowledgement.
-    unacked_segments: u8,
+    /// DATA frames received since the last acknowledgement.
+    unacked_frames: u8,
     pub(crate) stats: ConnectionStats,
     pub(crate) ring: [Slot; W],
 }
@@ -204,6 +213,11 @@ pub struct ConnectionStats {
 /// The microsecond clock stamped on frames: the low 32 bits of `now`.
 fn stamp(now: Instant) -> u32 {
     now.total_micros() as u32
+}
+
+/// Whether timestamp `a` is before `b` (both wrap every 71 minutes).
+fn stamp_before(a: u32, b: u32) -> bool {
+    (b.wrapping_sub(a) as i32) > 0
 }
 
 impl<const W: usize> Connection<W> {
@@ -229,6 +243,7 @@ impl<const W: usize> Connection<W> {
             end: 0,
             finish: false,
             peer_window: 0,
+            peer_max_payload: MAX_SEGMENT as u16,
             reported: 0,
             wants_room: false,
             tx_order: 0,
@@ -246,7 +261,7 @@ impl<const W: usize> Connection<W> {
             control_at: Instant::ZERO,
             echo: 0,
             ack_due: false,
-            unacked_segments: 0,
+            unacked_frames: 0,
             stats: ConnectionStats { bytes: 0, segments: 0, retransmits: 0, duplicates: 0 },
             ring: [Slot::EMPTY; W],
         }
@@ -285,6 +300,7 @@ impl<const W: usize> Connection<W> {
         (self.rcv_nxt, self.rcv_delivered, self.rcv_max) = (isn, isn, isn);
         self.finish = false;
         self.peer_window = 0;
+        self.peer_max_payload = MAX_SEGMENT as u16;
         self.wants_room = false;
         (self.tx_order, self.delivered_order) = (0, None);
         self.fin_seq = None;
@@ -293,7 +309,7 @@ impl<const W: usize> Connection<W> {
         (self.opened_at, self.last_heard, self.last_sent, self.control_at) = (now, now, now, now);
         self.echo = 0;
         self.ack_due = false;
-        self.unacked_segments = 0;
+        self.unacked_frames = 0;
         self.stats = ConnectionStats::default();
         for slot in &mut self.ring {
             slot.state = SlotState::Empty;
@@ -400,7 +416,7 @@ impl<const W: usize> Connection<W> {
                 self.end_with(End::Failed(failure), now, config);
             }
             (Role::Acceptor, Kind::Syn) => self.ack_due = true,
-            (Role::Acceptor, Kind::Data) => self.take_segment(repr, stats),
+            (Role::Acceptor, Kind::Data) => self.take_data(repr, stats),
             (Role::Acceptor, Kind::Fin) => {
                 self.fin_seq = Some(repr.seq);
                 self.ack_due = true;
@@ -410,6 +426,7 @@ impl<const W: usize> Connection<W> {
             (Role::Initiator, Kind::SynAck) if self.phase == Phase::Connecting => {
                 self.take_rtt(repr.echo, now);
                 self.peer_window = u32::from(repr.window);
+                self.peer_max_payload = SynAckPayload::parse(repr.payload).max_payload;
                 self.phase = Phase::Open;
                 self.notify.connected = true;
             }
@@ -432,11 +449,24 @@ impl<const W: usize> Connection<W> {
         }
     }
 
-    /// Acceptor: a DATA segment.
-    fn take_segment(&mut self, repr: &TransferRepr<'_>, stats: &mut TransferStats) {
+    /// Acceptor: a DATA frame: one segment, or a train of consecutive
+    /// segments ([`train_len`](crate::wire::transfer::train_len)).
+    fn take_data(&mut self, repr: &TransferRepr<'_>, stats: &mut TransferStats) {
         self.ack_due = true;
-        self.unacked_segments = self.unacked_segments.saturating_add(1);
-        let seq = repr.seq;
+        self.unacked_frames = self.unacked_frames.saturating_add(1);
+        let mut seq = repr.seq;
+        for segment in repr.payload.chunks(MAX_SEGMENT) {
+            self.take_segment(seq, segment, stats);
+            seq = seq.wrapping_add(1);
+        }
+        if repr.payload.is_empty() {
+            self.take_segment(seq, &[], stats);
+        }
+        self.check_finished();
+    }
+
+    /// Acceptor: segment `seq`.
+    fn take_segment(&mut self, seq: u32, payload: &[u8], stats: &mut TransferStats) {
         if before(seq, self.rcv_nxt)
             || distance(self.rcv_delivered, seq) >= W as u32
             || self.fin_seq.is_some_and(|fin| !before(seq, fin))
@@ -450,10 +480,10 @@ impl<const W: usize> Connection<W> {
             self.stats.duplicates += 1;
             return;
         }
-        let len = repr.payload.len().min(MAX_SEGMENT);
+        let len = payload.len().min(MAX_SEGMENT);
         slot.seq = seq;
         slot.len = len as u16;
-        slot.data[..len].copy_from_slice(&repr.payload[..len]);
+        slot.data[..len].copy_from_slice(&payload[..len]);
         slot.state = SlotState::Received;
         if !before(seq, self.rcv_max) {
             self.rcv_max = seq.wrapping_add(1);
@@ -466,7 +496,6 @@ impl<const W: usize> Connection<W> {
             self.stats.bytes += u64::from(next.len);
             self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
         }
-        self.check_finished();
     }
 
     /// Acceptor: everything up to the FIN is in.
@@ -490,7 +519,7 @@ impl<const W: usize> Connection<W> {
             let slot = &mut self.ring[Self::index(self.una)];
             self.stats.bytes += u64::from(slot.len);
             let state = core::mem::replace(&mut slot.state, SlotState::Empty);
-            self.arrived(state);
+            self.arrived(state, repr.echo);
             self.una = self.una.wrapping_add(1);
             freed = true;
         }
@@ -505,7 +534,7 @@ impl<const W: usize> Connection<W> {
                 let slot = &mut self.ring[Self::index(seq)];
                 if let state @ SlotState::InFlight { .. } = slot.state {
                     slot.state = SlotState::Sacked;
-                    self.arrived(state);
+                    self.arrived(state, repr.echo);
                 }
             }
         }
@@ -515,12 +544,22 @@ impl<const W: usize> Connection<W> {
         }
     }
 
-    /// A segment in `state` is known to have arrived: its transmission
-    /// order may be the latest delivered.
-    fn arrived(&mut self, state: SlotState) {
-        if let SlotState::InFlight { order, .. } = state
-            && self.delivered_order.is_none_or(|latest| before(latest, order))
-        {
+    /// A segment in `state` is known to have arrived, by an acknowledgement
+    /// echoing `echo` (the timestamp of the latest frame the receiver had):
+    /// its transmission order may be the latest delivered.
+    ///
+    /// Not so for a segment sent again after the frame the echo names: what
+    /// arrived was its first copy, sent long before (the Eifel detection of
+    /// RFC 3522, by timestamps; RFC 8985 section 6.2 step 2 says the same by
+    /// round trips). Taking the second copy's order would mark every segment
+    /// sent between the two as lost: one spurious timeout would resend the
+    /// whole window.
+    fn arrived(&mut self, state: SlotState, echo: u32) {
+        let SlotState::InFlight { order, sent_at, retransmitted, .. } = state else { return };
+        if retransmitted && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
+            return;
+        }
+        if self.delivered_order.is_none_or(|latest| before(latest, order)) {
             self.delivered_order = Some(order);
         }
     }
@@ -554,7 +593,7 @@ impl<const W: usize> Connection<W> {
                 // Not refused while the application heard of it: accepted.
                 self.phase = Phase::Open;
                 self.ack_due = true;
-                self.poll_acceptor(station, mac, stats)?
+                self.poll_acceptor(station, mac, config, stats)?
             }
             Phase::Verdict if !self.notify.finished => {
                 // The application has heard `Finished`: its verdict goes out.
@@ -564,7 +603,9 @@ impl<const W: usize> Connection<W> {
                 self.end_with(End::Closed(self.status), now, config);
                 return Ok(Some(now));
             }
-            Phase::Open | Phase::Verdict if self.role == Role::Acceptor => self.poll_acceptor(station, mac, stats)?,
+            Phase::Open | Phase::Verdict if self.role == Role::Acceptor => {
+                self.poll_acceptor(station, mac, config, stats)?
+            }
             Phase::Verdict => None,
             Phase::Open => self.poll_initiator(station, mac, config, stats)?,
             Phase::Resetting => {
@@ -625,13 +666,19 @@ impl<const W: usize> Connection<W> {
         &mut self,
         station: &mut L,
         mac: EthernetAddress,
+        config: &TransferConfig,
         stats: &mut TransferStats,
     ) -> Result<Option<Instant>, L::Error> {
         if self.ack_due {
-            let kind = if self.rcv_nxt == self.isn && self.rcv_max == self.isn { Kind::SynAck } else { Kind::Ack };
-            self.ack_due = !self.send(station, mac, kind, &[], stats)?;
+            let (kind, offer) = if self.rcv_nxt == self.isn && self.rcv_max == self.isn {
+                // The SYN-ACK offers trains on a jumbo link.
+                (Kind::SynAck, SynAckPayload::bytes(config.max_payload))
+            } else {
+                (Kind::Ack, ([0; SynAckPayload::LEN], 0))
+            };
+            self.ack_due = !self.send(station, mac, kind, &offer.0[..offer.1], stats)?;
             if !self.ack_due {
-                self.unacked_segments = 0;
+                self.unacked_frames = 0;
             }
         }
         Ok(self.ack_due.then_some(station.now()))
@@ -642,11 +689,12 @@ impl<const W: usize> Connection<W> {
     pub(crate) fn acknowledge_burst<L: Station>(
         &mut self,
         station: &mut L,
+        config: &TransferConfig,
         stats: &mut TransferStats,
     ) -> Result<(), L::Error> {
         match self.peer_mac {
-            Some(mac) if self.phase == Phase::Open && self.unacked_segments >= ACK_EVERY => {
-                self.poll_acceptor(station, mac, stats).map(drop)
+            Some(mac) if self.phase == Phase::Open && self.unacked_frames >= ACK_EVERY => {
+                self.poll_acceptor(station, mac, config, stats).map(drop)
             }
             _ => Ok(()),
         }
@@ -671,11 +719,14 @@ impl<const W: usize> Connection<W> {
         let mut seq = self.una;
         while before(seq, self.nxt) {
             let index = Self::index(seq);
-            if let SlotState::InFlight { deadline, rto: seg_rto, order } = self.ring[index].state {
+            if let SlotState::InFlight { deadline, rto: seg_rto, order, sent_at, retransmitted } =
+                self.ring[index].state
+            {
                 let resend = self.overtaken(order);
                 if !resend && now >= deadline && probed {
                     // Another timeout: wait for the probe's answer.
-                    self.ring[index].state = SlotState::InFlight { deadline: now + seg_rto, rto: seg_rto, order };
+                    self.ring[index].state =
+                        SlotState::InFlight { deadline: now + seg_rto, rto: seg_rto, order, sent_at, retransmitted };
                 } else if resend || now >= deadline {
                     probed |= !resend;
                     if budget == 0 || !self.send_segment(station, mac, index, stats)? {
@@ -693,7 +744,13 @@ impl<const W: usize> Connection<W> {
                         }
                     };
                     let order = self.next_order();
-                    self.ring[index].state = SlotState::InFlight { deadline: now + grown, rto: grown, order };
+                    self.ring[index].state = SlotState::InFlight {
+                        deadline: now + grown,
+                        rto: grown,
+                        order,
+                        sent_at: now,
+                        retransmitted: true,
+                    };
                 }
                 if let SlotState::InFlight { deadline, .. } = self.ring[index].state {
                     next = time::earliest(next, Some(deadline));
@@ -701,19 +758,25 @@ impl<const W: usize> Connection<W> {
             }
             seq = seq.wrapping_add(1);
         }
-        // New segments, within the receiver's window.
+        // New segments, within the receiver's window: one a frame, or
+        // trains of full segments to a receiver that offered to take them.
         let limit = self.una.wrapping_add(self.peer_window.min(W as u32));
+        let room = if self.messages { MAX_SEGMENT } else { config.max_payload.min(usize::from(self.peer_max_payload)) };
         while before(self.nxt, self.end) && before(self.nxt, limit) {
-            let index = Self::index(self.nxt);
-            if budget == 0 || !self.send_segment(station, mac, index, stats)? {
+            let first = self.nxt;
+            let count = self.train_at(first, limit, room);
+            if budget == 0 || !self.send_train(station, mac, first, count, stats)? {
                 return Ok(Some(now));
             }
             budget -= 1;
-            self.stats.segments += 1;
-            let order = self.next_order();
-            self.ring[index].state = SlotState::InFlight { deadline: now + rto, rto, order };
+            for seq in (0..count).map(|i| first.wrapping_add(i)) {
+                self.stats.segments += 1;
+                let order = self.next_order();
+                self.ring[Self::index(seq)].state =
+                    SlotState::InFlight { deadline: now + rto, rto, order, sent_at: now, retransmitted: false };
+            }
             next = time::earliest(next, Some(now + rto));
-            self.nxt = self.nxt.wrapping_add(1);
+            self.nxt = first.wrapping_add(count);
         }
         let idle = self.una == self.end;
         if idle && self.finish {
@@ -755,6 +818,80 @@ impl<const W: usize> Connection<W> {
         let order = self.tx_order;
         self.tx_order = self.tx_order.wrapping_add(1);
         order
+    }
+
+    /// How many segments from `first` one frame carries: consecutive
+    /// segments below `limit` and the end, in at most `room` bytes, every
+    /// one full ([`MAX_SEGMENT`]) but the last.
+    fn train_at(&self, first: u32, limit: u32, room: usize) -> u32 {
+        let mut count = 1;
+        let mut bytes = usize::from(self.ring[Self::index(first)].len);
+        loop {
+            let last = &self.ring[Self::index(first.wrapping_add(count - 1))];
+            let seq = first.wrapping_add(count);
+            if usize::from(last.len) != MAX_SEGMENT || !before(seq, self.end) || !before(seq, limit) {
+                return count;
+            }
+            let len = usize::from(self.ring[Self::index(seq)].len);
+            if bytes + len > room.min(MAX_PAYLOAD) {
+                return count;
+            }
+            bytes += len;
+            count += 1;
+        }
+    }
+
+    /// Sends `count` segments from `first`: one segment, or a train.
+    fn send_train<L: Station>(
+        &mut self,
+        station: &mut L,
+        mac: EthernetAddress,
+        first: u32,
+        count: u32,
+        stats: &mut TransferStats,
+    ) -> Result<bool, L::Error> {
+        if count == 1 {
+            return self.send_segment(station, mac, Self::index(first), stats);
+        }
+        self.send_joined(station, mac, first, count, stats)
+    }
+
+    /// Sends a train: its segments copied into one payload (a frame's worth
+    /// of stack, used only on jumbo links).
+    #[inline(never)]
+    fn send_joined<L: Station>(
+        &mut self,
+        station: &mut L,
+        mac: EthernetAddress,
+        first: u32,
+        count: u32,
+        stats: &mut TransferStats,
+    ) -> Result<bool, L::Error> {
+        let mut payload = [0u8; MAX_PAYLOAD];
+        let mut len = 0;
+        for seq in (0..count).map(|i| first.wrapping_add(i)) {
+            let bytes = self.ring[Self::index(seq)].bytes();
+            payload[len..len + bytes.len()].copy_from_slice(bytes);
+            len += bytes.len();
+        }
+        let repr = TransferRepr {
+            kind: Kind::Data,
+            from_initiator: true,
+            messages: self.messages,
+            conn_id: self.conn_id,
+            seq: first,
+            ack: 0,
+            window: 0,
+            timestamp: stamp(station.now()),
+            echo: self.echo,
+            sack: &[],
+            payload: &payload[..len],
+        };
+        let sent = transmit(station, mac, &repr, stats)?;
+        if sent {
+            self.last_sent = station.now();
+        }
+        Ok(sent)
     }
 
     fn send_segment<L: Station>(
@@ -901,7 +1038,7 @@ pub(crate) fn transmit<L: Station>(
         }
         Err(nb::Error::WouldBlock) => Ok(false),
         Err(nb::Error::Other(TransmitError::Device(err))) => Err(err),
-        // Segments are at most MAX_SEGMENT: a frame always fits.
+        // Segments and trains are sized to the device: a frame always fits.
         Err(nb::Error::Other(TransmitError::PayloadTooLong { .. })) => Ok(true),
     }
 }

@@ -277,16 +277,25 @@ pub struct TransferConfig {
     /// device that adds bytes to every frame (keyed mode's trailer) needs
     /// shorter ones.
     pub max_segment: usize,
+    /// The longest DATA payload this side sends and takes: above
+    /// [`MAX_SEGMENT`] on a jumbo link, where a frame carries a train of
+    /// segments (`wire::transfer::payload_for_mtu`). Trains flow only when
+    /// both ends allow them: the receiver offers its length in the
+    /// SYN-ACK.
+    pub max_payload: usize,
 }
 
 impl Default for TransferConfig {
-    /// Timeouts for a LAN: 200 ms before the first round trip, 1 ms to 2 s
-    /// after (a LAN's round trips are well under a millisecond); keep-alive
-    /// every second; dead after 10 s of silence.
+    /// Timeouts for a LAN: 200 ms before the first round trip, 5 ms to 2 s
+    /// after; keep-alive every second; dead after 10 s of silence. A LAN's
+    /// round trips are well under a millisecond, but a busy host holds a
+    /// process off the CPU for milliseconds: with a 1 ms floor, 0.6 % of a
+    /// transfer's segments were sent again at 0 % loss, all of them
+    /// duplicates (measured on a veth pair); with 5 ms, none.
     fn default() -> Self {
         TransferConfig {
             initial_rto: Duration::from_millis(200),
-            min_rto: Duration::from_millis(1),
+            min_rto: Duration::from_millis(5),
             max_rto: Duration::from_secs(2),
             keepalive: Duration::from_secs(1),
             dead_after: Duration::from_secs(10),
@@ -294,6 +303,7 @@ impl Default for TransferConfig {
             linger: Duration::from_secs(4),
             receive_budget: 1024,
             max_segment: MAX_SEGMENT,
+            max_payload: MAX_SEGMENT,
         }
     }
 }
@@ -718,7 +728,7 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
         match self.conns.iter_mut().find(|c| c.matches(header.src_addr, repr.conn_id, role)) {
             Some(conn) => {
                 conn.receive(&repr, now, &self.config, &mut self.stats);
-                conn.acknowledge_burst(station, &mut self.stats)?;
+                conn.acknowledge_burst(station, &self.config, &mut self.stats)?;
             }
             None if repr.kind == Kind::Syn && repr.from_initiator && header.dst_addr == station.mac_address() => {
                 self.offer(station, header.src_addr, &repr)?

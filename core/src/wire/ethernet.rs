@@ -13,6 +13,11 @@ pub const MIN_FRAME_LEN: usize = 60;
 pub const MAX_FRAME_LEN: usize = 1514;
 /// Largest payload of a frame for a 1500-byte MTU.
 pub const MAX_PAYLOAD_LEN: usize = MAX_FRAME_LEN - HEADER_LEN;
+/// Largest frame the core receives, builds and signs: [`MAX_FRAME_LEN`],
+/// or with the `jumbo` feature (hosts) 9216 bytes, a jumbo frame of MTU
+/// up to 9202. Every node's receive buffer is this long, so a
+/// microcontroller leaves the feature off.
+pub const MAX_BUFFERED_FRAME_LEN: usize = if cfg!(feature = "jumbo") { 9216 } else { MAX_FRAME_LEN };
 
 /// A 48-bit Ethernet (MAC) address.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

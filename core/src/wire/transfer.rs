@@ -47,11 +47,70 @@ pub const CHECKSUM_LEN: usize = 4;
 /// segment, and the largest message.
 pub const MAX_SEGMENT: usize = 1500 - HEADER_LEN - CHECKSUM_LEN;
 
+/// The longest DATA payload (a train, on a jumbo link) the core's frame
+/// buffers hold: [`MAX_SEGMENT`] without the `jumbo` feature.
+pub const MAX_PAYLOAD: usize =
+    super::ethernet::MAX_BUFFERED_FRAME_LEN - super::ethernet::HEADER_LEN - HEADER_LEN - CHECKSUM_LEN;
+
 /// The longest segment a frame carries on a link of this MTU (at most
 /// [`MAX_SEGMENT`]).
 pub const fn segment_for_mtu(mtu: usize) -> usize {
     let room = mtu.saturating_sub(HEADER_LEN + CHECKSUM_LEN);
     if room < MAX_SEGMENT { room } else { MAX_SEGMENT }
+}
+
+/// The longest DATA payload a frame carries on a link of this MTU: above
+/// [`MAX_SEGMENT`] on a jumbo link, where one DATA frame carries a *train*
+/// of consecutive segments (see [`train_len`]).
+pub const fn payload_for_mtu(mtu: usize) -> usize {
+    let room = mtu.saturating_sub(HEADER_LEN + CHECKSUM_LEN);
+    if room < MAX_PAYLOAD { room } else { MAX_PAYLOAD }
+}
+
+/// Segments a DATA payload of `len` bytes carries: a payload longer than
+/// [`MAX_SEGMENT`] is a train of consecutive segments from its sequence
+/// number on, each [`MAX_SEGMENT`] bytes but the last. A receiver offers
+/// to take trains in its SYN-ACK ([`SynAckPayload`]); a sender sends them
+/// only to a receiver that offered.
+pub const fn train_len(len: usize) -> usize {
+    if len <= MAX_SEGMENT { 1 } else { len.div_ceil(MAX_SEGMENT) }
+}
+
+/// The payload of a SYN-ACK: the longest DATA payload the receiver takes,
+/// when it takes trains (a jumbo link). A SYN-ACK without a payload (all
+/// whohas before trains, and any receiver on a 1500-byte link) means
+/// [`MAX_SEGMENT`]: one segment a frame.
+///
+/// ```text
+/// offset  size  field
+///      0     2  longest DATA payload, bytes (big endian)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SynAckPayload {
+    /// The longest DATA payload the receiver takes.
+    pub max_payload: u16,
+}
+
+impl SynAckPayload {
+    /// Length of the payload `emit` writes.
+    pub const LEN: usize = 2;
+
+    /// What a SYN-ACK's payload offers: trains up to its length, or (an
+    /// empty or shorter payload, a length below one segment) none.
+    pub fn parse(payload: &[u8]) -> Self {
+        let max_payload = match payload {
+            [high, low, ..] => u16::from_be_bytes([*high, *low]).max(MAX_SEGMENT as u16),
+            _ => MAX_SEGMENT as u16,
+        };
+        SynAckPayload { max_payload }
+    }
+
+    /// The payload for a receiver taking DATA payloads up to `max_payload`
+    /// bytes: none if that is one segment.
+    pub fn bytes(max_payload: usize) -> ([u8; Self::LEN], usize) {
+        let max = max_payload.min(usize::from(u16::MAX)) as u16;
+        (max.to_be_bytes(), if max_payload > MAX_SEGMENT { Self::LEN } else { 0 })
+    }
 }
 
 mod field {
