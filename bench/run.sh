@@ -32,6 +32,8 @@ cargo build -q --release --bins --examples
     echo
     bench/transfer.sh
     echo
+    bench/jumbo.sh
+    echo
     bench/keyed.sh
     echo
     bench/presence.sh

@@ -480,7 +480,9 @@ fn readme_states_the_measured_node_size() {
     // `jumbo` feature (which a workspace build turns on for the host
     // crates), whose only cost is a longer receive buffer.
     use whohas_core::wire::ethernet::{MAX_BUFFERED_FRAME_LEN, MAX_FRAME_LEN};
-    let size = core::mem::size_of::<Node<Oversized>>() - (MAX_BUFFERED_FRAME_LEN - MAX_FRAME_LEN);
+    let align = core::mem::align_of::<Node<Oversized>>();
+    let size =
+        (core::mem::size_of::<Node<Oversized>>() - (MAX_BUFFERED_FRAME_LEN - MAX_FRAME_LEN)).next_multiple_of(align);
     println!("size_of::<Node<_>>() without jumbo = {size} bytes");
     // The target is 8 KiB: 2 KiB of queue and 1514 bytes of receive buffer
     // are most of it.

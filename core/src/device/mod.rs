@@ -210,9 +210,15 @@ mod tests {
             dst_addr: EthernetAddress::BROADCAST,
             ethertype: EtherType::DATA,
         };
-        let payload = [7u8; 1600];
+        // Longer than any frame the core builds (1514 bytes, 9216 with the
+        // `jumbo` feature).
+        let max = MAX_BUFFERED_FRAME_LEN - ethernet::HEADER_LEN;
+        let payload = [7u8; MAX_BUFFERED_FRAME_LEN];
         let sent = transmit_frame(&mut port, header, payload.len(), |buffer| buffer.copy_from_slice(&payload));
-        assert_eq!(sent, Err(nb::Error::Other(TransmitError::PayloadTooLong { len: 1600, max: 1500 })));
+        assert_eq!(sent, Err(nb::Error::Other(TransmitError::PayloadTooLong { len: payload.len(), max })));
+        // Longer than the device takes: the device says so.
+        let sent = transmit_frame(&mut port, header, 1600, |buffer| buffer.fill(7));
+        assert!(matches!(sent, Err(nb::Error::Other(_))), "{sent:?}");
     }
 
     #[test]
