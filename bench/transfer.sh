@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-50}
 LOSSES=${LOSSES:-0 1 5 20}
-bin=$PWD/target/release
+bin=${WHOHAS_BIN:-$PWD/target/release}
 lan_up 2
 # Both tools put 1500-byte frames on the wire: whohas has no segmentation
 # offload, so TCP's (TSO/GSO/GRO) is turned off too, on every port.

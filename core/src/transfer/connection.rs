@@ -99,14 +99,26 @@ pub(crate) enum SlotState {
         rto: Duration,
         order: u32,
         sent_at: Instant,
-        /// Sent more than once: an acknowledgement may be the first copy's.
-        retransmitted: bool,
+        /// Sent more than once, and why: an acknowledgement may be the
+        /// first copy's.
+        resent: Resent,
     },
     /// Initiator: acknowledged by a SACK block, ahead of the cumulative
     /// acknowledgement.
     Sacked,
     /// Acceptor: received, not handed to the application yet.
     Received,
+}
+
+/// Whether, and why, a segment in flight was sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resent {
+    /// Sent once.
+    No,
+    /// Sent again because later segments arrived (fast retransmit).
+    Fast,
+    /// Sent again because its timer expired.
+    Timeout,
 }
 
 /// One segment of the window.
@@ -430,7 +442,7 @@ impl<const W: usize> Connection<W> {
                 self.phase = Phase::Open;
                 self.notify.connected = true;
             }
-            (Role::Initiator, Kind::Ack) => self.take_ack(repr, now),
+            (Role::Initiator, Kind::Ack) => self.take_ack(repr, now, config),
             (Role::Initiator, Kind::FinAck) if self.phase == Phase::Finishing => {
                 self.take_rtt(repr.echo, now);
                 self.end_with(End::Closed(status_of(repr.payload)), now, config);
@@ -507,7 +519,7 @@ impl<const W: usize> Connection<W> {
     }
 
     /// Initiator: an acknowledgement.
-    fn take_ack(&mut self, repr: &TransferRepr<'_>, now: Instant) {
+    fn take_ack(&mut self, repr: &TransferRepr<'_>, now: Instant, config: &TransferConfig) {
         self.take_rtt(repr.echo, now);
         let ack = repr.ack;
         // An acknowledgement of what was never sent is not believed.
@@ -519,7 +531,7 @@ impl<const W: usize> Connection<W> {
             let slot = &mut self.ring[Self::index(self.una)];
             self.stats.bytes += u64::from(slot.len);
             let state = core::mem::replace(&mut slot.state, SlotState::Empty);
-            self.arrived(state, repr.echo);
+            self.arrived(state, repr.echo, config);
             self.una = self.una.wrapping_add(1);
             freed = true;
         }
@@ -534,7 +546,7 @@ impl<const W: usize> Connection<W> {
                 let slot = &mut self.ring[Self::index(seq)];
                 if let state @ SlotState::InFlight { .. } = slot.state {
                     slot.state = SlotState::Sacked;
-                    self.arrived(state, repr.echo);
+                    self.arrived(state, repr.echo, config);
                 }
             }
         }
@@ -554,9 +566,15 @@ impl<const W: usize> Connection<W> {
     /// round trips). Taking the second copy's order would mark every segment
     /// sent between the two as lost: one spurious timeout would resend the
     /// whole window.
-    fn arrived(&mut self, state: SlotState, echo: u32) {
-        let SlotState::InFlight { order, sent_at, retransmitted, .. } = state else { return };
-        if retransmitted && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
+    fn arrived(&mut self, state: SlotState, echo: u32, config: &TransferConfig) {
+        let SlotState::InFlight { order, sent_at, resent, .. } = state else { return };
+        if resent != Resent::No && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
+            if resent == Resent::Timeout && echo != 0 {
+                // The timer fired though nothing was lost: this path's
+                // delays outgrow the measured round trips (a busy host), so
+                // its timeouts grow (the Eifel response, RFC 4015).
+                self.rtt.spurious_timeout(config.min_rto, config.max_rto);
+            }
             return;
         }
         if self.delivered_order.is_none_or(|latest| before(latest, order)) {
@@ -719,17 +737,15 @@ impl<const W: usize> Connection<W> {
         let mut seq = self.una;
         while before(seq, self.nxt) {
             let index = Self::index(seq);
-            if let SlotState::InFlight { deadline, rto: seg_rto, order, sent_at, retransmitted } =
-                self.ring[index].state
-            {
+            if let SlotState::InFlight { deadline, rto: seg_rto, order, sent_at, resent } = self.ring[index].state {
                 let resend = self.overtaken(order);
                 if !resend && now >= deadline && probed {
                     // Another timeout: wait for the probe's answer.
                     self.ring[index].state =
-                        SlotState::InFlight { deadline: now + seg_rto, rto: seg_rto, order, sent_at, retransmitted };
+                        SlotState::InFlight { deadline: now + seg_rto, rto: seg_rto, order, sent_at, resent };
                 } else if resend || now >= deadline {
                     probed |= !resend;
-                    if budget == 0 || !self.send_segment(station, mac, index, stats)? {
+                    if budget == 0 || !self.send_train(station, mac, seq, 1, stats)? {
                         return Ok(Some(now));
                     }
                     budget -= 1;
@@ -749,7 +765,7 @@ impl<const W: usize> Connection<W> {
                         rto: grown,
                         order,
                         sent_at: now,
-                        retransmitted: true,
+                        resent: if resend { Resent::Fast } else { Resent::Timeout },
                     };
                 }
                 if let SlotState::InFlight { deadline, .. } = self.ring[index].state {
@@ -773,7 +789,7 @@ impl<const W: usize> Connection<W> {
                 self.stats.segments += 1;
                 let order = self.next_order();
                 self.ring[Self::index(seq)].state =
-                    SlotState::InFlight { deadline: now + rto, rto, order, sent_at: now, retransmitted: false };
+                    SlotState::InFlight { deadline: now + rto, rto, order, sent_at: now, resent: Resent::No };
             }
             next = time::earliest(next, Some(now + rto));
             self.nxt = first.wrapping_add(count);
@@ -850,17 +866,22 @@ impl<const W: usize> Connection<W> {
         count: u32,
         stats: &mut TransferStats,
     ) -> Result<bool, L::Error> {
-        if count == 1 {
-            return self.send_segment(station, mac, Self::index(first), stats);
+        let sent = if count == 1 {
+            self.send_data(station, mac, first, self.ring[Self::index(first)].bytes(), stats)?
+        } else {
+            self.send_joined(station, mac, first, count, stats)?
+        };
+        if sent {
+            self.last_sent = station.now();
         }
-        self.send_joined(station, mac, first, count, stats)
+        Ok(sent)
     }
 
     /// Sends a train: its segments copied into one payload (a frame's worth
     /// of stack, used only on jumbo links).
     #[inline(never)]
     fn send_joined<L: Station>(
-        &mut self,
+        &self,
         station: &mut L,
         mac: EthernetAddress,
         first: u32,
@@ -874,52 +895,32 @@ impl<const W: usize> Connection<W> {
             payload[len..len + bytes.len()].copy_from_slice(bytes);
             len += bytes.len();
         }
-        let repr = TransferRepr {
-            kind: Kind::Data,
-            from_initiator: true,
-            messages: self.messages,
-            conn_id: self.conn_id,
-            seq: first,
-            ack: 0,
-            window: 0,
-            timestamp: stamp(station.now()),
-            echo: self.echo,
-            sack: &[],
-            payload: &payload[..len],
-        };
-        let sent = transmit(station, mac, &repr, stats)?;
-        if sent {
-            self.last_sent = station.now();
-        }
-        Ok(sent)
+        self.send_data(station, mac, first, &payload[..len], stats)
     }
 
-    fn send_segment<L: Station>(
-        &mut self,
+    /// Sends a DATA frame: `payload` from segment `seq` on.
+    fn send_data<L: Station>(
+        &self,
         station: &mut L,
         mac: EthernetAddress,
-        index: usize,
+        seq: u32,
+        payload: &[u8],
         stats: &mut TransferStats,
     ) -> Result<bool, L::Error> {
-        let slot = &self.ring[index];
         let repr = TransferRepr {
             kind: Kind::Data,
             from_initiator: true,
             messages: self.messages,
             conn_id: self.conn_id,
-            seq: slot.seq,
+            seq,
             ack: 0,
             window: 0,
             timestamp: stamp(station.now()),
             echo: self.echo,
             sack: &[],
-            payload: slot.bytes(),
+            payload,
         };
-        let sent = transmit(station, mac, &repr, stats)?;
-        if sent {
-            self.last_sent = station.now();
-        }
-        Ok(sent)
+        transmit(station, mac, &repr, stats)
     }
 
     /// Sends a frame without data: control, acknowledgement, status.

@@ -286,16 +286,15 @@ pub struct TransferConfig {
 }
 
 impl Default for TransferConfig {
-    /// Timeouts for a LAN: 200 ms before the first round trip, 5 ms to 2 s
-    /// after; keep-alive every second; dead after 10 s of silence. A LAN's
-    /// round trips are well under a millisecond, but a busy host holds a
-    /// process off the CPU for milliseconds: with a 1 ms floor, 0.6 % of a
-    /// transfer's segments were sent again at 0 % loss, all of them
-    /// duplicates (measured on a veth pair); with 5 ms, none.
+    /// Timeouts for a LAN: 200 ms before the first round trip, 1 ms to 2 s
+    /// after (a LAN's round trips are well under a millisecond; a
+    /// connection whose timer fires spuriously, on a host that holds a
+    /// process off the CPU for milliseconds, raises its own floor);
+    /// keep-alive every second; dead after 10 s of silence.
     fn default() -> Self {
         TransferConfig {
             initial_rto: Duration::from_millis(200),
-            min_rto: Duration::from_millis(5),
+            min_rto: Duration::from_millis(1),
             max_rto: Duration::from_secs(2),
             keepalive: Duration::from_secs(1),
             dead_after: Duration::from_secs(10),
