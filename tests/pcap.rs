@@ -335,7 +335,10 @@ fn decode_agrees_with_tshark_on_transfers() {
     let file = scratch.path("a \x1b[2J file.bin");
     std::fs::write(&file, vec![7u8; 300_000]).unwrap();
     for args in [&["B", "--file", file.to_str().unwrap()][..], &["B", "a message"]] {
-        let sent = a.whohas(&[&["send", "-i", "eth0", "-n", "A"][..], args].concat());
+        // Resolution over a lossy link: enough attempts that it never fails.
+        let sent = a.whohas(
+            &[&["send", "-i", "eth0", "-n", "A", "--attempts", "10", "--interval-ms", "200"][..], args].concat(),
+        );
         assert!(sent.status.success(), "{}", text(&sent.stderr));
     }
     tcpdump.barrier(b);

@@ -116,11 +116,11 @@ mod tests {
         rtt.sample(Duration::from_micros(100));
         assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN);
         rtt.spurious_timeout(MIN, MAX);
-        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN * 2);
+        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN.saturating_mul(2));
         rtt.spurious_timeout(MIN, MAX);
-        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN * 4);
+        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN.saturating_mul(4));
         rtt.sample(Duration::from_micros(100));
-        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN * 4, "samples do not lower the floor");
+        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN.saturating_mul(4), "samples do not lower the floor");
         for _ in 0..20 {
             rtt.spurious_timeout(MIN, MAX);
         }
