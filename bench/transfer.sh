@@ -45,7 +45,7 @@ for loss in $LOSSES; do
     set_loss "$loss"
     ours=() theirs=() again=()
     for _ in $(seq "$RUNS"); do
-        json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --file "$file" --json | tail -1)
+        json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json | tail -1)
         ours+=("$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["mb_per_s"])')")
         again+=("$(echo "$json" | python3 -c "import json,sys; print(json.load(sys.stdin)['retransmits'] / ($SIZE_MB * 1048576 / 1468))")")
         rm -f "$inbox"/*

@@ -99,26 +99,14 @@ pub(crate) enum SlotState {
         rto: Duration,
         order: u32,
         sent_at: Instant,
-        /// Sent more than once, and why: an acknowledgement may be the
-        /// first copy's.
-        resent: Resent,
+        /// Sent more than once: an acknowledgement may be the first copy's.
+        resent: bool,
     },
     /// Initiator: acknowledged by a SACK block, ahead of the cumulative
     /// acknowledgement.
     Sacked,
     /// Acceptor: received, not handed to the application yet.
     Received,
-}
-
-/// Whether, and why, a segment in flight was sent again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Resent {
-    /// Sent once.
-    No,
-    /// Sent again because later segments arrived (fast retransmit).
-    Fast,
-    /// Sent again because its timer expired.
-    Timeout,
 }
 
 /// One segment of the window.
@@ -442,7 +430,7 @@ impl<const W: usize> Connection<W> {
                 self.phase = Phase::Open;
                 self.notify.connected = true;
             }
-            (Role::Initiator, Kind::Ack) => self.take_ack(repr, now, config),
+            (Role::Initiator, Kind::Ack) => self.take_ack(repr, now),
             (Role::Initiator, Kind::FinAck) if self.phase == Phase::Finishing => {
                 self.take_rtt(repr.echo, now);
                 self.end_with(End::Closed(status_of(repr.payload)), now, config);
@@ -519,7 +507,7 @@ impl<const W: usize> Connection<W> {
     }
 
     /// Initiator: an acknowledgement.
-    fn take_ack(&mut self, repr: &TransferRepr<'_>, now: Instant, config: &TransferConfig) {
+    fn take_ack(&mut self, repr: &TransferRepr<'_>, now: Instant) {
         self.take_rtt(repr.echo, now);
         let ack = repr.ack;
         // An acknowledgement of what was never sent is not believed.
@@ -531,7 +519,7 @@ impl<const W: usize> Connection<W> {
             let slot = &mut self.ring[Self::index(self.una)];
             self.stats.bytes += u64::from(slot.len);
             let state = core::mem::replace(&mut slot.state, SlotState::Empty);
-            self.arrived(state, repr.echo, config);
+            self.arrived(state, repr.echo);
             self.una = self.una.wrapping_add(1);
             freed = true;
         }
@@ -546,7 +534,7 @@ impl<const W: usize> Connection<W> {
                 let slot = &mut self.ring[Self::index(seq)];
                 if let state @ SlotState::InFlight { .. } = slot.state {
                     slot.state = SlotState::Sacked;
-                    self.arrived(state, repr.echo, config);
+                    self.arrived(state, repr.echo);
                 }
             }
         }
@@ -566,15 +554,9 @@ impl<const W: usize> Connection<W> {
     /// round trips). Taking the second copy's order would mark every segment
     /// sent between the two as lost: one spurious timeout would resend the
     /// whole window.
-    fn arrived(&mut self, state: SlotState, echo: u32, config: &TransferConfig) {
+    fn arrived(&mut self, state: SlotState, echo: u32) {
         let SlotState::InFlight { order, sent_at, resent, .. } = state else { return };
-        if resent != Resent::No && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
-            if resent == Resent::Timeout && echo != 0 {
-                // The timer fired though nothing was lost: this path's
-                // delays outgrow the measured round trips (a busy host), so
-                // its timeouts grow (the Eifel response, RFC 4015).
-                self.rtt.spurious_timeout(config.min_rto, config.max_rto);
-            }
+        if resent && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
             return;
         }
         if self.delivered_order.is_none_or(|latest| before(latest, order)) {
@@ -760,13 +742,8 @@ impl<const W: usize> Connection<W> {
                         }
                     };
                     let order = self.next_order();
-                    self.ring[index].state = SlotState::InFlight {
-                        deadline: now + grown,
-                        rto: grown,
-                        order,
-                        sent_at: now,
-                        resent: if resend { Resent::Fast } else { Resent::Timeout },
-                    };
+                    self.ring[index].state =
+                        SlotState::InFlight { deadline: now + grown, rto: grown, order, sent_at: now, resent: true };
                 }
                 if let SlotState::InFlight { deadline, .. } = self.ring[index].state {
                     next = time::earliest(next, Some(deadline));
@@ -789,7 +766,7 @@ impl<const W: usize> Connection<W> {
                 self.stats.segments += 1;
                 let order = self.next_order();
                 self.ring[Self::index(seq)].state =
-                    SlotState::InFlight { deadline: now + rto, rto, order, sent_at: now, resent: Resent::No };
+                    SlotState::InFlight { deadline: now + rto, rto, order, sent_at: now, resent: false };
             }
             next = time::earliest(next, Some(now + rto));
             self.nxt = first.wrapping_add(count);

@@ -12,14 +12,11 @@ pub(crate) struct RttEstimator {
     /// Consecutive timeouts since the last sample: each multiplies the
     /// timeout by 1.5.
     backoff: u8,
-    /// The least timeout after spurious ones: doubled by each (zero until
-    /// then).
-    floor: Duration,
 }
 
 impl RttEstimator {
     pub(crate) const fn new() -> Self {
-        RttEstimator { srtt: None, rttvar: Duration::ZERO, backoff: 0, floor: Duration::ZERO }
+        RttEstimator { srtt: None, rttvar: Duration::ZERO, backoff: 0 }
     }
 
     /// Takes a round-trip sample (RFC 6298 section 2), which also ends any
@@ -46,29 +43,19 @@ impl RttEstimator {
         self.backoff = self.backoff.saturating_add(1);
     }
 
-    /// A timeout fired though its segment had arrived (its first copy was
-    /// acknowledged): the path's delays outgrow what the samples say (a
-    /// host that holds a process off the CPU for milliseconds). From now
-    /// on the timeout is at least twice the one that fired, up to `max`.
-    pub(crate) fn spurious_timeout(&mut self, min: Duration, max: Duration) {
-        let fired = self.rto(min, min, max);
-        self.floor = Duration::from_micros(fired.total_micros().saturating_mul(2)).min(max);
-    }
-
     /// The smoothed round-trip time, once measured.
     pub(crate) fn srtt(&self) -> Option<Duration> {
         self.srtt
     }
 
     /// The timeout: SRTT + 4·RTTVAR (or `initial` before any sample), at
-    /// least `min` and the floor spurious timeouts set, times 1.5 per
-    /// back-off, at most `max`.
+    /// least `min`, times 1.5 per back-off, at most `max`.
     pub(crate) fn rto(&self, initial: Duration, min: Duration, max: Duration) -> Duration {
         let base = match self.srtt {
             Some(srtt) => srtt + self.rttvar.saturating_mul(4),
             None => initial,
         };
-        let mut rto = base.max(min).max(self.floor).total_micros();
+        let mut rto = base.max(min).total_micros();
         for _ in 0..self.backoff {
             rto = rto.saturating_mul(3) / 2;
             if rto >= max.total_micros() {
@@ -108,22 +95,5 @@ mod tests {
         rtt.sample(Duration::from_micros(100));
         assert!(rtt.rto(INITIAL, MIN, MAX) < Duration::from_millis(30), "a sample ends the back-off");
         assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN.max(rtt.rto(INITIAL, MIN, MAX)));
-    }
-
-    #[test]
-    fn a_spurious_timeout_doubles_the_least_timeout() {
-        let mut rtt = RttEstimator::new();
-        rtt.sample(Duration::from_micros(100));
-        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN);
-        rtt.spurious_timeout(MIN, MAX);
-        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN.saturating_mul(2));
-        rtt.spurious_timeout(MIN, MAX);
-        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN.saturating_mul(4));
-        rtt.sample(Duration::from_micros(100));
-        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MIN.saturating_mul(4), "samples do not lower the floor");
-        for _ in 0..20 {
-            rtt.spurious_timeout(MIN, MAX);
-        }
-        assert_eq!(rtt.rto(INITIAL, MIN, MAX), MAX, "bounded");
     }
 }
