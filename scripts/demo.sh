@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh demo
-cargo run --quiet --example demo -- "$@"
+cargo run --quiet --profile demo --example demo -- "$@"
