@@ -503,18 +503,38 @@ fn text_from_the_wire_never_reaches_the_terminal_raw() {
 #[test]
 fn a_deleted_interface_is_one_line_and_a_failure() {
     require_root!();
+    for via in ["packet", "pcap"] {
+        let lan = Lan::pair();
+        let mut vm2 = start_respond(&lan, 2, &["--via", via]);
+        lan.host(2).ns.ip(&["link", "del", "eth0"]);
+        let status = vm2.wait(WAIT).expect("respond exits when its interface goes away");
+        assert_eq!(status.code(), Some(2), "--via {via}: {}", vm2.stderr());
+        let errors: Vec<&String> = vm2.stderr_lines.iter().filter(|line| line.starts_with("whohas: ")).collect();
+        assert_eq!(
+            errors,
+            ["whohas: interface eth0 is gone (deleted, or moved to another network namespace)"],
+            "--via {via}: one line, not a loop of errors: {}",
+            vm2.stderr()
+        );
+    }
+}
+
+/// Through libpcap too, a responder answers again once its interface is
+/// back up.
+#[test]
+fn a_pcap_responder_answers_again_after_its_interface_comes_back() {
+    require_root!();
     let lan = Lan::pair();
-    let mut vm2 = start_respond(&lan, 2, &[]);
-    lan.host(2).ns.ip(&["link", "del", "eth0"]);
-    let status = vm2.wait(WAIT).expect("respond exits when its interface goes away");
-    assert_eq!(status.code(), Some(2), "{}", vm2.stderr());
-    let errors: Vec<&String> = vm2.stderr_lines.iter().filter(|line| line.starts_with("whohas: ")).collect();
-    assert_eq!(
-        errors,
-        ["whohas: interface eth0 is gone (deleted, or moved to another network namespace)"],
-        "one line, not a loop of errors: {}",
-        vm2.stderr()
-    );
+    let mut vm2 = start_respond(&lan, 2, &["--via", "pcap"]);
+    lan.host(2).ns.ip(&["link", "set", "eth0", "down"]);
+    std::thread::sleep(Duration::from_millis(500));
+    lan.host(2).ns.ip(&["link", "set", "eth0", "up"]);
+    let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2"]);
+    let out = text(&vm1.stdout);
+    assert!(vm1.status.success(), "{out}{}", text(&vm1.stderr));
+    assert_eq!(out.matches(&format!("received from VM2: {ANSWER}")).count(), 2, "{out}");
+    assert!(vm2.child.try_wait().unwrap().is_none(), "still running: {}", vm2.stderr());
+    assert_eq!(vm2.terminate().code(), Some(0));
 }
 
 /// An interface that goes down and comes back is waited out: `respond`,

@@ -42,6 +42,12 @@ pub enum Error {
         /// The interfaces libpcap knows.
         available: Vec<String>,
     },
+    /// The interface being captured on no longer exists (deleted, or moved
+    /// to another network namespace).
+    InterfaceGone {
+        /// The interface.
+        name: String,
+    },
     /// The interface's MAC address could not be found.
     UnknownMac {
         /// The interface.
@@ -100,6 +106,9 @@ impl fmt::Display for Error {
             ),
             Error::NoSuchInterface { name, available } => {
                 write!(f, "no interface named {name:?}; available: {}", available.join(", "))
+            }
+            Error::InterfaceGone { name } => {
+                write!(f, "interface {name} is gone (deleted, or moved to another network namespace)")
             }
             Error::UnknownMac { interface } => {
                 write!(f, "cannot find the MAC address of {interface}; give it with --mac")

@@ -145,6 +145,12 @@ impl LinkDevice for LiveDevice {
             let packet = match self.capture.next_packet() {
                 Ok(packet) => packet,
                 Err(pcap::Error::TimeoutExpired) => return Err(nb::Error::WouldBlock),
+                // libpcap's words for ENODEV: the interface was deleted. (An
+                // interface that goes down and up again is waited out by
+                // libpcap itself.)
+                Err(pcap::Error::PcapError(reason)) if reason.contains("interface disappeared") => {
+                    return Err(nb::Error::Other(Error::InterfaceGone { name: self.interface.clone() }));
+                }
                 Err(source) => return Err(nb::Error::Other(Error::Pcap { context: "capturing a frame", source })),
             };
             if packet.data.len() < packet.header.len as usize {
