@@ -22,10 +22,13 @@ pub(super) fn info(dst: EthernetAddress, src: EthernetAddress, body: &[u8]) -> S
     };
     let _ = match repr.kind {
         Kind::Syn => return syn(info, &repr),
-        Kind::Data => match train_len(repr.payload.len()) {
-            1 => write!(info, " seq={} len={}", repr.seq, repr.payload.len()),
-            segments => write!(info, " seq={} len={} ({segments} segments)", repr.seq, repr.payload.len()),
-        },
+        Kind::Data => {
+            let _ = write!(info, " seq={} len={}", repr.seq, repr.payload.len());
+            match train_len(repr.payload.len()) {
+                1 => Ok(()),
+                segments => write!(info, " ({segments} segments)"),
+            }
+        }
         Kind::Fin | Kind::Ping => write!(info, " seq={}", repr.seq),
         Kind::SynAck => {
             let _ = write!(info, " ack={} win={}", repr.ack, repr.window);

@@ -670,13 +670,14 @@ impl<const W: usize> Connection<W> {
         stats: &mut TransferStats,
     ) -> Result<Option<Instant>, L::Error> {
         if self.ack_due {
-            let (kind, offer) = if self.rcv_nxt == self.isn && self.rcv_max == self.isn {
-                // The SYN-ACK offers trains on a jumbo link.
-                (Kind::SynAck, SynAckPayload::bytes(config.max_payload))
+            // The SYN-ACK offers trains on a jumbo link.
+            let offer = SynAckPayload::offer(config.max_payload);
+            let (kind, payload) = if self.rcv_nxt == self.isn && self.rcv_max == self.isn {
+                (Kind::SynAck, offer.as_ref().map_or(&[][..], |offer| &offer[..]))
             } else {
-                (Kind::Ack, ([0; SynAckPayload::LEN], 0))
+                (Kind::Ack, &[][..])
             };
-            self.ack_due = !self.send(station, mac, kind, &offer.0[..offer.1], stats)?;
+            self.ack_due = !self.send(station, mac, kind, payload, stats)?;
             if !self.ack_due {
                 self.unacked_frames = 0;
             }

@@ -287,10 +287,8 @@ pub struct TransferConfig {
 
 impl Default for TransferConfig {
     /// Timeouts for a LAN: 200 ms before the first round trip, 1 ms to 2 s
-    /// after (a LAN's round trips are well under a millisecond; a
-    /// connection whose timer fires spuriously, on a host that holds a
-    /// process off the CPU for milliseconds, raises its own floor);
-    /// keep-alive every second; dead after 10 s of silence.
+    /// after (a LAN's round trips are well under a millisecond); keep-alive
+    /// every second; dead after 10 s of silence.
     fn default() -> Self {
         TransferConfig {
             initial_rto: Duration::from_millis(200),

@@ -56,7 +56,7 @@ pub const MAX_PAYLOAD: usize =
 /// The longest segment a frame carries on a link of this MTU (at most
 /// [`MAX_SEGMENT`]).
 pub const fn segment_for_mtu(mtu: usize) -> usize {
-    let room = mtu.saturating_sub(HEADER_LEN + CHECKSUM_LEN);
+    let room = payload_for_mtu(mtu);
     if room < MAX_SEGMENT { room } else { MAX_SEGMENT }
 }
 
@@ -93,7 +93,7 @@ pub struct SynAckPayload {
 }
 
 impl SynAckPayload {
-    /// Length of the payload `emit` writes.
+    /// Length of the payload, when there is one.
     pub const LEN: usize = 2;
 
     /// What a SYN-ACK's payload offers: trains up to its length, or (an
@@ -108,9 +108,9 @@ impl SynAckPayload {
 
     /// The payload for a receiver taking DATA payloads up to `max_payload`
     /// bytes: none if that is one segment.
-    pub fn bytes(max_payload: usize) -> ([u8; Self::LEN], usize) {
+    pub fn offer(max_payload: usize) -> Option<[u8; Self::LEN]> {
         let max = max_payload.min(usize::from(u16::MAX)) as u16;
-        (max.to_be_bytes(), if max_payload > MAX_SEGMENT { Self::LEN } else { 0 })
+        (max_payload > MAX_SEGMENT).then(|| max.to_be_bytes())
     }
 }
 
