@@ -559,17 +559,10 @@ fn stations_carry_on_when_their_interface_goes_down_and_comes_back() {
         "tc",
         &["qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "80mbit", "burst", "32kbit", "limit", "300000"],
     );
-    let file = scratch.path("flap.bin");
-    let data: Vec<u8> = (0..20u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
-    std::fs::write(&file, &data).unwrap();
+    let file = support::random_file(&scratch.path("flap.bin"), 20 << 20);
     let mut sender =
         lan.host(1).ns.spawn_whohas(&["send", "-i", "eth0", "-n", "A", "B", "--file", file.to_str().unwrap()]);
-    let started = std::time::Instant::now();
-    while std::fs::read_dir(&inbox.0).unwrap().flatten().all(|entry| entry.metadata().map_or(0, |m| m.len()) < 1 << 20)
-    {
-        assert!(started.elapsed() < WAIT, "no file arriving");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    support::wait_until_arriving(&inbox.0, WAIT);
     for host in [2, 3] {
         lan.host(host).ns.ip(&["link", "set", "eth0", "down"]);
     }
@@ -581,7 +574,11 @@ fn stations_carry_on_when_their_interface_goes_down_and_comes_back() {
     let status = sender.wait(Duration::from_secs(60)).expect("the transfer ends");
     assert!(status.success(), "{}{}", sender.stdout(), sender.stderr());
     assert!(receiver.wait_for_stdout("received flap.bin from A: 20971520 bytes", WAIT), "{}", receiver.stdout());
-    assert_eq!(std::fs::read(inbox.path("flap.bin")).unwrap(), data, "the file arrived intact");
+    assert_eq!(
+        std::fs::read(inbox.path("flap.bin")).unwrap(),
+        std::fs::read(&file).unwrap(),
+        "the file arrived intact"
+    );
     // respond answers as before.
     let vm1 = lan.host(1).ns.run(example("vm1"), &["eth0", "VM1", "VM2"]);
     assert!(vm1.status.success(), "{}{}", text(&vm1.stdout), text(&vm1.stderr));

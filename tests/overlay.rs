@@ -102,13 +102,11 @@ fn resolve_send_and_chat_cross_a_routed_vxlan_overlay_within_its_mtu() {
     assert!(resolved.status.success(), "{}", text(&resolved.stderr));
     assert_eq!(text(&resolved.stdout).trim(), "far is at 02:00:00:00:0f:02");
 
-    let data: Vec<u8> = (0..3u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
-    let file = scratch.path("across.bin");
-    std::fs::write(&file, &data).unwrap();
+    let file = support::random_file(&scratch.path("across.bin"), 3 << 20);
     let sent = one.whohas(&["send", "-i", "vx0", "-n", "near", "far", "--file", file.to_str().unwrap()]);
     assert!(sent.status.success(), "{}{}", text(&sent.stdout), text(&sent.stderr));
     assert!(receiver.wait_for_stdout("received across.bin from near", WAIT), "{}", receiver.stdout());
-    assert_eq!(std::fs::read(inbox.path("across.bin")).unwrap(), data);
+    assert_eq!(std::fs::read(inbox.path("across.bin")).unwrap(), std::fs::read(&file).unwrap());
     receiver.terminate();
 
     let mut alice = start_chat(one, "alice");

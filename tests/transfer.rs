@@ -10,39 +10,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use support::{Lan, Scratch, require_root, text, whohas};
+use support::{Lan, Scratch, random_file, require_root, text, wait_until_arriving, whohas};
 use whohas::EthernetAddress;
 use whohas::pcap::PcapFileWriter;
 use whohas::wire::transfer::{Kind, SynPayload, TransferRepr};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A file of `len` random bytes at `path`.
-fn random_file(path: &Path, len: usize) -> PathBuf {
-    let mut bytes = vec![0u8; len];
-    getrandom::fill(&mut bytes).unwrap();
-    std::fs::write(path, &bytes).unwrap();
-    path.to_owned()
-}
-
 fn sha256(path: &Path) -> Vec<u8> {
     Sha256::digest(std::fs::read(path).unwrap()).to_vec()
 }
 
 /// Starts `whohas receive -n B --dir DIR` (and `extra`) on host `index`.
-/// Waits until a file is arriving in `dir`: its temporary file holds at
-/// least a megabyte.
-fn wait_until_arriving(dir: &Path) {
-    let started = Instant::now();
-    let arriving = || {
-        std::fs::read_dir(dir).unwrap().flatten().any(|entry| entry.metadata().is_ok_and(|meta| meta.len() >= 1 << 20))
-    };
-    while !arriving() {
-        assert!(started.elapsed() < WAIT, "no file arriving in {}", dir.display());
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn start_receiver(lan: &Lan, index: usize, dir: &Path, extra: &[&str]) -> support::Process {
     let mut args = vec!["receive", "-i", "eth0", "-n", "B", "--dir", dir.to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -237,7 +216,7 @@ fn a_peer_that_dies_mid_transfer_ends_the_other_side_cleanly() {
     // The sender dies: the receiver gives up and keeps nothing.
     let mut receiver = start_receiver(&lan, 2, &inbox.0, &["--dead-after", "2"]);
     let mut sender = lan.host(1).ns.spawn_whohas(&args);
-    wait_until_arriving(&inbox.0);
+    wait_until_arriving(&inbox.0, WAIT);
     let killed = Instant::now();
     sender.signal(nix::sys::signal::Signal::SIGKILL);
     assert!(
@@ -252,7 +231,7 @@ fn a_peer_that_dies_mid_transfer_ends_the_other_side_cleanly() {
 
     // The receiver dies: the sender says so and exits 1.
     let mut sender = lan.host(1).ns.spawn_whohas(&args);
-    wait_until_arriving(&inbox.0);
+    wait_until_arriving(&inbox.0, WAIT);
     receiver.signal(nix::sys::signal::Signal::SIGKILL);
     let killed = Instant::now();
     let status = sender.wait(Duration::from_secs(10)).expect("the sender gives up");

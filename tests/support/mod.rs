@@ -519,6 +519,27 @@ pub fn capture_frames(path: &Path) -> Vec<Vec<u8>> {
     frames
 }
 
+/// A file of `len` random bytes at `path`.
+pub fn random_file(path: &Path, len: usize) -> PathBuf {
+    let mut bytes = vec![0u8; len];
+    getrandom::fill(&mut bytes).unwrap();
+    std::fs::write(path, &bytes).unwrap();
+    path.to_owned()
+}
+
+/// Waits up to `timeout` until a file is arriving in `dir`: the receiver's
+/// temporary file holds at least a megabyte.
+pub fn wait_until_arriving(dir: &Path, timeout: Duration) {
+    let started = std::time::Instant::now();
+    let arriving = || {
+        std::fs::read_dir(dir).unwrap().flatten().any(|entry| entry.metadata().is_ok_and(|meta| meta.len() >= 1 << 20))
+    };
+    while !arriving() {
+        assert!(started.elapsed() < timeout, "no file arriving in {}", dir.display());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A process's output as text (lossy).
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
