@@ -28,23 +28,7 @@ impl Overlay {
         for (i, host) in hosts.iter().enumerate() {
             let net = i + 1;
             let port = format!("r{net}");
-            support::sh(
-                "ip",
-                &[
-                    "link",
-                    "add",
-                    &port,
-                    "netns",
-                    &router.name,
-                    "type",
-                    "veth",
-                    "peer",
-                    "name",
-                    "eth0",
-                    "netns",
-                    &host.name,
-                ],
-            );
+            support::cable(&router, &port, host, &support::host_mac(net).to_string());
             router.ip(&["addr", "add", &format!("198.18.{net}.1/24"), "dev", &port]);
             router.ip(&["link", "set", &port, "up"]);
             host.run("sysctl", &["-qw", "net.ipv6.conf.all.disable_ipv6=1"]);

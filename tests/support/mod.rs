@@ -139,6 +139,14 @@ impl Drop for Namespace {
     }
 }
 
+/// A veth pair from `port` in `switch` (a bridge's or a router's
+/// namespace) to `eth0` in `host`, with MAC address `mac`.
+pub fn cable(switch: &Namespace, port: &str, host: &Namespace, mac: &str) {
+    let args =
+        ["link", "add", port, "netns", &switch.name, "type", "veth", "peer", "name", "eth0", "netns", &host.name];
+    sh("ip", &[&args[..], &["address", mac]].concat());
+}
+
 /// A host on a test LAN: a namespace with one interface, `eth0`.
 pub struct Host {
     pub ns: Namespace,
@@ -198,26 +206,7 @@ impl Lan {
         for index in 1..=count {
             let ns = Namespace::new(&format!("h{index}"));
             let port = format!("p{index}");
-            let mac = host_mac(index).to_string();
-            sh(
-                "ip",
-                &[
-                    "link",
-                    "add",
-                    &port,
-                    "netns",
-                    &switch.name,
-                    "type",
-                    "veth",
-                    "peer",
-                    "name",
-                    "eth0",
-                    "netns",
-                    &ns.name,
-                    "address",
-                    &mac,
-                ],
-            );
+            cable(&switch, &port, &ns, &host_mac(index).to_string());
             switch.ip(&["link", "set", &port, "master", "br0"]);
             switch.ip(&["link", "set", &port, "up"]);
             hosts.push(Self::new_host(ns, index));
