@@ -16,7 +16,7 @@ pub use segment::{Segment, SegmentError, SegmentPort};
 
 pub use crate::rng::Rng;
 
-use crate::wire::ethernet::{self, MAX_BUFFERED_FRAME_LEN, MAX_PAYLOAD_LEN};
+use crate::wire::ethernet::{self, MAX_BUFFERED_FRAME_LEN, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
 use crate::wire::{EthernetAddress, EthernetFrame, EthernetRepr};
 
 /// What a device can carry.
@@ -163,8 +163,12 @@ pub fn transmit_frame<D: LinkDevice + ?Sized>(
         return Err(nb::Error::Other(TransmitError::PayloadTooLong { len: payload_len, max }));
     }
     let len = EthernetFrame::<&[u8]>::buffer_len(payload_len);
+    // The smallest buffer that holds the frame: each is zeroed per frame,
+    // and a jumbo one (9216 bytes) is for jumbo frames only.
     if len <= SMALL_FRAME {
         build_and_send(device, &mut [0u8; SMALL_FRAME], len, header, fill)
+    } else if len <= MAX_FRAME_LEN {
+        build_and_send(device, &mut [0u8; MAX_FRAME_LEN], len, header, fill)
     } else {
         build_and_send(device, &mut [0u8; MAX_BUFFERED_FRAME_LEN], len, header, fill)
     }
