@@ -7,19 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::{Lan, Scratch, example, repo, require_root, sh, text, whohas};
+use support::{Lan, Scratch, capture_frames, example, frames, repo, require_root, sh, text, whohas};
 use whohas::Instant;
 use whohas::pcap::{CaptureReader, PcapFileWriter};
 use whohas::wire::transfer::{Kind, TransferRepr};
-
-fn frames(path: &Path) -> Vec<(Instant, Vec<u8>)> {
-    let mut reader = CaptureReader::open(path).unwrap();
-    let mut frames = Vec::new();
-    while let Some(frame) = reader.next_frame().unwrap() {
-        frames.push((frame.timestamp, frame.data.to_vec()));
-    }
-    frames
-}
 
 fn run(args: &[&str]) -> std::process::Output {
     Command::new(whohas()).args(args).output().unwrap()
@@ -106,6 +97,12 @@ fn a_capture_of_the_original_with_garbage_padding_replays_and_decodes() {
     assert_eq!(&info[..2], ["Who has VM2?", "VM2 is at 02:00:00:00:00:02"], "{decoded}");
     let detail = text(&run(&["decode", "--frame", "2", capture.to_str().unwrap()]).stdout);
     assert!(detail.contains("Trailer: 2 bytes (not zero: ignored"), "{detail}");
+    // The dissector says the same, as a note on the frame, not an error.
+    let lua = format!("lua_script:{}", repo("tools/wireshark/whohas.lua").display());
+    let verbose =
+        text(&sh("tshark", &["-X", &lua, "-r", capture.to_str().unwrap(), "-V", "-Y", "frame.number == 2"]).stdout);
+    assert!(verbose.contains("Padding not zero (ignored"), "{verbose}");
+    assert!(!verbose.contains("Malformed"), "{verbose}");
     support::assert_decode_matches_tshark(&capture, &[], &[]);
 }
 
@@ -137,6 +134,9 @@ fn captures_that_keep_the_fcs_are_read_without_it() {
     }
     let input = scratch.path("vm1-side-fcs.pcap");
     std::fs::write(&input, &with_fcs).unwrap();
+    // The reader hands over the frames as they were before the FCS.
+    assert_eq!(CaptureReader::open(&input).unwrap().fcs_len(), 4);
+    assert_eq!(capture_frames(&input), capture_frames(&vm1_side(&scratch)));
     let output = scratch.path("answers.pcap");
     let replay = run(&["replay", input.to_str().unwrap(), "-n", "VM2", "-o", output.to_str().unwrap(), "-q"]);
     assert!(replay.status.success(), "{}", text(&replay.stderr));
@@ -427,7 +427,7 @@ fn inject_and_capture(capture: &Path, inject_args: &[&str]) -> (Vec<Vec<u8>>, St
     assert!(inject.status.success(), "inject: {}", text(&inject.stderr));
     // The marker, sent from the injecting side after everything else.
     tcpdump.barrier(&lan.host(1).ns);
-    let mut received: Vec<Vec<u8>> = frames(&tcpdump.stop()).into_iter().map(|(_, frame)| frame).collect();
+    let mut received = capture_frames(&tcpdump.stop());
     assert!(received.pop().is_some_and(|marker| marker.ends_with(b"barrier")), "the marker came last");
     (received, text(&inject.stdout))
 }
@@ -435,8 +435,7 @@ fn inject_and_capture(capture: &Path, inject_args: &[&str]) -> (Vec<Vec<u8>>, St
 #[test]
 fn injected_frames_arrive_intact_on_the_other_end() {
     require_root!();
-    let original: Vec<Vec<u8>> =
-        frames(&repo("tests/captures/seed004-arp.pcap")).into_iter().map(|(_, frame)| frame).collect();
+    let original = capture_frames(&repo("tests/captures/seed004-arp.pcap"));
     for args in
         [&["--topspeed", "--loop", "3"][..], &["--pps", "500", "--loop", "3", "--via", "pcap"], &["--multiplier", "50"]]
     {

@@ -498,14 +498,19 @@ impl Tcpdump {
     }
 }
 
-/// The frames of a capture file.
-pub fn capture_frames(path: &Path) -> Vec<Vec<u8>> {
+/// The frames of a capture file, with their timestamps.
+pub fn frames(path: &Path) -> Vec<(whohas::Instant, Vec<u8>)> {
     let mut reader = whohas::pcap::CaptureReader::open(path).unwrap();
     let mut frames = Vec::new();
     while let Some(frame) = reader.next_frame().unwrap() {
-        frames.push(frame.data.to_vec());
+        frames.push((frame.timestamp, frame.data.to_vec()));
     }
     frames
+}
+
+/// The frames of a capture file, without their timestamps.
+pub fn capture_frames(path: &Path) -> Vec<Vec<u8>> {
+    frames(path).into_iter().map(|(_, frame)| frame).collect()
 }
 
 /// A file of `len` random bytes at `path`.
