@@ -184,13 +184,23 @@ impl LinkDevice for LiveDevice {
 }
 
 impl Wait for LiveDevice {
+    /// Sleeps until a frame may be captured, `timeout` passes, or at most
+    /// [`LINK_RECHECK`](whohas_hal_linux::LINK_RECHECK): libpcap keeps an
+    /// interface that went down to itself, so nothing wakes the descriptor
+    /// when it is then deleted. After each wake the interface must still
+    /// exist, else [`Error::InterfaceGone`].
     fn wait(&mut self, timeout: Option<Duration>, writable: bool) -> Result<(), Error> {
-        let timeout = match writable && self.tx_refused {
-            true => Some(timeout.map_or(REFUSED_BACKOFF, |timeout| timeout.min(REFUSED_BACKOFF))),
-            false => timeout,
+        let most = match writable && self.tx_refused {
+            true => REFUSED_BACKOFF,
+            false => Duration::from(whohas_hal_linux::LINK_RECHECK),
         };
-        whohas_hal_linux::wait_ready(self.as_fd(), false, timeout.map(Into::into))
-            .map_err(|source| Error::Io { context: "waiting for frames (poll)", source })
+        let timeout = timeout.map_or(most, |timeout| timeout.min(most));
+        whohas_hal_linux::wait_ready(self.as_fd(), false, Some(timeout.into()))
+            .map_err(|source| Error::Io { context: "waiting for frames (poll)", source })?;
+        match sysfs(&self.interface, "ifindex") {
+            Some(_) => Ok(()),
+            None => Err(Error::InterfaceGone { name: self.interface.clone() }),
+        }
     }
 }
 
