@@ -507,7 +507,8 @@ fn a_deleted_interface_is_one_line_and_a_failure() {
         let lan = Lan::pair();
         let mut vm2 = start_respond(&lan, 2, &["--via", via]);
         lan.host(2).ns.ip(&["link", "del", "eth0"]);
-        let status = vm2.wait(WAIT).unwrap_or_else(|| panic!("--via {via}: respond exits when its interface goes away"));
+        let status =
+            vm2.wait(WAIT).unwrap_or_else(|| panic!("--via {via}: respond exits when its interface goes away"));
         assert_eq!(status.code(), Some(2), "--via {via}: {}", vm2.stderr());
         let errors: Vec<&String> = vm2.stderr_lines.iter().filter(|line| line.starts_with("whohas: ")).collect();
         assert_eq!(
