@@ -54,7 +54,7 @@ impl<D: Wait> Clock<D> for SystemClock {
         writable: bool,
     ) -> Result<Flow, <D as LinkDevice>::Error> {
         if self.mode == WaitMode::Block {
-            device.wait(deadline.map(|deadline| deadline - self.read()), writable)?;
+            device.wait(deadline.map(|deadline| (deadline - self.read()).into()), writable)?;
         }
         Ok(Flow::Continue)
     }

@@ -10,6 +10,7 @@
 //!   `LinkDevice` over AF_PACKET raw sockets; `pcap` (default): [`pcap`],
 //!   `LinkDevice` over libpcap, live and offline;
 //! - [`host`]: the host clock the node's run loop sleeps on;
+//! - [`replay`]: a node run over a capture file, in capture time;
 //! - [`decode`]: a tshark-style decoder of captures;
 //! - [`file_offer`]: the file layer over the reliable transfer;
 //! - [`cli`]: every subcommand of the `whohas` program, reusable: a program
@@ -28,3 +29,5 @@ pub mod cli;
 pub mod decode;
 pub mod file_offer;
 pub mod host;
+#[cfg(feature = "pcap")]
+pub mod replay;

@@ -8,10 +8,11 @@ use std::net::Ipv4Addr;
 
 use whohas::device::{LinkDevice, Segment};
 use whohas::node::{Config, Node};
-use whohas::pcap::{CaptureClock, PcapFileWriter, ReplayDevice};
+use whohas::pcap::PcapFileWriter;
+use whohas::replay::{CaptureClock, ReplayDevice};
 use whohas::runtime::{Clock, from_fn};
 use whohas::wire::{ArpOperation, ArpPacket, ArpRepr, NameArpPacket, NameArpRepr};
-use whohas::{Duration, EthernetAddress, Instant, Name};
+use whohas::{EthernetAddress, Instant, Name};
 
 struct Counting;
 
@@ -132,7 +133,10 @@ fn replay_allocates_nothing_per_frame() {
     let mut writer = PcapFileWriter::create(&input).unwrap();
     let frames = frames();
     for i in 0..5_000u64 {
-        writer.write(Instant::from_secs(1_700_000_000) + Duration::from_millis(i), &frames[i as usize % frames.len()]);
+        writer.write(
+            std::time::Duration::from_secs(1_700_000_000) + std::time::Duration::from_millis(i),
+            &frames[i as usize % frames.len()],
+        );
     }
     writer.flush().unwrap();
     drop(writer);

@@ -9,7 +9,6 @@ mod support;
 use std::time::Duration;
 
 use support::{Lan, Process, Scratch, require_root, start_chat, text, whohas};
-use whohas::Instant;
 use whohas::pcap::{CaptureReader, PcapFileWriter};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -101,7 +100,7 @@ fn with_keys_forged_replayed_and_altered_frames_all_fail() {
     let replay = scratch.path("replay.pcap");
     let mut writer = PcapFileWriter::create(&replay).unwrap();
     for (i, frame) in received.iter().chain([&altered]).enumerate() {
-        writer.write(Instant::from_millis(i as u64), frame);
+        writer.write(std::time::Duration::from_millis(i as u64), frame);
     }
     writer.flush().unwrap();
     let inject = lan.host(3).ns.whohas(&["inject", "-q", "-i", "eth0", replay.to_str().unwrap()]);
@@ -192,7 +191,7 @@ fn forgeries(lan: &Lan, scratch: &Scratch) -> std::path::PathBuf {
     let path = scratch.path("forged.pcap");
     let mut writer = PcapFileWriter::create(&path).unwrap();
     for (i, frame) in frames.iter().enumerate() {
-        writer.write(Instant::from_millis(i as u64), frame);
+        writer.write(std::time::Duration::from_millis(i as u64), frame);
     }
     writer.flush().unwrap();
     path

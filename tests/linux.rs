@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support::{Lan, Namespace, Scratch, example, require_root, text, whohas};
-use whohas::Instant;
 use whohas::pcap::PcapFileWriter;
 
 const FIRST: &str = "Hi Hello AnnyeongHaSeYo !!!!!!!Enter your student code!!!!!!!";
@@ -410,7 +409,7 @@ fn data_capture(scratch: &Scratch, to: &str, payloads: &[&[u8]]) -> std::path::P
         let mut frame = to.0.to_vec();
         frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0xff, 0xfd]);
         frame.extend_from_slice(payload);
-        writer.write(Instant::from_millis(i as u64), &frame);
+        writer.write(std::time::Duration::from_millis(i as u64), &frame);
     }
     writer.flush().unwrap();
     path

@@ -8,7 +8,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::{Lan, Scratch, capture_frames, example, frames, repo, require_root, sh, text, whohas};
-use whohas::Instant;
 use whohas::pcap::{CaptureReader, PcapFileWriter};
 use whohas::wire::transfer::{Kind, TransferRepr};
 
@@ -208,14 +207,14 @@ fn decode_agrees_with_tshark_on_the_demo_and_malformed_frames() {
     for (i, body) in bodies.iter().enumerate() {
         let mut frame = header(0xfffe);
         frame.extend_from_slice(body);
-        writer.write(Instant::from_millis(i as u64), &frame);
+        writer.write(std::time::Duration::from_millis(i as u64), &frame);
     }
     for message in [&b"hi"[..], &[0u8; 3], &[b'x'; 100], b"tab\there"] {
         let mut frame = header(0xfffd);
         frame.extend_from_slice(message);
-        writer.write(Instant::from_millis(100), &frame);
+        writer.write(std::time::Duration::from_millis(100), &frame);
         frame.resize(frame.len().max(60), 0);
-        writer.write(Instant::from_millis(101), &frame);
+        writer.write(std::time::Duration::from_millis(101), &frame);
     }
     writer.flush().unwrap();
     drop(writer);
@@ -306,7 +305,7 @@ fn decode_agrees_with_tshark_on_presence() {
         vec![1, 2, 0],
     ];
     for (i, body) in bodies.iter().enumerate() {
-        writer.write(Instant::from_millis(i as u64), &frame(body));
+        writer.write(std::time::Duration::from_millis(i as u64), &frame(body));
     }
     writer.flush().unwrap();
     drop(writer);
@@ -395,7 +394,7 @@ fn decode_agrees_with_tshark_on_transfers() {
         time += 1;
         let mut padded = frame.to_vec();
         padded.resize(frame.len().max(60), 0);
-        writer.write(Instant::from_millis(time), &padded);
+        writer.write(std::time::Duration::from_millis(time), &padded);
     };
     for frame in &frames {
         write(frame);

@@ -157,7 +157,7 @@ fn hostile_offer(scratch: &Scratch, from: EthernetAddress, to: EthernetAddress, 
     let frame = support::transfer_frame(from, to, &repr);
     let path = scratch.path("hostile.pcap");
     let mut writer = PcapFileWriter::create(&path).unwrap();
-    writer.write(whohas::Instant::ZERO, &frame);
+    writer.write(std::time::Duration::ZERO, &frame);
     writer.flush().unwrap();
     path
 }

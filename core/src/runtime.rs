@@ -21,6 +21,8 @@ use embedded_hal::delay::DelayNs;
 use crate::device::LinkDevice;
 use crate::node::{Context, Event};
 use crate::time::{Duration, Instant};
+/// The host-sleep trait of `whohas-link`, beside the clocks that use it.
+pub use whohas_link::Wait;
 
 /// An application on a node: it hears each event with a [`Context`] through
 /// which it can answer, send, resolve, use the services, or stop the loop.
@@ -83,14 +85,6 @@ pub trait Clock<D: LinkDevice> {
     /// passes, or, with `writable`, the device may have room for a frame.
     /// Waking early is allowed.
     fn wait(&mut self, device: &mut D, deadline: Option<Instant>, writable: bool) -> Result<Flow, D::Error>;
-}
-
-/// A device that can put a host thread to sleep until it is ready.
-pub trait Wait: LinkDevice {
-    /// Sleeps until a frame may be received, or, with `writable`, the device
-    /// may take a frame, or `timeout` passes (`None`: no limit). Spurious
-    /// wake-ups are allowed; a signal ends the wait.
-    fn wait(&mut self, timeout: Option<Duration>, writable: bool) -> Result<(), Self::Error>;
 }
 
 /// The longest sleep of a [`DelayClock`]: frames are handled within this.

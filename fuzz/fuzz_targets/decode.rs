@@ -4,7 +4,6 @@
 
 use libfuzzer_sys::fuzz_target;
 use whohas::decode::{Decoder, detail};
-use whohas_core::Instant;
 use whohas_hal_pcap::Frame;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         let (bytes, tail) = tail.split_at(len);
         rest = tail;
         time += 1;
-        let frame = Frame { timestamp: Instant::from_micros(time), data: bytes, original_len: bytes.len() };
+        let frame = Frame { timestamp: std::time::Duration::from_micros(time), data: bytes, original_len: bytes.len() };
         let summary = decoder.summarize(&frame);
         let _ = summary.to_string();
         let _ = detail(&frame, &summary);

@@ -36,9 +36,7 @@ pub mod regs;
 
 use core::fmt;
 
-use whohas_core::device::{Capabilities, LinkDevice};
-use whohas_core::wire::EthernetAddress;
-use whohas_core::wire::ethernet::MAX_FRAME_LEN;
+use whohas_link::{Capabilities, EthernetAddress, LinkDevice, MAX_FRAME_LEN};
 
 pub use mmio::Mmio;
 use regs::*;

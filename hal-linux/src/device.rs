@@ -5,10 +5,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use nix::errno::Errno;
 use nix::sys::socket::{self, AddressFamily, SockFlag, SockType};
-use whohas_core::EthernetAddress;
-use whohas_core::device::{Capabilities, LinkDevice};
-use whohas_core::wire::EtherType;
-use whohas_core::wire::ethernet::HEADER_LEN;
+use whohas_link::EtherType;
+use whohas_link::EthernetAddress;
+use whohas_link::HEADER_LEN;
+use whohas_link::{Capabilities, LinkDevice};
 
 use crate::interface::{self, Interface};
 use crate::{Error, filter, sys};
@@ -45,7 +45,7 @@ impl Default for Options {
 /// transmissions, which the kernel keeps back (`PACKET_IGNORE_OUTGOING`, and
 /// a `PACKET_OUTGOING` check for kernels older than 4.20). The socket is
 /// non-blocking; wait for frames by polling its descriptor ([`AsFd`]), or
-/// through [`Wait`](whohas_core::runtime::Wait).
+/// through [`Wait`](whohas_link::Wait).
 ///
 /// Frames move in batches: one `recvmmsg(2)` fills up to 64 frames that
 /// `receive` then hands out, and `transmit` collects up to 64 frames that
@@ -53,7 +53,7 @@ impl Default for Options {
 /// batch is full; dropping the device flushes too).
 ///
 /// An interface that goes down is waited out: nothing arrives, frames to
-/// send wait in the batch, and [`Wait`](whohas_core::runtime::Wait) checks
+/// send wait in the batch, and [`Wait`](whohas_link::Wait) checks
 /// the interface every [`LINK_RECHECK`](crate::LINK_RECHECK) until it
 /// is up again (the kernel re-attaches the socket by itself). An interface
 /// that is deleted is [`Error::InterfaceGone`].

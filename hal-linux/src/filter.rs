@@ -2,7 +2,7 @@
 //! to user space, so a node on a busy segment only wakes for its ethertypes.
 
 use libc::sock_filter;
-use whohas_core::wire::EtherType;
+use whohas_link::EtherType;
 
 const BPF_LD_H_ABS: u16 = (libc::BPF_LD | libc::BPF_H | libc::BPF_ABS) as u16;
 const BPF_JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;

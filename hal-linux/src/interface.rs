@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use nix::ifaddrs::getifaddrs;
 use nix::net::if_::InterfaceFlags;
-use whohas_core::EthernetAddress;
+use whohas_link::EthernetAddress;
 
 use crate::Error;
 

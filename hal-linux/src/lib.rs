@@ -1,6 +1,6 @@
 //! # whohas-hal-linux
 //!
-//! A [`LinkDevice`](whohas_core::LinkDevice) over a Linux AF_PACKET raw
+//! A [`LinkDevice`](whohas_link::LinkDevice) over a Linux AF_PACKET raw
 //! socket bound to one interface: what the original C program used.
 //!
 //! ```no_run
@@ -15,7 +15,7 @@
 //!   `sendmmsg(2)`; its descriptor can be polled.
 //! - [`interface`]: list interfaces with MAC, MTU, state and IPv4 networks;
 //!   find the default-route interface.
-//! - [`Wait`](whohas_core::runtime::Wait) for the device, so a node on it
+//! - [`Wait`](whohas_link::Wait) for the device, so a node on it
 //!   sleeps in `poll(2)` between frames, and while the kernel has no room
 //!   for its frames; [`wait_ready`] for other descriptor-based backends.
 //! - [`Error`]: one-line messages that say what to do.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use whohas_core::runtime::Wait;
+use whohas_link::Wait;
 
 use crate::Error;
 use crate::device::{AfPacketDevice, TxFull};
@@ -42,12 +42,11 @@ pub fn wait_ready(fd: BorrowedFd<'_>, writable: bool, timeout: Option<Duration>)
 }
 
 impl Wait for AfPacketDevice {
-    fn wait(&mut self, timeout: Option<whohas_core::Duration>, writable: bool) -> Result<(), Error> {
+    fn wait(&mut self, timeout: Option<Duration>, writable: bool) -> Result<(), Error> {
         if self.has_received() {
             // Frames of the last batch are still to be handed out.
             return Ok(());
         }
-        let timeout = timeout.map(Duration::from);
         if self.is_link_down() {
             // Nothing can be sent: sleep until a frame (the link is back),
             // the deadline or the next look at the interface.

@@ -3,11 +3,9 @@
 use std::os::fd::{AsFd, BorrowedFd};
 
 use pcap::{Active, Capture, Device, Direction, Linktype};
-use whohas_core::device::{Capabilities, LinkDevice};
-use whohas_core::runtime::Wait;
-use whohas_core::wire::EtherType;
-use whohas_core::wire::ethernet::{HEADER_LEN, MAX_PAYLOAD_LEN};
-use whohas_core::{Duration, EthernetAddress};
+use std::time::Duration;
+
+use whohas_link::{Capabilities, EtherType, EthernetAddress, HEADER_LEN, LinkDevice, MAX_PAYLOAD_LEN, Wait};
 
 use crate::Error;
 use crate::reader::linktype_name;
@@ -192,7 +190,7 @@ impl Wait for LiveDevice {
     fn wait(&mut self, timeout: Option<Duration>, writable: bool) -> Result<(), Error> {
         let most = match writable && self.tx_refused {
             true => REFUSED_BACKOFF,
-            false => Duration::from(whohas_hal_linux::LINK_RECHECK),
+            false => whohas_hal_linux::LINK_RECHECK,
         };
         let timeout = timeout.map_or(most, |timeout| timeout.min(most));
         whohas_hal_linux::wait_ready(self.as_fd(), false, Some(timeout.into()))

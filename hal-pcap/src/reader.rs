@@ -4,13 +4,13 @@
 //! a pcap file in the FCS bits of its link type, a pcapng file in its
 //! interface's `if_fcslen` option. The reader removes the FCS from every
 //! frame of such a capture, so what it returns is the frame a
-//! [`LinkDevice`](whohas_core::device::LinkDevice) hands over: no FCS.
+//! [`LinkDevice`](whohas_link::LinkDevice) hands over: no FCS.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use pcap::{Capture, Linktype, Offline};
-use whohas_core::{Duration, Instant};
+use std::time::Duration;
 
 use crate::Error;
 
@@ -21,8 +21,8 @@ const HEAD_LEN: u64 = 64 * 1024;
 /// One frame of a capture, without its FCS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Frame<'a> {
-    /// When it was captured, in microseconds since the Unix epoch.
-    pub timestamp: Instant,
+    /// When it was captured: the time since the Unix epoch, to the microsecond.
+    pub timestamp: Duration,
     /// The captured bytes (maybe fewer than `original_len` if the capture
     /// used a snap length).
     pub data: &'a [u8],
@@ -97,7 +97,7 @@ impl CaptureReader {
                 let original_len = (packet.header.len as usize).saturating_sub(self.fcs_len);
                 // A snap length may have cut into the FCS, or before it.
                 let data = &packet.data[..packet.data.len().min(original_len)];
-                Ok(Some(Frame { timestamp: Instant::ZERO + Duration::from_micros(micros), data, original_len }))
+                Ok(Some(Frame { timestamp: Duration::from_micros(micros), data, original_len }))
             }
             Err(pcap::Error::NoMorePackets) => Ok(None),
             Err(pcap::Error::PcapError(reason)) if reason.contains("truncated") => {

@@ -4,9 +4,9 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use whohas_core::device::{Capabilities, LinkDevice};
-use whohas_core::runtime::Wait;
-use whohas_core::{Duration, EthernetAddress, Instant};
+use std::time::Duration;
+
+use whohas_link::{Capabilities, EthernetAddress, LinkDevice, Wait};
 
 use crate::Error;
 
@@ -46,17 +46,17 @@ impl PcapFileWriter {
 
     /// Appends a frame captured at `timestamp` (microseconds since the Unix
     /// epoch). Write errors surface at [`flush`](Self::flush).
-    pub fn write(&mut self, timestamp: Instant, frame: &[u8]) {
+    pub fn write(&mut self, timestamp: Duration, frame: &[u8]) {
         self.write_captured(timestamp, frame, frame.len());
     }
 
     /// Appends the captured part `data` of a frame `wire_len` bytes long on
     /// the wire.
-    pub fn write_captured(&mut self, timestamp: Instant, data: &[u8], wire_len: usize) {
+    pub fn write_captured(&mut self, timestamp: Duration, data: &[u8], wire_len: usize) {
         if self.failure.is_some() {
             return;
         }
-        let micros = timestamp.total_micros();
+        let micros = timestamp.as_micros() as u64;
         let captured = &data[..data.len().min(SNAP_LEN)];
         let mut record = [0u8; 16];
         // The classic format has 32-bit seconds: timestamps wrap in 2106.
@@ -92,7 +92,7 @@ impl PcapFileWriter {
 pub struct PcapTee<D> {
     inner: D,
     writer: PcapFileWriter,
-    clock: fn() -> Instant,
+    clock: fn() -> Duration,
 }
 
 impl<D: LinkDevice> PcapTee<D> {
@@ -102,7 +102,7 @@ impl<D: LinkDevice> PcapTee<D> {
     }
 
     /// Records with timestamps from `clock` (microseconds since the epoch).
-    pub fn with_clock(inner: D, writer: PcapFileWriter, clock: fn() -> Instant) -> Self {
+    pub fn with_clock(inner: D, writer: PcapFileWriter, clock: fn() -> Duration) -> Self {
         PcapTee { inner, writer, clock }
     }
 

@@ -10,7 +10,9 @@ use crate::linux::{AfPacketDevice, Interface, Options, interface};
 use crate::pcap::{LiveDevice, LiveOptions};
 use crate::runtime::Wait;
 use crate::wire::EtherType;
-use crate::{Capabilities, Duration, EthernetAddress, LinkDevice};
+use std::time::Duration;
+
+use crate::{Capabilities, EthernetAddress, LinkDevice};
 
 use super::{Failure, Global};
 

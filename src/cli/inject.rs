@@ -101,7 +101,7 @@ fn send(device: &mut Device, frames: &[&[u8]]) -> Result<(usize, usize), Failure
         if signals::received() {
             return Ok((0, 0));
         }
-        device.wait(Some(crate::Duration::from_millis(10)), true)?;
+        device.wait(Some(std::time::Duration::from_millis(10)), true)?;
     }
 }
 

@@ -11,7 +11,8 @@ use super::output::{Sink, print_json, print_line, unescape};
 use super::respond::{Responder, Show};
 use super::{Failure, Global, signals};
 use crate::node::Node;
-use crate::pcap::{CaptureClock, CaptureReader, ReplayDevice};
+use crate::pcap::CaptureReader;
+use crate::replay::{CaptureClock, ReplayDevice};
 use crate::wire::EthernetFrame;
 use crate::{Config, EthernetAddress, Name};
 

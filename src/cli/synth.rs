@@ -9,15 +9,16 @@
 //! - `foreign`: IPv4/UDP frames between two other stations.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::ValueEnum;
 
 use super::Failure;
 use super::output::print_line;
+use crate::Name;
 use crate::device::Rng;
 use crate::pcap::PcapFileWriter;
 use crate::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr, NameArpPacket, NameArpRepr};
-use crate::{Duration, Instant, Name};
 
 /// `whohas synth` arguments.
 #[derive(clap::Args, Debug)]
@@ -101,7 +102,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let mut writer = PcapFileWriter::create(&args.output)?;
     let seed = seed_frames()?;
     let mut rng = Rng::new(args.seed);
-    let start = Instant::from_secs(1_700_000_000);
+    let start = Duration::from_secs(1_700_000_000);
     for i in 0..args.frames {
         let at = start + Duration::from_micros(i.saturating_mul(args.gap_us));
         match args.kind {

@@ -76,7 +76,7 @@ impl fmt::Display for Summary {
 /// frames (TCP conversations, ICMP echo requests awaiting replies).
 #[derive(Default)]
 pub struct Decoder {
-    first: Option<whohas_core::Instant>,
+    first: Option<std::time::Duration>,
     number: u64,
     /// (requester, responder, protocol, id, seq) → frame of the request.
     echo_requests: HashMap<(IpAddr, IpAddr, u8, u16, u16), u64>,
@@ -135,7 +135,7 @@ impl Decoder {
         let Ok(eth) = EthernetFrame::new_checked(frame.data) else {
             return Summary {
                 number: self.number,
-                time: frame.timestamp - first,
+                time: (frame.timestamp - first).into(),
                 source: String::new(),
                 destination: String::new(),
                 protocol: "Ethernet".to_owned(),
@@ -165,7 +165,7 @@ impl Decoder {
         };
         Summary {
             number: self.number,
-            time: frame.timestamp - first,
+            time: (frame.timestamp - first).into(),
             source: layer.source.unwrap_or_else(|| mac_column(eth.src_addr())),
             destination: layer.destination.unwrap_or_else(|| mac_column(eth.dst_addr())),
             protocol: layer.protocol,
@@ -431,7 +431,7 @@ pub fn hex_dump(bytes: &[u8]) -> String {
 pub fn detail(frame: &Frame<'_>, summary: &Summary) -> String {
     let mut out = String::new();
     let length = summary.length;
-    let micros = frame.timestamp.total_micros();
+    let micros = frame.timestamp.as_micros();
     let _ = writeln!(out, "Frame {}: {length} bytes on wire, {} bytes captured", summary.number, frame.data.len());
     let _ = writeln!(out, "    Epoch Time: {}.{:06} seconds", micros / 1_000_000, micros % 1_000_000);
     let _ = writeln!(out, "    Time since first frame: {}", summary.time);
@@ -569,7 +569,7 @@ mod tests {
             let mut frame = frame.clone();
             frame.extend_from_slice(&[kind, 0, 0, 0]);
             let summary = Decoder::new().summarize(&Frame {
-                timestamp: whohas_core::Instant::ZERO,
+                timestamp: std::time::Duration::ZERO,
                 data: &frame,
                 original_len: frame.len(),
             });

@@ -475,7 +475,7 @@ impl Tcpdump {
         let mut writer = whohas::pcap::PcapFileWriter::create(&marker).unwrap();
         let to: EthernetAddress = BARRIER.parse().unwrap();
         let frame = [&to.0[..], &[2, 0, 0, 0, 0xba, 0x12, 0xff, 0xfd], b"barrier"].concat();
-        writer.write(whohas::Instant::ZERO, &frame);
+        writer.write(std::time::Duration::ZERO, &frame);
         writer.flush().unwrap();
         let inject = peer.whohas(&["inject", "-q", "-i", &self.interface, marker.to_str().unwrap()]);
         assert!(inject.status.success(), "inject the barrier: {}", text(&inject.stderr));
@@ -503,7 +503,7 @@ pub fn frames(path: &Path) -> Vec<(whohas::Instant, Vec<u8>)> {
     let mut reader = whohas::pcap::CaptureReader::open(path).unwrap();
     let mut frames = Vec::new();
     while let Some(frame) = reader.next_frame().unwrap() {
-        frames.push((frame.timestamp, frame.data.to_vec()));
+        frames.push((whohas::Instant::ZERO + whohas::Duration::from(frame.timestamp), frame.data.to_vec()));
     }
     frames
 }

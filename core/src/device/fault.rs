@@ -16,12 +16,13 @@
 //! assert_eq!(device.stats().dropped, 0);
 //! ```
 
+use core::time::Duration;
+
 use heapless::Vec;
 
 use super::{Capabilities, LinkDevice};
 use crate::rng::Rng;
 use crate::runtime::Wait;
-use crate::time::Duration;
 use crate::wire::EthernetAddress;
 use crate::wire::ethernet::MAX_FRAME_LEN;
 

@@ -1,8 +1,9 @@
 //! The link-layer device abstraction and the devices that live in the core.
 //!
 //! A [`LinkDevice`] moves whole Ethernet frames (no preamble, no FCS) in and
-//! out, never blocking. Backends implement it over real hardware or sockets
-//! (`whohas-hal-linux`, `whohas-hal-pcap`); the core adds an in-memory
+//! out, never blocking. It is defined in the `whohas-link` crate, which
+//! drivers implement without depending on the core (`whohas-hal-linux`,
+//! `whohas-hal-pcap`, `whohas-hal-lan9118`); the core adds an in-memory
 //! [`Segment`] for tests and demos, and a [`FaultInjector`] wrapper that
 //! drops, duplicates, corrupts and reorders frames.
 
@@ -15,100 +16,10 @@ pub use fault::{FaultConfig, FaultInjector, FaultStats};
 pub use segment::{Segment, SegmentError, SegmentPort};
 
 pub use crate::rng::Rng;
+pub use whohas_link::{Capabilities, LinkDevice};
 
-use crate::wire::ethernet::{self, MAX_BUFFERED_FRAME_LEN, MAX_FRAME_LEN, MAX_PAYLOAD_LEN};
-use crate::wire::{EthernetAddress, EthernetFrame, EthernetRepr};
-
-/// What a device can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Capabilities {
-    /// Largest Ethernet payload (the interface MTU), in bytes. Frames are at
-    /// most `mtu + 14` bytes long.
-    pub mtu: usize,
-}
-
-impl Default for Capabilities {
-    fn default() -> Self {
-        Capabilities { mtu: MAX_PAYLOAD_LEN }
-    }
-}
-
-impl Capabilities {
-    /// Largest frame the device carries: `mtu` plus the Ethernet header.
-    pub const fn max_frame_len(&self) -> usize {
-        self.mtu + crate::wire::ethernet::HEADER_LEN
-    }
-}
-
-/// A non-blocking Ethernet device.
-///
-/// # Contract
-///
-/// - `receive` and `transmit` never block. `Err(nb::Error::WouldBlock)` means
-///   "not now": no frame is waiting, or the transmit queue is full. Callers
-///   retry later, usually after waiting for readiness.
-/// - `Err(nb::Error::Other(e))` is a real fault of the device (interface gone,
-///   socket error). Implementations never panic on I/O errors.
-/// - Frames are complete Ethernet II frames starting at the destination
-///   address, without FCS. Devices do not pad: the caller pads frames shorter
-///   than 60 bytes if the medium needs it.
-/// - `receive` returns the frame's length on the wire, `len`, and stores its
-///   first `min(len, buffer.len())` bytes. `len <= buffer.len()` means the
-///   whole frame is in `buffer[..len]`; `len > buffer.len()` means it did
-///   not fit and the caller drops it as truncated (see [`received`]). A
-///   device whose source holds only part of a frame (a capture cut short by
-///   its snap length) never returns it: it counts and drops it itself, so
-///   no caller ever reads stale bytes as part of a frame.
-pub trait LinkDevice {
-    /// A device fault.
-    type Error: core::fmt::Debug;
-
-    /// The station's own MAC address: the source of the frames it sends.
-    fn mac_address(&self) -> EthernetAddress;
-
-    /// What the device can carry.
-    fn capabilities(&self) -> Capabilities;
-
-    /// Receives one frame into `buffer`; returns its length on the wire (see
-    /// the contract above for frames that do not fit).
-    fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Self::Error>;
-
-    /// Transmits one frame. A device may hold it back to send several with
-    /// one operation: it sends them at [`flush`](Self::flush) at the latest.
-    fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Self::Error>;
-
-    /// Sends the frames `transmit` held back. The node calls it at the end
-    /// of every poll. `WouldBlock`: the device has no room for some of them
-    /// yet; they stay held, and a later flush sends them.
-    fn flush(&mut self) -> nb::Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
-impl<D: LinkDevice + ?Sized> LinkDevice for &mut D {
-    type Error = D::Error;
-
-    fn mac_address(&self) -> EthernetAddress {
-        (**self).mac_address()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        (**self).capabilities()
-    }
-
-    fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, Self::Error> {
-        (**self).receive(buffer)
-    }
-
-    fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), Self::Error> {
-        (**self).transmit(frame)
-    }
-
-    fn flush(&mut self) -> nb::Result<(), Self::Error> {
-        (**self).flush()
-    }
-}
+use crate::wire::ethernet::{self, MAX_BUFFERED_FRAME_LEN, MAX_FRAME_LEN};
+use crate::wire::{EthernetFrame, EthernetRepr};
 
 /// Frames up to this length are built in a small stack buffer, so sending
 /// an ARP or name-ARP frame does not clear a full 1514-byte buffer.
@@ -203,7 +114,7 @@ fn build_and_send<D: LinkDevice + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::EtherType;
+    use crate::wire::{EtherType, EthernetAddress};
 
     #[test]
     fn an_oversized_payload_is_an_error_not_a_panic() {

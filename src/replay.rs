@@ -13,10 +13,10 @@ use std::path::Path;
 use whohas_core::EthernetAddress;
 use whohas_core::device::{Capabilities, LinkDevice};
 use whohas_core::runtime::{Clock, Flow};
-use whohas_core::time::{self, Instant};
+use whohas_core::time::{self, Duration, Instant};
 use whohas_core::wire::ethernet::MAX_FRAME_LEN;
 
-use crate::{CaptureReader, Error, PcapFileWriter};
+use crate::pcap::{CaptureReader, Error, PcapFileWriter};
 
 /// A [`LinkDevice`] whose receive side is a capture file and whose transmit
 /// side is another. Run a node on it with a [`CaptureClock`].
@@ -72,7 +72,7 @@ impl ReplayDevice {
                 Some(frame) => {
                     self.buffer.clear();
                     self.buffer.extend_from_slice(frame.data);
-                    self.next = Some(frame.timestamp);
+                    self.next = Some(Instant::ZERO + Duration::from(frame.timestamp));
                 }
                 None => self.exhausted = true,
             }
@@ -122,7 +122,7 @@ impl LinkDevice for ReplayDevice {
         if frame.len() > MAX_FRAME_LEN {
             return Err(nb::Error::Other(Error::FrameTooLong { len: frame.len(), max: MAX_FRAME_LEN }));
         }
-        self.output.write(self.now, frame);
+        self.output.write((self.now - Instant::ZERO).into(), frame);
         Ok(())
     }
 }
