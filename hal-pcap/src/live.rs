@@ -193,7 +193,7 @@ impl Wait for LiveDevice {
             false => whohas_hal_linux::LINK_RECHECK,
         };
         let timeout = timeout.map_or(most, |timeout| timeout.min(most));
-        whohas_hal_linux::wait_ready(self.as_fd(), false, Some(timeout.into()))
+        whohas_hal_linux::wait_ready(self.as_fd(), false, Some(timeout))
             .map_err(|source| Error::Io { context: "waiting for frames (poll)", source })?;
         match sysfs(&self.interface, "ifindex") {
             Some(_) => Ok(()),
