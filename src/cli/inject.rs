@@ -59,7 +59,7 @@ impl Frames {
         let mut first = None;
         while let Some(frame) = reader.next_frame()? {
             let first = *first.get_or_insert(frame.timestamp);
-            frames.index.push((frames.bytes.len(), frame.data.len(), (frame.timestamp - first).into()));
+            frames.index.push((frames.bytes.len(), frame.data.len(), frame.timestamp - first));
             frames.bytes.extend_from_slice(frame.data);
         }
         Ok(frames)
