@@ -40,7 +40,7 @@ for mtu in 1500 9000; do
         again+=("$(echo "$json" | field '["retransmits"]')")
         kill "$receiver"
         wait "$receiver" 2>/dev/null || true
-        frames+=("$(grep '"event":"stats"' "$inbox.log" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["frames_in"] + s["frames_out"])')")
+        frames+=("$(grep '"event":"stats"' "$inbox.log" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["rx_frames"] + s["tx_frames"])')")
         rm -f "$inbox"/*
         tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -n "${SIZE_MB}M" -J)
         theirs+=("$(echo "$tcp" | field '["end"]["sum_received"]["bits_per_second"] / 8e6')")

@@ -16,11 +16,12 @@ use clap::Parser;
 use whohas::cli::output::{Failure, Who, text};
 use whohas::device::{LinkDevice, Segment, SegmentPort};
 use whohas::host::SystemClock;
-use whohas::node::{Event, Node};
+use whohas::node::Node;
 use whohas::pcap::{PcapFileWriter, PcapTee};
 use whohas::runtime::from_fn;
+use whohas::station::Event;
 use whohas::wire::{EtherType, EthernetFrame, PrettyFrame};
-use whohas::{Config, EthernetAddress, Name};
+use whohas::{Config, EthernetAddress, Name, Resources};
 
 const FIRST: &[u8] = b"Hi Hello AnnyeongHaSeYo !!!!!!!Enter your student code!!!!!!!";
 const SECOND: &[u8] = b"I'm Glad to meet you again.";
@@ -39,8 +40,8 @@ struct Args {
 /// The two stations (VM1 on any device: its port, or the port recorded to
 /// a file) and a monitor port that sees every frame.
 struct Demo<'a, D: LinkDevice> {
-    vm1: Node<D>,
-    vm2: Node<Port<'a>>,
+    vm1: Node<'a, D>,
+    vm2: Node<'a, Port<'a>>,
     monitor: Port<'a>,
     clock: SystemClock,
     frames: usize,
@@ -115,10 +116,12 @@ fn main() -> std::process::ExitCode {
         let segment: Segment<3, 16> = Segment::new();
         let vm1_port = segment.attach(EthernetAddress([0x02, 0, 0, 0, 0, 0x01]))?;
         match &args.pcap {
-            None => drop(run(&segment, vm1_port)?),
+            None => {
+                run(&segment, vm1_port)?;
+            }
             Some(path) => {
                 let vm1 = run(&segment, PcapTee::new(vm1_port, PcapFileWriter::create(path)?))?;
-                let (_, writer) = vm1.into_device().into_parts()?;
+                let (_, writer) = vm1.into_parts()?;
                 println!("{} frames written to {}", writer.frames(), path.display());
             }
         }
@@ -127,17 +130,16 @@ fn main() -> std::process::ExitCode {
     outcome.map_or_else(|failure: Failure| failure.report("demo"), |()| std::process::ExitCode::SUCCESS)
 }
 
-/// Plays the conversation with VM1 on `vm1_port`; gives VM1 back.
-fn run<D: LinkDevice<Error: std::error::Error + 'static>>(
-    segment: &Segment<3, 16>,
-    vm1_port: D,
-) -> Result<Node<D>, Failure> {
+/// Plays the conversation with VM1 on `vm1_port`; gives VM1's device back.
+fn run<D: LinkDevice<Error: std::error::Error + 'static>>(segment: &Segment<3, 16>, vm1_port: D) -> Result<D, Failure> {
     let vm1_mac = vm1_port.mac_address();
     let vm2_mac = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
     let vm2_name = Name::try_from("VM2")?;
+    // Each node's storage, sized here: the defaults.
+    let (mut vm1_storage, mut vm2_storage) = (Resources::<8>::new(), Resources::<8>::new());
     let mut demo = Demo {
-        vm1: Node::new(vm1_port, Name::try_from("VM1")?, Config::default()),
-        vm2: Node::new(segment.attach(vm2_mac)?, vm2_name.clone(), Config::default()),
+        vm1: Node::new(vm1_port, Name::try_from("VM1")?, Config::default(), &mut vm1_storage),
+        vm2: Node::new(segment.attach(vm2_mac)?, vm2_name.clone(), Config::default(), &mut vm2_storage),
         monitor: segment.attach(EthernetAddress([0x02, 0, 0, 0, 0, 0xee]))?,
         clock: SystemClock::default(),
         frames: 0,
@@ -147,15 +149,15 @@ fn run<D: LinkDevice<Error: std::error::Error + 'static>>(
 
     println!("[VM1] who has VM2?");
     println!("[VM1] -> VM2: {}", text(FIRST));
-    demo.vm1.send(demo.clock.read(), &vm2_name, FIRST)?;
+    demo.vm1.at(demo.clock.read()).send(&vm2_name, FIRST)?;
     demo.settle()?;
 
-    let cached = demo.vm1.lookup(&vm2_name, demo.clock.read()).ok_or_else(|| Failure::error("VM2 is not cached"))?;
+    let cached = demo.vm1.at(demo.clock.read()).lookup(&vm2_name).ok_or_else(|| Failure::error("VM2 is not cached"))?;
     println!("\n[VM1] VM2 is cached at {cached}: no request this time");
     println!("[VM1] -> VM2: {}", text(SECOND));
-    demo.vm1.send(demo.clock.read(), &vm2_name, SECOND)?;
+    demo.vm1.at(demo.clock.read()).send(&vm2_name, SECOND)?;
     demo.settle()?;
 
     println!("\n{} frames crossed the segment, {} of them a name-ARP request.", demo.frames, demo.requests);
-    Ok(demo.vm1)
+    Ok(demo.vm1.into_device())
 }

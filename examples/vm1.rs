@@ -16,7 +16,7 @@ use whohas::cli::send::{Step, exchange};
 use whohas::host::SystemClock;
 use whohas::linux::AfPacketDevice;
 use whohas::node::Node;
-use whohas::{Config, Duration, Name};
+use whohas::{Config, Duration, Name, Resources};
 
 const FIRST: &[u8] = b"Hi Hello AnnyeongHaSeYo !!!!!!!Enter your student code!!!!!!!";
 const SECOND: &[u8] = b"I'm Glad to meet you again.";
@@ -44,7 +44,8 @@ fn run(args: Args) -> Result<(), Failure> {
         retry_interval: Duration::from_millis(args.interval_ms),
         ..Config::default()
     };
-    let mut node: Node<_> = Node::new(AfPacketDevice::open(&args.iface)?, args.myname.clone(), config);
+    let mut resources = Resources::<8>::new();
+    let mut node: Node<_> = Node::new(AfPacketDevice::open(&args.iface)?, args.myname.clone(), config, &mut resources);
     let mut clock = SystemClock::default();
     let peer = &args.peername;
     print_line(format_args!("who has {peer}? asking on {} as {}", args.iface, args.myname))?;

@@ -48,12 +48,12 @@ pub mod verdict {
     }
 
     /// Why a transfer failed, in the receiver's terms where it gave a
-    /// verdict.
+    /// verdict (said once: "refused by the receiver", not "the receiver
+    /// refused the transfer: refused by the receiver").
     pub fn explain(failure: whohas_core::transfer::Failure) -> String {
         use whohas_core::transfer::Failure;
         match failure {
-            Failure::Refused(code) => format!("the receiver refused the transfer: {}", describe(code)),
-            Failure::Reset(code) => format!("the receiver ended the transfer: {}", describe(code)),
+            Failure::Refused(code) | Failure::Reset(code) => describe(code),
             other => other.to_string(),
         }
     }

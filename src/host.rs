@@ -18,10 +18,15 @@ pub enum WaitMode {
 
 /// A monotonic clock that hands out core [`Instant`]s, counted from the
 /// moment the clock was created, and sleeps through the device.
+///
+/// With [`until`](Self::until), time ends (the loop returns) once a check
+/// says so: a program stops its loop on a signal this way, without a check
+/// in every handler.
 #[derive(Debug, Clone, Copy)]
 pub struct SystemClock {
     origin: std::time::Instant,
     mode: WaitMode,
+    stop: Option<fn() -> bool>,
 }
 
 impl Default for SystemClock {
@@ -33,7 +38,17 @@ impl Default for SystemClock {
 impl SystemClock {
     /// A clock whose epoch is now.
     pub fn new(mode: WaitMode) -> Self {
-        SystemClock { origin: std::time::Instant::now(), mode }
+        SystemClock { origin: std::time::Instant::now(), mode, stop: None }
+    }
+
+    /// The same clock, whose time ends once `stop` returns true (checked
+    /// before and after each sleep; a signal interrupts the sleep).
+    pub fn until(self, stop: fn() -> bool) -> Self {
+        SystemClock { stop: Some(stop), ..self }
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.is_some_and(|stop| stop())
     }
 
     /// The current time.
@@ -53,9 +68,12 @@ impl<D: Wait> Clock<D> for SystemClock {
         deadline: Option<Instant>,
         writable: bool,
     ) -> Result<Flow, <D as LinkDevice>::Error> {
+        if self.stopped() {
+            return Ok(Flow::End);
+        }
         if self.mode == WaitMode::Block {
             device.wait(deadline.map(|deadline| (deadline - self.read()).into()), writable)?;
         }
-        Ok(Flow::Continue)
+        Ok(if self.stopped() { Flow::End } else { Flow::Continue })
     }
 }

@@ -31,3 +31,4 @@ pub mod file_offer;
 pub mod host;
 #[cfg(feature = "pcap")]
 pub mod replay;
+pub mod storage;

@@ -132,8 +132,20 @@ impl LinkDevice for ReplayDevice {
 /// first; time ends when the input is exhausted and no deadline is left
 /// (the retries of a resolution started during the capture run out first).
 /// Captures can be out of order; the clock never goes back.
+///
+/// With [`until`](Self::until), time also ends once a check says so (a
+/// signal, say).
 #[derive(Debug, Default, Clone, Copy)]
-pub struct CaptureClock;
+pub struct CaptureClock {
+    stop: Option<fn() -> bool>,
+}
+
+impl CaptureClock {
+    /// The same clock, whose time ends once `stop` returns true.
+    pub fn until(self, stop: fn() -> bool) -> Self {
+        CaptureClock { stop: Some(stop) }
+    }
+}
 
 impl Clock<ReplayDevice> for CaptureClock {
     fn now(&mut self, device: &ReplayDevice) -> Instant {
@@ -141,6 +153,9 @@ impl Clock<ReplayDevice> for CaptureClock {
     }
 
     fn wait(&mut self, device: &mut ReplayDevice, deadline: Option<Instant>, _: bool) -> Result<Flow, Error> {
+        if self.stop.is_some_and(|stop| stop()) {
+            return Ok(Flow::End);
+        }
         let next_frame = device.next_timestamp()?;
         match time::earliest(next_frame, deadline) {
             Some(next) => {

@@ -7,10 +7,11 @@ use std::cell::Cell;
 use std::net::Ipv4Addr;
 
 use whohas::device::{LinkDevice, Segment};
-use whohas::node::{Config, Node};
+use whohas::node::Node;
 use whohas::pcap::PcapFileWriter;
 use whohas::replay::{CaptureClock, ReplayDevice};
 use whohas::runtime::{Clock, from_fn};
+use whohas::station::{Config, Resources};
 use whohas::wire::{ArpOperation, ArpPacket, ArpRepr, NameArpPacket, NameArpRepr};
 use whohas::{EthernetAddress, Instant, Name};
 
@@ -104,7 +105,9 @@ fn frames() -> Vec<Vec<u8>> {
 #[test]
 fn the_node_allocates_nothing_per_frame() {
     let segment: Segment<2, 16> = Segment::new();
-    let mut vm2: Node<_> = Node::new(segment.attach(VM2).unwrap(), Name::try_from("VM2").unwrap(), Config::default());
+    let mut resources = Resources::<8>::new();
+    let mut vm2: Node<_> =
+        Node::new(segment.attach(VM2).unwrap(), Name::try_from("VM2").unwrap(), Config::default(), &mut resources);
     vm2.add_ipv4_address(Ipv4Addr::new(198, 18, 0, 2)).unwrap();
     let mut peer = segment.attach(VM1).unwrap();
     let frames = frames();
@@ -116,8 +119,8 @@ fn the_node_allocates_nothing_per_frame() {
             }
             let now = Instant::from_millis(round);
             vm2.poll(now, &mut from_fn(|_, _| {})).unwrap();
-            vm2.send(now, &Name::try_from("VM1").unwrap(), b"Nice to meet you!\n").unwrap();
-            let _ = vm2.resolve_ipv4(now, Ipv4Addr::new(198, 18, 0, 9));
+            vm2.at(now).send(&Name::try_from("VM1").unwrap(), b"Nice to meet you!\n").unwrap();
+            let _ = vm2.at(now).resolve_ipv4(Ipv4Addr::new(198, 18, 0, 9));
             while peer.receive(&mut buffer).is_ok() {}
         }
     });
@@ -141,15 +144,20 @@ fn replay_allocates_nothing_per_frame() {
     writer.flush().unwrap();
     drop(writer);
 
-    let mut node: Node<_> =
-        Node::new(ReplayDevice::open(&input, &output, VM2).unwrap(), Name::try_from("VM2").unwrap(), Config::default());
+    let mut resources = Resources::<8>::new();
+    let mut node: Node<_> = Node::new(
+        ReplayDevice::open(&input, &output, VM2).unwrap(),
+        Name::try_from("VM2").unwrap(),
+        Config::default(),
+        &mut resources,
+    );
     // The responder's handler: VM2 answers every message from inside it.
     let mut responder = from_fn(|ctx, event| {
         if let whohas::Event::Data { from, .. } = event {
             ctx.send_to_address(from, b"Nice to meet you!\n").unwrap();
         }
     });
-    let mut clock = CaptureClock;
+    let mut clock = CaptureClock::default();
     // Warm-up: the first frames size the read buffer and libpcap's own.
     for _ in 0..50 {
         let now = clock.now(node.device());

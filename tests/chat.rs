@@ -125,8 +125,11 @@ fn six_stations_list_each_other_chat_in_every_pair_and_send_a_file() {
     assert_eq!(std::fs::read(inbox.path("notes.bin")).unwrap(), content);
     room[0].type_line(&format!("@send s3 {}", path.display()));
     assert!(room[0].wait_for_stdout("[NOT delivered ", WAIT), "{:?}", room[0].stdout_lines);
-    assert!(room[0].stdout_lines.last().unwrap().contains("notes.bin to s3: the receiver refused the transfer"));
-    assert!(room[2].has_or_waits_for_stdout("refused a file from s1: start chat with --dir", WAIT));
+    // The mark says why once, on one line.
+    let mark = room[0].stdout_lines.last().unwrap();
+    assert!(mark.starts_with("[NOT delivered ") && mark.ends_with(" to s3: refused by the receiver]"), "{mark}");
+    let refused = format!("refused a file from s1 ({}): start chat with --dir", lan.host(1).mac_string());
+    assert!(room[2].has_or_waits_for_stdout(&refused, WAIT), "{:?}", room[2].stdout_lines);
     room[0].type_line("@send s2 /nonexistent/file");
     assert!(room[0].wait_for_stdout("cannot send: cannot read /nonexistent/file", WAIT));
 

@@ -548,7 +548,7 @@ fn stations_carry_on_when_their_interface_goes_down_and_comes_back() {
     let mut vm2 = start_respond(&lan, 2, &[]);
     let mut receiver =
         lan.host(3).ns.spawn_whohas(&["receive", "-i", "eth0", "-n", "B", "--dir", inbox.0.to_str().unwrap()]);
-    assert!(receiver.wait_for_stdout("B receiving on eth0", WAIT), "{}", receiver.stderr());
+    assert!(receiver.wait_for_stdout("B answering on eth0", WAIT), "{}", receiver.stderr());
     let mut alice = support::start_chat(&lan, 1, "alice", &[]);
     let mut bob = support::start_chat(&lan, 2, "bob", &[]);
     assert!(alice.wait_for_stdout("bob joined", WAIT), "{:?}", alice.stdout_lines);

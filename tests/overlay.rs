@@ -81,7 +81,7 @@ fn resolve_send_and_chat_cross_a_routed_vxlan_overlay_within_its_mtu() {
 
     let inbox = Scratch::new("overlay-inbox");
     let mut receiver = two.spawn_whohas(&["receive", "-i", "vx0", "-n", "far", "--dir", inbox.0.to_str().unwrap()]);
-    assert!(receiver.wait_for_stdout("far receiving on vx0", WAIT), "{}", receiver.stderr());
+    assert!(receiver.wait_for_stdout("far answering on vx0", WAIT), "{}", receiver.stderr());
     let resolved = one.whohas(&["resolve", "-i", "vx0", "-n", "near", "far"]);
     assert!(resolved.status.success(), "{}", text(&resolved.stderr));
     assert_eq!(text(&resolved.stdout).trim(), "far is at 02:00:00:00:0f:02");

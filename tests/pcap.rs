@@ -330,7 +330,7 @@ fn decode_agrees_with_tshark_on_transfers() {
     let mut tcpdump = support::Tcpdump::start(a, capture.clone(), filter);
     let inbox = Scratch::new("xfer-decode-inbox");
     let mut receiver = b.spawn_whohas(&["receive", "-i", "eth0", "-n", "B", "--dir", inbox.0.to_str().unwrap()]);
-    assert!(receiver.wait_for_stdout("B receiving on eth0", Duration::from_secs(10)), "{}", receiver.stderr());
+    assert!(receiver.wait_for_stdout("B answering on eth0", Duration::from_secs(10)), "{}", receiver.stderr());
     let file = scratch.path("a \x1b[2J file.bin");
     std::fs::write(&file, vec![7u8; 300_000]).unwrap();
     for args in [&["B", "--file", file.to_str().unwrap()][..], &["B", "a message"]] {

@@ -57,7 +57,7 @@ fn scan_defaults_to_the_interface_subnet_and_reports_by_exit_status() {
     let rows: Vec<serde_json::Value> =
         text(&json.stdout).lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     assert_eq!(rows.len(), 2, "one JSON object per line");
-    assert_eq!((rows[0]["ip"].as_str(), rows[0]["mac"].as_str()), (Some("198.18.0.2"), Some("02:00:00:00:00:02")));
+    assert_eq!((rows[0]["address"].as_str(), rows[0]["mac"].as_str()), (Some("198.18.0.2"), Some("02:00:00:00:00:02")));
     assert!(rows[0]["rtt_ms"].as_f64().is_some());
 
     let empty = ns.whohas(&["scan", "-i", "eth0", "198.18.1.0/29", "--pps", "5000"]);

@@ -8,8 +8,9 @@ use std::net::Ipv4Addr;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use whohas_core::device::{Capabilities, LinkDevice};
-use whohas_core::node::{Config, Event, Node};
+use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
+use whohas_core::station::{Config, Event, Resources};
 use whohas_core::time::Instant;
 use whohas_core::wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name, NameArpPacket,
@@ -95,7 +96,9 @@ fn node_dispatch(c: &mut Criterion) {
     let mut group = c.benchmark_group("node dispatch");
     group.throughput(Throughput::Elements(BATCH));
     for (label, frame) in cases {
-        let mut node: Node<Repeat> = Node::new(Repeat { frame, sent: 0 }, vm2.clone(), Config::default());
+        let mut resources = Resources::<8>::new();
+        let mut node: Node<Repeat> =
+            Node::new(Repeat { frame, sent: 0 }, vm2.clone(), Config::default(), &mut resources);
         node.add_ipv4_address(Ipv4Addr::new(198, 18, 0, 2)).unwrap();
         let mut events = 0u64;
         let mut handler = from_fn(|_, event| {
@@ -205,7 +208,8 @@ fn keyed_dispatch(c: &mut Criterion) {
             AuthDevice::new(Loaded { frames: Default::default(), keep: true, sent: 0 }, &key, 1);
         let device: AuthDevice<Loaded> =
             AuthDevice::new(Loaded { frames: Default::default(), keep: false, sent: 0 }, &key, 2);
-        let mut node: Node<AuthDevice<Loaded>> = Node::new(device, vm2.clone(), Config::default());
+        let mut resources = Resources::<8>::new();
+        let mut node: Node<AuthDevice<Loaded>> = Node::new(device, vm2.clone(), Config::default(), &mut resources);
         let mut handler = from_fn(|_, event| {
             if let Event::Data { payload, .. } = event {
                 black_box(payload.len());

@@ -4,9 +4,10 @@
 use embedded_hal::delay::DelayNs;
 
 use crate::device::LinkDevice;
-use crate::node::{Context, Event, Node, ResolveError};
-use crate::runtime::{DelayClock, Handler};
+use crate::node::Node;
+use crate::runtime::{Context, DelayClock, Handler, NodeEvent};
 use crate::service::Service;
+use crate::station::{Event, ResolveError};
 use crate::time::Instant;
 use crate::wire::{EthernetAddress, Name};
 
@@ -25,8 +26,8 @@ pub enum BlockingError<E> {
 /// Resolves `name`, running `node` on `clock` until the answer or the last
 /// retry is in, and returns its MAC address. Other events go to `handler`
 /// (a data frame may arrive meanwhile); `clock.now()` tells when it ended.
-pub fn resolve<D, S, T, H, const C: usize, const P: usize, const Q: usize>(
-    node: &mut Node<D, S, C, P, Q>,
+pub fn resolve<D, S, T, H>(
+    node: &mut Node<'_, D, S>,
     name: &Name,
     clock: &mut DelayClock<T>,
     handler: &mut H,
@@ -35,7 +36,7 @@ where
     D: LinkDevice,
     S: Service,
     T: DelayNs,
-    H: Handler<D, S, C, P, Q>,
+    H: Handler<D, S>,
 {
     if let Some(mac) = node.at(clock.now()).resolve(name).map_err(BlockingError::Resolve)? {
         return Ok(mac);
@@ -52,12 +53,13 @@ struct UntilResolved<'a, H, E> {
     inner: &'a mut H,
 }
 
-impl<D, S, H, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for UntilResolved<'_, H, D::Error>
+impl<D, S, H> Handler<D, S> for UntilResolved<'_, H, D::Error>
 where
     D: LinkDevice,
-    H: Handler<D, S, C, P, Q>,
+    S: Service,
+    H: Handler<D, S>,
 {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
+    fn on_event(&mut self, ctx: &mut Context<'_, D, S>, event: NodeEvent<'_, S>) {
         match event {
             Event::Resolved { name, hardware_addr, .. } if name == *self.name => {
                 self.outcome = Some(Ok(hardware_addr));
@@ -71,7 +73,7 @@ where
         }
     }
 
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>) -> Option<Instant> {
+    fn on_poll(&mut self, ctx: &mut Context<'_, D, S>) -> Option<Instant> {
         self.inner.on_poll(ctx)
     }
 }

@@ -8,6 +8,8 @@
 
 use core::borrow::Borrow;
 
+use heapless::vec::{OwnedVecStorage, VecInner, VecStorage, ViewVecStorage};
+
 use crate::time::{Duration, Instant};
 use crate::wire::EthernetAddress;
 
@@ -25,11 +27,20 @@ pub struct Neighbor<K> {
     pub expires_at: Instant,
 }
 
-/// Up to `N` neighbours keyed by `K`.
-#[derive(Debug, Clone)]
-pub struct NeighborCache<K, const N: usize> {
-    entries: heapless::Vec<Neighbor<K>, N>,
+/// Neighbours keyed by `K`, in the storage `S`: [`NeighborCache`] owns up
+/// to `N` of them, and a [`NeighborCacheView`] is a borrowed cache of any
+/// capacity (what a node holds, so its type carries no capacity). Like
+/// heapless' `Vec` and `VecView`.
+pub struct NeighborCacheInner<K, S: VecStorage<Neighbor<K>> + ?Sized> {
+    entries: VecInner<Neighbor<K>, usize, S>,
 }
+
+/// A cache that owns room for `N` neighbours.
+pub type NeighborCache<K, const N: usize> = NeighborCacheInner<K, OwnedVecStorage<Neighbor<K>, N>>;
+
+/// A cache of any capacity, borrowed: `&mut NeighborCache<K, N>` coerces to
+/// `&mut NeighborCacheView<K>`.
+pub type NeighborCacheView<K> = NeighborCacheInner<K, ViewVecStorage<Neighbor<K>>>;
 
 impl<K, const N: usize> Default for NeighborCache<K, N> {
     fn default() -> Self {
@@ -40,7 +51,20 @@ impl<K, const N: usize> Default for NeighborCache<K, N> {
 impl<K, const N: usize> NeighborCache<K, N> {
     /// An empty cache.
     pub const fn new() -> Self {
-        NeighborCache { entries: heapless::Vec::new() }
+        NeighborCacheInner { entries: heapless::Vec::new() }
+    }
+}
+
+impl<K: core::fmt::Debug, S: VecStorage<Neighbor<K>> + ?Sized> core::fmt::Debug for NeighborCacheInner<K, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.entries.iter()).finish()
+    }
+}
+
+impl<K, S: VecStorage<Neighbor<K>> + ?Sized> NeighborCacheInner<K, S> {
+    /// How many neighbours it holds at most.
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
     }
 
     /// Number of entries, stale ones included.
@@ -64,7 +88,7 @@ impl<K, const N: usize> NeighborCache<K, N> {
     }
 }
 
-impl<K: Eq, const N: usize> NeighborCache<K, N> {
+impl<K: Eq, S: VecStorage<Neighbor<K>> + ?Sized> NeighborCacheInner<K, S> {
     /// The MAC address of `key`, if cached and not expired at `now`.
     pub fn lookup<Q>(&self, key: &Q, now: Instant) -> Option<EthernetAddress>
     where

@@ -15,6 +15,8 @@
 //! Removal compacts the buffer in place; it is linear in the bytes queued,
 //! which is bounded by `BYTES` and only happens when a peer resolves or fails.
 
+use heapless::vec::{OwnedVecStorage, VecInner, VecStorage, ViewVecStorage};
+
 use crate::wire::EthernetAddress;
 
 const KEY_LEN_SIZE: usize = 1;
@@ -48,11 +50,17 @@ impl Destination<'_> {
     }
 }
 
-/// A FIFO of `(destination, payload)` records within `BYTES` bytes.
-#[derive(Debug, Clone)]
-pub struct FrameQueue<const BYTES: usize> {
-    bytes: heapless::Vec<u8, BYTES>,
+/// A FIFO of `(destination, payload)` records in the storage `S`:
+/// [`FrameQueue`] owns `BYTES` bytes, a [`FrameQueueView`] is borrowed.
+pub struct FrameQueueInner<S: VecStorage<u8> + ?Sized> {
+    bytes: VecInner<u8, usize, S>,
 }
+
+/// A queue of `BYTES` bytes.
+pub type FrameQueue<const BYTES: usize> = FrameQueueInner<OwnedVecStorage<u8, BYTES>>;
+
+/// A queue of any size, borrowed: `&mut FrameQueue<BYTES>` coerces to it.
+pub type FrameQueueView = FrameQueueInner<ViewVecStorage<u8>>;
 
 /// The queue has no room for the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +97,11 @@ impl<const BYTES: usize> Default for FrameQueue<BYTES> {
 impl<const BYTES: usize> FrameQueue<BYTES> {
     /// An empty queue.
     pub const fn new() -> Self {
-        FrameQueue { bytes: heapless::Vec::new() }
+        FrameQueueInner { bytes: heapless::Vec::new() }
     }
+}
 
+impl<S: VecStorage<u8> + ?Sized> FrameQueueInner<S> {
     /// Bytes a record with a `key_len`-byte key (a name's length, or 6 for
     /// an address) and `payload_len` bytes occupies.
     pub const fn record_len(key_len: usize, payload_len: usize) -> usize {
@@ -112,7 +122,7 @@ impl<const BYTES: usize> FrameQueue<BYTES> {
     pub fn push(&mut self, destination: Destination<'_>, payload: &[u8]) -> Result<(), QueueFull> {
         let payload_len = u16::try_from(payload.len()).map_err(|_| QueueFull)?;
         let key = destination.key();
-        if self.bytes.len() + Self::record_len(key.len(), payload.len()) > BYTES {
+        if self.bytes.len() + Self::record_len(key.len(), payload.len()) > self.bytes.capacity() {
             return Err(QueueFull);
         }
         let pieces: [&[u8]; 4] = [&[destination.key_len_byte()], key, &payload_len.to_le_bytes(), payload];

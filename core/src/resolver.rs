@@ -7,6 +7,8 @@
 
 use core::borrow::Borrow;
 
+use heapless::vec::{OwnedVecStorage, VecInner, VecStorage, ViewVecStorage};
+
 use crate::time::{Duration, Instant};
 use crate::wire::EthernetAddress;
 
@@ -51,7 +53,7 @@ enum Progress {
 }
 
 #[derive(Debug, Clone)]
-struct Resolution<K> {
+pub(crate) struct Resolution<K> {
     key: K,
     progress: Progress,
 }
@@ -100,17 +102,33 @@ pub(crate) enum Answer<K> {
     Unsolicited,
 }
 
-/// Up to `N` resolutions in progress, recently answered, or held off.
-#[derive(Debug, Clone)]
-pub(crate) struct Resolver<K, const N: usize> {
-    pending: heapless::Vec<Resolution<K>, N>,
+/// Resolutions in progress, recently answered, or held off, in the storage
+/// `S`: [`Resolver`] owns room for `N`, a [`ResolverView`] is borrowed (as
+/// [`NeighborCacheInner`](crate::neighbor::NeighborCacheInner) is).
+pub(crate) struct ResolverInner<K, S: VecStorage<Resolution<K>> + ?Sized> {
+    pending: VecInner<Resolution<K>, usize, S>,
 }
 
-impl<K: Eq + Clone, const N: usize> Resolver<K, N> {
-    pub(crate) const fn new() -> Self {
-        Resolver { pending: heapless::Vec::new() }
-    }
+/// Room for `N` resolutions.
+pub(crate) type Resolver<K, const N: usize> = ResolverInner<K, OwnedVecStorage<Resolution<K>, N>>;
 
+/// Resolutions of any capacity, borrowed.
+pub(crate) type ResolverView<K> = ResolverInner<K, ViewVecStorage<Resolution<K>>>;
+
+impl<K, const N: usize> Resolver<K, N> {
+    /// No resolution yet.
+    pub(crate) const fn new() -> Self {
+        ResolverInner { pending: heapless::Vec::new() }
+    }
+}
+
+impl<K, const N: usize> Default for Resolver<K, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Eq + Clone, S: VecStorage<Resolution<K>> + ?Sized> ResolverInner<K, S> {
     fn position<Q: Eq + ?Sized>(&self, key: &Q) -> Option<usize>
     where
         K: Borrow<Q>,

@@ -16,27 +16,36 @@
 //! the wrapper devices, so a third-party device only implements `Wait` to
 //! run on a host clock.
 
+use core::ops::{Deref, DerefMut};
+
 use embedded_hal::delay::DelayNs;
 
 use crate::device::LinkDevice;
-use crate::node::{Context, Event};
-use crate::time::{Duration, Instant};
 /// The host-sleep trait of `whohas-link`, beside the clocks that use it.
-pub use whohas_link::Wait;
+pub use crate::device::Wait;
+use crate::service::Service;
+use crate::station::{Event, Station};
+use crate::time::{Duration, Instant};
+
+/// What a node hosting the services `S` reports: its own events, and its
+/// services' in [`Event::Service`].
+pub type NodeEvent<'a, S> = Event<'a, <S as Service>::Event<'a>>;
 
 /// An application on a node: it hears each event with a [`Context`] through
 /// which it can answer, send, resolve, use the services, or stop the loop.
 ///
-/// Closures become handlers through [`from_fn`].
-pub trait Handler<D: LinkDevice, S, const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> {
+/// Its only parameters are the device and the services; the node's
+/// capacities live in its [`Resources`](crate::Resources) and appear
+/// nowhere here. Closures become handlers through [`from_fn`].
+pub trait Handler<D: LinkDevice, S: Service = ()> {
     /// One event, while nothing of the node is borrowed but the event's
     /// payload.
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, CACHE, PENDING, QUEUE_BYTES>, event: Event<'_>);
+    fn on_event(&mut self, ctx: &mut Context<'_, D, S>, event: NodeEvent<'_, S>);
 
     /// Once per poll, after the events: periodic work (feeding a transfer,
     /// checking a flag set by a signal). Returns when the handler wants the
     /// next poll at the latest.
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, CACHE, PENDING, QUEUE_BYTES>) -> Option<Instant> {
+    fn on_poll(&mut self, ctx: &mut Context<'_, D, S>) -> Option<Instant> {
         let _ = ctx;
         None
     }
@@ -47,21 +56,67 @@ pub struct FromFn<F>(F);
 
 /// Makes a [`Handler`] of `f`, whose argument types are inferred:
 /// `node.poll(now, &mut from_fn(|ctx, event| ...))`.
-pub fn from_fn<D, S, const C: usize, const P: usize, const Q: usize, F>(f: F) -> FromFn<F>
+///
+/// The closure hears the node's events and those of its services when the
+/// services' events borrow nothing (none, presence, a scan): `E` is
+/// `Infallible` for a node without services. A node hosting the transfer,
+/// whose events borrow the node's buffer, takes a handler type instead.
+pub fn from_fn<D, S, E, F>(f: F) -> FromFn<F>
 where
     D: LinkDevice,
-    F: FnMut(&mut Context<'_, D, S, C, P, Q>, Event<'_>),
+    S: for<'e> Service<Event<'e> = E>,
+    F: FnMut(&mut Context<'_, D, S>, Event<'_, E>),
 {
     FromFn(f)
 }
 
-impl<D, S, const C: usize, const P: usize, const Q: usize, F> Handler<D, S, C, P, Q> for FromFn<F>
+impl<D, S, E, F> Handler<D, S> for FromFn<F>
 where
     D: LinkDevice,
-    F: FnMut(&mut Context<'_, D, S, C, P, Q>, Event<'_>),
+    S: for<'e> Service<Event<'e> = E>,
+    F: FnMut(&mut Context<'_, D, S>, Event<'_, E>),
 {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
+    fn on_event(&mut self, ctx: &mut Context<'_, D, S>, event: NodeEvent<'_, S>) {
         (self.0)(ctx, event)
+    }
+}
+
+/// What a [`Handler`] acts through while it handles an event: the node at
+/// this instant, a [`Station`] (to send, answer, resolve; the context
+/// dereferences to it), and the services the node hosts.
+pub struct Context<'a, D: LinkDevice, S> {
+    station: Station<'a, D>,
+    services: &'a mut S,
+}
+
+impl<'a, D: LinkDevice, S> Context<'a, D, S> {
+    pub(crate) fn new(station: Station<'a, D>, services: &'a mut S) -> Self {
+        Context { station, services }
+    }
+
+    /// The services the node hosts (to send a reliable message, say: it
+    /// goes out in this poll).
+    pub fn services(&mut self) -> &mut S {
+        self.services
+    }
+
+    /// The station and the services at once.
+    pub fn split(&mut self) -> (&mut Station<'a, D>, &mut S) {
+        (&mut self.station, self.services)
+    }
+}
+
+impl<'a, D: LinkDevice, S> Deref for Context<'a, D, S> {
+    type Target = Station<'a, D>;
+
+    fn deref(&self) -> &Station<'a, D> {
+        &self.station
+    }
+}
+
+impl<'a, D: LinkDevice, S> DerefMut for Context<'a, D, S> {
+    fn deref_mut(&mut self) -> &mut Station<'a, D> {
+        &mut self.station
     }
 }
 

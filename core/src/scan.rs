@@ -16,7 +16,7 @@
 //! half-second timeout would, with the same hosts found.
 //!
 //! Nothing is allocated: per-address state lives in a fixed array of `HOSTS`
-//! slots (16 bytes each), and results leave as [`Event::Scan`]s of the node
+//! slots (16 bytes each), and results leave as [`ScanEvent`]s of the node (in [`Event::Service`](crate::Event::Service))
 //! hosting the scanner. Time arithmetic saturates: extreme retry counts,
 //! back-offs and scan durations cannot overflow.
 
@@ -25,9 +25,10 @@ use core::net::Ipv4Addr;
 
 use heapless::Deque;
 
+use crate::device::LinkDevice;
 use crate::device::TransmitError;
-use crate::node::Event;
-use crate::service::{Service, Station};
+use crate::service::Service;
+use crate::station::Station;
 use crate::time::{Duration, Instant};
 use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetRepr};
 
@@ -301,7 +302,7 @@ impl core::error::Error for RangeTooLarge {}
 
 /// An ARP scan of up to `HOSTS` addresses, hosted by a node as a
 /// [`Service`]: the node's own ARP responder keeps answering while it runs.
-/// Its findings arrive as [`Event::Scan`].
+/// Its findings arrive as [`ScanEvent`]s.
 pub struct Scanner<const HOSTS: usize = 256> {
     range: Ipv4Range,
     /// `range.len()`, known to fit `HOSTS`.
@@ -391,7 +392,7 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
         let _ = self.events.push_back(event);
     }
 
-    fn send_due<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
+    fn send_due<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
         let (now, mac) = (station.now(), station.mac_address());
         let interval = self.config.rate.interval();
         for _ in 0..BUDGET {
@@ -474,11 +475,18 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
 }
 
 impl<const HOSTS: usize> Service for Scanner<HOSTS> {
+    type Event<'s> = ScanEvent;
+
     fn accepts(&self, ethertype: EtherType) -> bool {
         ethertype == EtherType::ARP
     }
 
-    fn receive<L: Station>(&mut self, station: &mut L, header: &EthernetRepr, frame: &[u8]) -> Result<(), L::Error> {
+    fn receive<D: LinkDevice>(
+        &mut self,
+        station: &mut Station<'_, D>,
+        header: &EthernetRepr,
+        frame: &[u8],
+    ) -> Result<(), D::Error> {
         self.process(station.mac_address(), station.now(), header, frame);
         if self.stats.hosts == self.range.len() {
             // Everybody answered: nothing left to ask or wait for.
@@ -487,7 +495,7 @@ impl<const HOSTS: usize> Service for Scanner<HOSTS> {
         Ok(())
     }
 
-    fn poll<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
+    fn poll<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
         let now = station.now();
         self.send_due(station)?;
         if let Phase::Waiting { until } = self.phase {
@@ -516,8 +524,8 @@ impl<const HOSTS: usize> Service for Scanner<HOSTS> {
         !self.events.is_empty()
     }
 
-    fn next_event<'s>(&mut self, _: &'s mut [u8]) -> Option<Event<'s>> {
-        self.events.pop_front().map(Event::Scan)
+    fn next_event(&mut self, _: &mut [u8]) -> Option<ScanEvent> {
+        self.events.pop_front()
     }
 }
 

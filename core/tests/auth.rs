@@ -11,7 +11,8 @@ use std::rc::Rc;
 use common::{Seen, VM1, VM2, frame, name, poll, reply_body, request_body};
 use whohas_core::auth::{AuthDevice, Key};
 use whohas_core::device::{Capabilities, LinkDevice};
-use whohas_core::node::{Config, Node};
+use whohas_core::node::Node;
+use whohas_core::station::Config;
 use whohas_core::time::Instant;
 use whohas_core::wire::EthernetAddress;
 use whohas_core::wire::auth::TRAILER_LEN;
@@ -66,9 +67,9 @@ impl LinkDevice for Wire {
 
 type Keyed = AuthDevice<Wire, 8>;
 
-fn keyed(wire: &Wire, key: &Key, seed: u64) -> Node<Keyed> {
+fn keyed(wire: &Wire, key: &Key, seed: u64) -> Node<'static, Keyed> {
     let name = if wire.mac == VM1 { "VM1" } else { "VM2" };
-    Node::new(AuthDevice::new(wire.clone(), key, seed), common::name(name), Config::default())
+    Node::new(AuthDevice::new(wire.clone(), key, seed), common::name(name), Config::default(), common::resources())
 }
 
 /// Moves every frame `from` sent to each of `to`.
@@ -86,8 +87,8 @@ fn carry(from: &Wire, to: &[&Wire]) -> Vec<Vec<u8>> {
 fn keyed_stations_talk_and_their_frames_end_with_a_trailer() {
     let (a, b) = (Wire::new(VM1), Wire::new(VM2));
     let (mut vm1, mut vm2) = (keyed(&a, &KEY, 1), keyed(&b, &KEY, 2));
-    assert_eq!(vm1.max_payload_len(), 1500 - TRAILER_LEN);
-    vm1.send(Instant::ZERO, &name("VM2"), b"hi").unwrap();
+    assert_eq!(vm1.at(Instant::ZERO).max_payload_len(), 1500 - TRAILER_LEN);
+    vm1.at(Instant::ZERO).send(&name("VM2"), b"hi").unwrap();
     poll(&mut vm1, Instant::ZERO);
     let request = carry(&a, &[&b]);
     assert_eq!(request.len(), 1);
@@ -107,14 +108,14 @@ fn keyed_stations_talk_and_their_frames_end_with_a_trailer() {
 fn a_racing_forged_reply_is_dropped_and_the_genuine_one_wins() {
     let (a, b, m) = (Wire::new(VM1), Wire::new(VM2), Wire::new(MALLORY));
     let (mut vm1, mut vm2) = (keyed(&a, &KEY, 1), keyed(&b, &KEY, 2));
-    vm1.send(Instant::ZERO, &name("VM2"), b"secret").unwrap();
+    vm1.at(Instant::ZERO).send(&name("VM2"), b"secret").unwrap();
     poll(&mut vm1, Instant::ZERO);
     carry(&a, &[&b, &m]);
     // Mallory answers first, without the key; with another key she cannot
     // even read the request.
     a.deliver(&frame(MALLORY, VM1, 0xfffe, &reply_body("VM2", MALLORY)));
     let mut wrong: Node<Keyed> =
-        Node::new(AuthDevice::new(m.clone(), &Key([8; 32]), 3), name("VM2"), Config::default());
+        Node::new(AuthDevice::new(m.clone(), &Key([8; 32]), 3), name("VM2"), Config::default(), common::resources());
     assert_eq!(poll(&mut wrong, Instant::ZERO), vec![]);
     assert_eq!(wrong.device().stats().rx_auth_failures, 1);
     poll(&mut vm2, Instant::ZERO);
@@ -130,7 +131,7 @@ fn a_racing_forged_reply_is_dropped_and_the_genuine_one_wins() {
 fn replayed_altered_and_unsolicited_frames_are_counted_and_dropped() {
     let (a, b) = (Wire::new(VM1), Wire::new(VM2));
     let (mut vm1, mut vm2) = (keyed(&a, &KEY, 1), keyed(&b, &KEY, 2));
-    vm1.send(Instant::ZERO, &name("VM2"), b"pay 10").unwrap();
+    vm1.at(Instant::ZERO).send(&name("VM2"), b"pay 10").unwrap();
     poll(&mut vm1, Instant::ZERO);
     let request = carry(&a, &[&b]);
     poll(&mut vm2, Instant::ZERO);
@@ -159,7 +160,7 @@ fn replayed_altered_and_unsolicited_frames_are_counted_and_dropped() {
 
     // The genuine reply again, and to a later request: it echoes an old
     // request, so it is stale, not an answer.
-    vm1.send(Instant::from_secs(100), &name("VM2"), b"x").unwrap();
+    vm1.at(Instant::from_secs(100)).send(&name("VM2"), b"x").unwrap();
     a.deliver(&reply[0]);
     poll(&mut vm1, Instant::from_secs(100));
     assert_eq!(vm1.device().stats().rx_replays + vm1.device().stats().rx_stale_replies, 1);
@@ -190,10 +191,8 @@ fn unkeyed_frames_never_reach_a_keyed_node_and_other_ethertypes_pass() {
 
 #[test]
 fn a_keyed_stream_arrives_whole_in_segments_that_leave_room_for_the_trailer() {
-    use whohas_core::node::Event;
-    use whohas_core::runtime::from_fn;
-    use whohas_core::transfer::{MAX_SEGMENT, Transfer, TransferConfig, TransferEvent};
-    type Station = Node<AuthDevice<common::HubPort, 8>, Transfer<2, 16>>;
+    use whohas_core::transfer::{MAX_SEGMENT, Transfer, TransferConfig};
+    type Station = Node<'static, AuthDevice<common::HubPort, 8>, Transfer<2, 16>>;
     let hub = common::Hub::new();
     let config = TransferConfig { max_segment: MAX_SEGMENT - TRAILER_LEN, ..TransferConfig::default() };
     let station = |mac, me: &str, seed| -> Station {
@@ -201,6 +200,7 @@ fn a_keyed_stream_arrives_whole_in_segments_that_leave_room_for_the_trailer() {
             AuthDevice::new(hub.attach(mac), &KEY, seed),
             name(me),
             Config::default(),
+            common::resources(),
             Transfer::new(config, seed),
         )
     };
@@ -216,24 +216,9 @@ fn a_keyed_stream_arrives_whole_in_segments_that_leave_room_for_the_trailer() {
                 a.services_mut().finish(conn).unwrap();
             }
         }
-        a.poll(
-            now,
-            &mut from_fn(|_, event| {
-                if let Event::Transfer(TransferEvent::Closed { status, .. }) = event {
-                    closed = Some(status);
-                }
-            }),
-        )
-        .unwrap();
-        b.poll(
-            now,
-            &mut from_fn(|_, event| {
-                if let Event::Transfer(TransferEvent::Received { data, .. }) = event {
-                    got.extend_from_slice(data);
-                }
-            }),
-        )
-        .unwrap();
+        let mut log = common::TransferLog { closed: &mut closed, received: &mut got };
+        a.poll(now, &mut log).unwrap();
+        b.poll(now, &mut log).unwrap();
         now += whohas_core::time::Duration::from_micros(100);
         assert!(now < Instant::from_secs(30), "the transfer finishes");
     }

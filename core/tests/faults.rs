@@ -1,9 +1,12 @@
 //! The node on an unreliable link: seeded fault injection on the in-memory
 //! segment. Run with `--nocapture` to see the measured figures.
 
+mod common;
+
 use whohas_core::device::{FaultConfig, FaultInjector, Segment, SegmentPort};
-use whohas_core::node::{Config, Event, Node};
+use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
+use whohas_core::station::{Config, Event, Resources};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{EthernetAddress, Name};
 
@@ -15,8 +18,8 @@ type Faulty<'a> = FaultInjector<SegmentPort<'a, 8, 16>>;
 
 /// Polls every node in 10 ms steps until `done` or `limit`; returns the
 /// time it took.
-fn run_until<const N: usize, const P: usize>(
-    nodes: &mut [Node<Faulty<'_>, (), 8, P>; N],
+fn run_until<const N: usize>(
+    nodes: &mut [Node<'_, Faulty<'_>>; N],
     limit: Duration,
     mut done: impl FnMut(usize, &Event<'_>) -> bool,
 ) -> Option<Duration> {
@@ -51,13 +54,15 @@ fn resolution_survives_30_percent_loss_in_at_least_999_of_1000_trials() {
             FaultConfig::default(),
             seed,
         );
-        let mut nodes: [Node<Faulty<'_>>; 2] =
-            [Node::new(vm1_port, name("VM1"), config), Node::new(vm2_port, name("VM2"), config)];
-        nodes[0].resolve(Instant::ZERO, &name("VM2")).unwrap();
+        let mut nodes: [Node<Faulty<'_>>; 2] = [
+            Node::new(vm1_port, name("VM1"), config, common::resources()),
+            Node::new(vm2_port, name("VM2"), config, common::resources()),
+        ];
+        nodes[0].at(Instant::ZERO).resolve(&name("VM2")).unwrap();
         let resolved = run_until(&mut nodes, Duration::from_secs(2), |i, event| {
             i == 0 && matches!(event, Event::Resolved { .. } | Event::ResolutionFailed { .. })
         });
-        if resolved.is_some() && nodes[0].lookup(&name("VM2"), Instant::ZERO).is_some() {
+        if resolved.is_some() && nodes[0].at(Instant::ZERO).lookup(&name("VM2")).is_some() {
             successes += 1;
             attempts_used[nodes[0].stats().name_arp.requests_sent as usize] += 1;
         }
@@ -78,14 +83,14 @@ fn six_nodes_resolve_each_other_through_every_fault_at_once() {
     for seed in 1..=50u64 {
         let segment: Segment<8, 16> = Segment::new();
         // Five peers each: room for five resolutions at once.
-        let mut nodes: [Node<Faulty<'_>, (), 8, 8>; 6] = core::array::from_fn(|i| {
+        let mut nodes: [Node<Faulty<'_>>; 6] = core::array::from_fn(|i| {
             let port = segment.attach(EthernetAddress([2, 0, 0, 0, 0, i as u8 + 1])).unwrap();
             let device = FaultInjector::new(port, faults, faults, seed * 10 + i as u64);
-            Node::new(device, name(&format!("node{i}")), config)
+            Node::new(device, name(&format!("node{i}")), config, Box::leak(Box::new(Resources::<8, 8>::new())))
         });
         for (i, node) in nodes.iter_mut().enumerate() {
             for j in (0..6).filter(|&j| j != i) {
-                node.send(Instant::ZERO, &name(&format!("node{j}")), format!("{i} to {j}").as_bytes()).unwrap();
+                node.at(Instant::ZERO).send(&name(&format!("node{j}")), format!("{i} to {j}").as_bytes()).unwrap();
             }
         }
         let mut delivered = [[false; 6]; 6];
@@ -104,8 +109,9 @@ fn six_nodes_resolve_each_other_through_every_fault_at_once() {
             false
         });
         for (i, node) in nodes.iter().enumerate() {
-            let cached =
-                (0..6).filter(|&j| j != i && node.lookup(&name(&format!("node{j}")), Instant::ZERO).is_some()).count();
+            let cached = (0..6)
+                .filter(|&j| j != i && node.cache().lookup(&name(&format!("node{j}")), Instant::ZERO).is_some())
+                .count();
             assert_eq!(cached, 5, "seed {seed}: node{i} resolved {cached} of 5 peers");
         }
         let arrived = delivered.iter().flatten().filter(|&&ok| ok).count();

@@ -5,16 +5,17 @@ mod common;
 
 use common::*;
 use whohas_core::device::{Capabilities, LinkDevice, Segment, SegmentPort};
-use whohas_core::node::{Config, Delivery, Node, ResolveError, SendError};
+use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
+use whohas_core::station::{Config, Delivery, ResolveError, Resources, SendError};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{EtherType, EthernetAddress, NameArpRepr};
 
 type Port<'a> = SegmentPort<'a, 4, 32>;
 type Lan = Segment<4, 32>;
 
-fn node<'a>(segment: &'a Lan, mac: EthernetAddress, me: &str) -> Node<Port<'a>> {
-    Node::new(segment.attach(mac).unwrap(), name(me), Config::default())
+fn node<'a>(segment: &'a Lan, mac: EthernetAddress, me: &str) -> Node<'a, Port<'a>> {
+    Node::new(segment.attach(mac).unwrap(), name(me), Config::default(), common::resources())
 }
 
 #[test]
@@ -25,15 +26,15 @@ fn seed_conversation_second_message_uses_the_cache() {
     let mut monitor = segment.attach(PEER).unwrap();
     let t = Instant::from_secs(1);
 
-    assert_eq!(vm1.send(t, &name("VM2"), b"Hi Hello").unwrap(), Delivery::Queued);
+    assert_eq!(vm1.at(t).send(&name("VM2"), b"Hi Hello").unwrap(), Delivery::Queued);
     assert_eq!(poll(&mut vm2, t), vec![Seen::Answered(VM1)]);
     assert_eq!(poll(&mut vm1, t), vec![Seen::Resolved(name("VM2"), VM2)]);
     assert_eq!(poll(&mut vm2, t), vec![Seen::Data(VM1, None, b"Hi Hello".to_vec())]);
-    vm2.send_to_address(t, VM1, b"Nice to meet you!\n").unwrap();
+    vm2.at(t).send_to_address(VM1, b"Nice to meet you!\n").unwrap();
     assert_eq!(poll(&mut vm1, t), vec![Seen::Data(VM2, Some(name("VM2")), b"Nice to meet you!\n".to_vec())]);
 
     let later = t + Duration::from_secs(10);
-    assert_eq!(vm1.send(later, &name("VM2"), b"again").unwrap(), Delivery::Sent);
+    assert_eq!(vm1.at(later).send(&name("VM2"), b"again").unwrap(), Delivery::Sent);
     assert_eq!(poll(&mut vm2, later), vec![Seen::Data(VM1, None, b"again".to_vec())]);
 
     let wire: Vec<EtherType> = drain(&mut monitor).iter().map(|f| ethertype(f)).collect();
@@ -108,7 +109,7 @@ fn unsolicited_reply_does_not_enter_the_cache() {
     attacker.transmit(&frame(PEER, VM1, 0xfffe, &reply_body("VM2", PEER))).unwrap();
     attacker.transmit(&frame(PEER, EthernetAddress::BROADCAST, 0xfffe, &reply_body("VM2", PEER))).unwrap();
     assert_eq!(poll(&mut vm1, Instant::ZERO), vec![]);
-    assert_eq!(vm1.lookup(&name("VM2"), Instant::ZERO), None);
+    assert_eq!(vm1.at(Instant::ZERO).lookup(&name("VM2")), None);
     assert!(vm1.cache().is_empty());
     assert_eq!(vm1.stats().name_arp.rx_unsolicited_replies, 2);
 }
@@ -118,10 +119,10 @@ fn reply_for_a_pending_name_sent_to_another_station_is_ignored() {
     let segment = Lan::new();
     let mut vm1 = node(&segment, VM1, "VM1");
     let mut peer = segment.attach(PEER).unwrap();
-    assert_eq!(vm1.resolve(Instant::ZERO, &name("VM2")), Ok(None));
+    assert_eq!(vm1.at(Instant::ZERO).resolve(&name("VM2")), Ok(None));
     peer.transmit(&frame(PEER, VM2, 0xfffe, &reply_body("VM2", PEER))).unwrap();
     assert_eq!(poll(&mut vm1, Instant::ZERO), vec![]);
-    assert_eq!(vm1.lookup(&name("VM2"), Instant::ZERO), None);
+    assert_eq!(vm1.at(Instant::ZERO).lookup(&name("VM2")), None);
     peer.transmit(&frame(PEER, VM1, 0xfffe, &reply_body("VM2", PEER))).unwrap();
     assert_eq!(poll(&mut vm1, Instant::ZERO), vec![Seen::Resolved(name("VM2"), PEER)]);
 }
@@ -131,12 +132,12 @@ fn a_reply_naming_another_mac_than_its_source_is_dropped() {
     let segment = Lan::new();
     let mut vm1 = node(&segment, VM1, "VM1");
     let mut attacker = segment.attach(PEER).unwrap();
-    vm1.resolve(Instant::ZERO, &name("VM2")).unwrap();
+    vm1.at(Instant::ZERO).resolve(&name("VM2")).unwrap();
     // The attacker answers in VM2's name but points at a third MAC.
     attacker.transmit(&frame(PEER, VM1, 0xfffe, &reply_body("VM2", VM2))).unwrap();
     assert_eq!(poll(&mut vm1, Instant::ZERO), vec![]);
     assert_eq!(vm1.stats().name_arp.rx_mismatched_replies, 1);
-    assert_eq!(vm1.lookup(&name("VM2"), Instant::ZERO), None, "still resolving");
+    assert_eq!(vm1.at(Instant::ZERO).lookup(&name("VM2")), None, "still resolving");
     attacker.transmit(&frame(VM2, VM1, 0xfffe, &reply_body("VM2", VM2))).unwrap();
     assert_eq!(poll(&mut vm1, Instant::ZERO), vec![Seen::Resolved(name("VM2"), VM2)]);
 }
@@ -147,7 +148,7 @@ fn a_second_answer_from_another_station_is_a_conflict() {
     let mut vm1 = node(&segment, VM1, "VM1");
     let mut others = segment.attach(PEER).unwrap();
     let t = Instant::from_secs(1);
-    vm1.resolve(t, &name("VM2")).unwrap();
+    vm1.at(t).resolve(&name("VM2")).unwrap();
     others.transmit(&frame(VM2, VM1, 0xfffe, &reply_body("VM2", VM2))).unwrap();
     others.transmit(&frame(VM2, VM1, 0xfffe, &reply_body("VM2", VM2))).unwrap();
     others.transmit(&frame(PEER, VM1, 0xfffe, &reply_body("VM2", PEER))).unwrap();
@@ -156,7 +157,7 @@ fn a_second_answer_from_another_station_is_a_conflict() {
         vec![Seen::Resolved(name("VM2"), VM2), Seen::NameConflict(name("VM2"), VM2, PEER)],
         "a repeat of the first answer is no conflict; another MAC is"
     );
-    assert_eq!(vm1.lookup(&name("VM2"), t), Some(VM2), "the first answer stays cached");
+    assert_eq!(vm1.at(t).lookup(&name("VM2")), Some(VM2), "the first answer stays cached");
     let stats = vm1.stats().name_arp;
     assert_eq!((stats.rx_repeated_replies, stats.conflicts), (1, 1));
     // One retry interval later the window has closed: a late answer is unsolicited.
@@ -171,14 +172,14 @@ fn a_second_answer_from_another_station_is_a_conflict() {
 fn a_new_answer_replacing_a_cached_mac_says_so() {
     let segment = Lan::new();
     let config = Config { cache_ttl: Duration::from_secs(30), ..Config::default() };
-    let mut vm1: Node<Port<'_>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), config);
+    let mut vm1: Node<Port<'_>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), config, common::resources());
     let mut others = segment.attach(PEER).unwrap();
-    vm1.resolve(Instant::ZERO, &name("VM2")).unwrap();
+    vm1.at(Instant::ZERO).resolve(&name("VM2")).unwrap();
     others.transmit(&frame(VM2, VM1, 0xfffe, &reply_body("VM2", VM2))).unwrap();
     assert_eq!(poll(&mut vm1, Instant::ZERO), vec![Seen::Resolved(name("VM2"), VM2)]);
     // The entry expires; VM2 has been replaced by a machine with another MAC.
     let later = Instant::from_secs(40);
-    assert_eq!(vm1.resolve(later, &name("VM2")), Ok(None));
+    assert_eq!(vm1.at(later).resolve(&name("VM2")), Ok(None));
     others.transmit(&frame(PEER, VM1, 0xfffe, &reply_body("VM2", PEER))).unwrap();
     assert_eq!(poll(&mut vm1, later), vec![Seen::Moved(name("VM2"), VM2, PEER)]);
 }
@@ -187,9 +188,9 @@ fn a_new_answer_replacing_a_cached_mac_says_so() {
 fn traffic_from_a_cached_station_does_not_refresh_its_name() {
     let segment = Lan::new();
     let config = Config { cache_ttl: Duration::from_secs(30), ..Config::default() };
-    let mut vm1: Node<Port<'_>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), config);
+    let mut vm1: Node<Port<'_>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), config, common::resources());
     let mut vm2 = segment.attach(VM2).unwrap();
-    vm1.resolve(Instant::ZERO, &name("VM2")).unwrap();
+    vm1.at(Instant::ZERO).resolve(&name("VM2")).unwrap();
     vm2.transmit(&frame(VM2, VM1, 0xfffe, &reply_body("VM2", VM2))).unwrap();
     poll(&mut vm1, Instant::ZERO);
     vm2.transmit(&frame(VM2, VM1, 0xfffd, b"still here")).unwrap();
@@ -197,18 +198,22 @@ fn traffic_from_a_cached_station_does_not_refresh_its_name() {
         poll(&mut vm1, Instant::from_secs(29)),
         vec![Seen::Data(VM2, Some(name("VM2")), b"still here".to_vec())]
     );
-    assert_eq!(vm1.lookup(&name("VM2"), Instant::from_secs(30)), None, "only an answer to a request refreshes a name");
+    assert_eq!(
+        vm1.at(Instant::from_secs(30)).lookup(&name("VM2")),
+        None,
+        "only an answer to a request refreshes a name"
+    );
 }
 
 #[test]
 fn silent_peer_fails_after_the_configured_retries() {
     let segment = Lan::new();
     let config = Config { retry_interval: Duration::from_millis(200), max_attempts: 4, ..Config::default() };
-    let mut vm1: Node<Port<'_>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), config);
+    let mut vm1: Node<Port<'_>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), config, common::resources());
     let mut monitor = segment.attach(PEER).unwrap();
     let start = Instant::from_secs(5);
-    vm1.send(start, &name("nobody"), b"one").unwrap();
-    vm1.send(start, &name("nobody"), b"two").unwrap();
+    vm1.at(start).send(&name("nobody"), b"one").unwrap();
+    vm1.at(start).send(&name("nobody"), b"two").unwrap();
 
     let mut now = start;
     let mut failure = None;
@@ -230,9 +235,9 @@ fn silent_peer_fails_after_the_configured_retries() {
 
     // Held off: no new request goes out until the hold-off passes.
     let until = failed_at + Config::default().failure_holdoff;
-    assert_eq!(vm1.send(failed_at, &name("nobody"), b"x"), Err(SendError::Resolve(ResolveError::HeldOff { until })));
+    assert_eq!(vm1.at(failed_at).send(&name("nobody"), b"x"), Err(SendError::Resolve(ResolveError::HeldOff { until })));
     assert!(drain(&mut monitor).is_empty());
-    assert_eq!(vm1.resolve(until, &name("nobody")), Ok(None));
+    assert_eq!(vm1.at(until).resolve(&name("nobody")), Ok(None));
     assert_eq!(drain(&mut monitor).len(), 1);
 }
 
@@ -242,8 +247,8 @@ fn repeated_sends_to_a_pending_name_send_one_request() {
     let mut vm1 = node(&segment, VM1, "VM1");
     let mut monitor = segment.attach(PEER).unwrap();
     for i in 0..5u8 {
-        assert_eq!(vm1.send(Instant::from_millis(i.into()), &name("VM2"), &[i]), Ok(Delivery::Queued));
-        assert_eq!(vm1.resolve(Instant::from_millis(i.into()), &name("VM2")), Ok(None));
+        assert_eq!(vm1.at(Instant::from_millis(i.into())).send(&name("VM2"), &[i]), Ok(Delivery::Queued));
+        assert_eq!(vm1.at(Instant::from_millis(i.into())).resolve(&name("VM2")), Ok(None));
     }
     assert_eq!(drain(&mut monitor).len(), 1);
 }
@@ -252,18 +257,18 @@ fn repeated_sends_to_a_pending_name_send_one_request() {
 fn sending_to_a_cached_peer_behind_a_busy_device_asks_nobody() {
     let segment = Lan::new();
     let (gate, busy) = Gate::new(segment.attach(VM1).unwrap());
-    let mut vm1: Node<_> = Node::new(gate, name("VM1"), Config::default());
+    let mut vm1: Node<_> = Node::new(gate, name("VM1"), Config::default(), common::resources());
     let mut vm2 = node(&segment, VM2, "VM2");
     let mut monitor = segment.attach(PEER).unwrap();
     let t = Instant::ZERO;
-    vm1.resolve(t, &name("VM2")).unwrap();
+    vm1.at(t).resolve(&name("VM2")).unwrap();
     poll(&mut vm2, t);
     assert_eq!(poll(&mut vm1, t), vec![Seen::Resolved(name("VM2"), VM2)]);
     drain(&mut monitor);
 
     busy.set(true);
-    assert_eq!(vm1.send(t, &name("VM2"), b"first"), Ok(Delivery::Queued), "the device is full");
-    assert_eq!(vm1.send(t, &name("VM2"), b"second"), Ok(Delivery::Queued), "behind the first, not resolved again");
+    assert_eq!(vm1.at(t).send(&name("VM2"), b"first"), Ok(Delivery::Queued), "the device is full");
+    assert_eq!(vm1.at(t).send(&name("VM2"), b"second"), Ok(Delivery::Queued), "behind the first, not resolved again");
     poll(&mut vm1, t);
     assert!(vm1.is_tx_blocked());
     busy.set(false);
@@ -280,13 +285,13 @@ fn sending_to_a_cached_peer_behind_a_busy_device_asks_nobody() {
 fn answers_to_addresses_wait_for_a_busy_device_in_order() {
     let segment = Lan::new();
     let (gate, busy) = Gate::new(segment.attach(VM2).unwrap());
-    let mut vm2: Node<_> = Node::new(gate, name("VM2"), Config::default());
+    let mut vm2: Node<_> = Node::new(gate, name("VM2"), Config::default(), common::resources());
     let mut vm1 = segment.attach(VM1).unwrap();
     busy.set(true);
-    assert_eq!(vm2.send_to_address(Instant::ZERO, VM1, b"one"), Ok(Delivery::Queued));
-    assert_eq!(vm2.send_to_address(Instant::ZERO, VM1, b"two"), Ok(Delivery::Queued));
+    assert_eq!(vm2.at(Instant::ZERO).send_to_address(VM1, b"one"), Ok(Delivery::Queued));
+    assert_eq!(vm2.at(Instant::ZERO).send_to_address(VM1, b"two"), Ok(Delivery::Queued));
     busy.set(false);
-    assert_eq!(vm2.send_to_address(Instant::ZERO, VM1, b"three"), Ok(Delivery::Queued), "behind the others");
+    assert_eq!(vm2.at(Instant::ZERO).send_to_address(VM1, b"three"), Ok(Delivery::Queued), "behind the others");
     poll(&mut vm2, Instant::ZERO);
     let got: Vec<Vec<u8>> =
         drain(&mut vm1).iter().map(|f| f[14..].iter().copied().take_while(|&b| b != 0).collect()).collect();
@@ -300,7 +305,7 @@ fn poll_reports_the_next_retry_deadline() {
     let t = Instant::from_secs(1);
     let mut idle = from_fn(|_, _| {});
     assert_eq!(vm1.poll(t, &mut idle), Ok(None));
-    vm1.resolve(t, &name("VM2")).unwrap();
+    vm1.at(t).resolve(&name("VM2")).unwrap();
     assert_eq!(vm1.poll(t, &mut idle), Ok(Some(t + Config::default().retry_interval)));
 }
 
@@ -311,11 +316,11 @@ fn queued_frames_keep_their_order() {
     let mut vm2 = node(&segment, VM2, "VM2");
     let t = Instant::ZERO;
     for payload in [&b"first"[..], b"second", b"third"] {
-        vm1.send(t, &name("VM2"), payload).unwrap();
+        vm1.at(t).send(&name("VM2"), payload).unwrap();
     }
     poll(&mut vm2, t);
     poll(&mut vm1, t);
-    vm1.send(t, &name("VM2"), b"fourth").unwrap();
+    vm1.at(t).send(&name("VM2"), b"fourth").unwrap();
     let received: Vec<Vec<u8>> = poll(&mut vm2, t)
         .into_iter()
         .map(|seen| match seen {
@@ -330,25 +335,27 @@ fn queued_frames_keep_their_order() {
 fn expired_names_are_resolved_again() {
     let segment = Lan::new();
     let config = Config { cache_ttl: Duration::from_secs(30), ..Config::default() };
-    let mut vm1: Node<Port<'_>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), config);
+    let mut vm1: Node<Port<'_>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), config, common::resources());
     let mut vm2 = node(&segment, VM2, "VM2");
     let t = Instant::ZERO;
-    vm1.resolve(t, &name("VM2")).unwrap();
+    vm1.at(t).resolve(&name("VM2")).unwrap();
     poll(&mut vm2, t);
     poll(&mut vm1, t);
-    assert_eq!(vm1.resolve(t + Duration::from_secs(29), &name("VM2")), Ok(Some(VM2)));
-    assert_eq!(vm1.resolve(t + Duration::from_secs(30), &name("VM2")), Ok(None));
+    assert_eq!(vm1.at(t + Duration::from_secs(29)).resolve(&name("VM2")), Ok(Some(VM2)));
+    assert_eq!(vm1.at(t + Duration::from_secs(30)).resolve(&name("VM2")), Ok(None));
     assert_eq!(vm1.stats().name_arp.requests_sent, 2);
 }
 
 #[test]
 fn frames_orphaned_by_cache_eviction_are_resolved_again() {
     let segment = Lan::new();
-    let mut vm1: Node<Port<'_>, (), 1> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), Config::default());
+    let mut resources = Resources::<1, 4, 1>::new();
+    let mut vm1: Node<Port<'_>> =
+        Node::new(segment.attach(VM1).unwrap(), name("VM1"), Config::default(), &mut resources);
     let mut peer = segment.attach(PEER).unwrap();
     let t = Instant::ZERO;
-    vm1.send(t, &name("A"), b"to a").unwrap();
-    vm1.send(t, &name("B"), b"to b").unwrap();
+    vm1.at(t).send(&name("A"), b"to a").unwrap();
+    vm1.at(t).send(&name("B"), b"to b").unwrap();
     drain(&mut peer);
     // Both answer before VM1 polls: B's entry evicts A's from the one-slot cache.
     peer.transmit(&frame(PEER, VM1, 0xfffe, &reply_body("A", PEER))).unwrap();
@@ -428,22 +435,26 @@ fn malformed_frames_are_counted_and_dropped() {
 #[test]
 fn send_rejects_oversized_payloads_and_a_full_queue() {
     let segment = Lan::new();
-    let mut vm1: Node<Port<'_>, (), 8, 4, 64> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), Config::default());
+    let mut resources = Resources::<8, 4, 8, 4, 64>::new();
+    let mut vm1: Node<Port<'_>> =
+        Node::new(segment.attach(VM1).unwrap(), name("VM1"), Config::default(), &mut resources);
     let t = Instant::ZERO;
-    assert_eq!(vm1.send(t, &name("VM2"), &[0; 1501]), Err(SendError::PayloadTooLong { len: 1501, max: 1500 }));
-    assert_eq!(vm1.send_to_address(t, VM2, &[0; 1501]), Err(SendError::PayloadTooLong { len: 1501, max: 1500 }));
-    assert_eq!(vm1.send(t, &name("VM2"), &[0; 40]), Ok(Delivery::Queued));
-    assert_eq!(vm1.send(t, &name("VM2"), &[0; 40]), Err(SendError::QueueFull));
+    assert_eq!(vm1.at(t).send(&name("VM2"), &[0; 1501]), Err(SendError::PayloadTooLong { len: 1501, max: 1500 }));
+    assert_eq!(vm1.at(t).send_to_address(VM2, &[0; 1501]), Err(SendError::PayloadTooLong { len: 1501, max: 1500 }));
+    assert_eq!(vm1.at(t).send(&name("VM2"), &[0; 40]), Ok(Delivery::Queued));
+    assert_eq!(vm1.at(t).send(&name("VM2"), &[0; 40]), Err(SendError::QueueFull));
 }
 
 #[test]
 fn too_many_resolutions_is_an_error_not_a_loss() {
     let segment = Lan::new();
-    let mut vm1: Node<Port<'_>, (), 8, 2> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), Config::default());
+    let mut resources = Resources::<8, 2, 8, 2>::new();
+    let mut vm1: Node<Port<'_>> =
+        Node::new(segment.attach(VM1).unwrap(), name("VM1"), Config::default(), &mut resources);
     let t = Instant::ZERO;
-    vm1.resolve(t, &name("a")).unwrap();
-    vm1.resolve(t, &name("b")).unwrap();
-    assert_eq!(vm1.send(t, &name("c"), b"x"), Err(SendError::Resolve(ResolveError::TooManyResolutions)));
+    vm1.at(t).resolve(&name("a")).unwrap();
+    vm1.at(t).resolve(&name("b")).unwrap();
+    assert_eq!(vm1.at(t).send(&name("c"), b"x"), Err(SendError::Resolve(ResolveError::TooManyResolutions)));
 }
 
 /// A device that reports every frame as longer than the buffer.
@@ -468,7 +479,7 @@ impl LinkDevice for Oversized {
 
 #[test]
 fn truncated_frames_are_counted_and_polling_yields_under_a_flood() {
-    let mut node: Node<Oversized> = Node::new(Oversized, name("VM1"), Config::default());
+    let mut node: Node<Oversized> = Node::new(Oversized, name("VM1"), Config::default(), common::resources());
     let now = Instant::from_secs(1);
     assert_eq!(node.poll(now, &mut from_fn(|_, event| panic!("no event expected: {event:?}"))), Ok(Some(now)));
     assert_eq!(node.stats().link.rx_truncated, 64);
@@ -480,14 +491,15 @@ fn readme_states_the_measured_node_size() {
     // `jumbo` feature (which a workspace build turns on for the host
     // crates), whose only cost is a longer receive buffer.
     use whohas_core::wire::ethernet::{MAX_BUFFERED_FRAME_LEN, MAX_FRAME_LEN};
-    let align = core::mem::align_of::<Node<Oversized>>();
-    let size =
-        (core::mem::size_of::<Node<Oversized>>() - (MAX_BUFFERED_FRAME_LEN - MAX_FRAME_LEN)).next_multiple_of(align);
-    println!("size_of::<Node<_>>() without jumbo = {size} bytes");
+    let align = core::mem::align_of::<Resources>();
+    let storage =
+        (core::mem::size_of::<Resources>() - (MAX_BUFFERED_FRAME_LEN - MAX_FRAME_LEN)).next_multiple_of(align);
+    let node = core::mem::size_of::<Node<Oversized>>();
+    println!("size_of::<Resources>() without jumbo = {storage} bytes, size_of::<Node<_>>() = {node}");
     // The target is 8 KiB: 2 KiB of queue and 1514 bytes of receive buffer
     // are most of it.
-    assert!(size <= 8192, "the default node grew to {size} bytes");
+    assert!(storage + node <= 8192, "the default node grew to {storage} + {node} bytes");
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    let stated = format!("it is {size} bytes plus the device");
-    assert!(readme.contains(&stated), "README.md must say \"{stated}\" (the size this test measures)");
+    let stated = format!("its `Resources` take {storage} bytes, and the node itself {node} bytes plus the device");
+    assert!(readme.contains(&stated), "README.md must say \"{stated}\" (the sizes this test measures)");
 }

@@ -9,9 +9,10 @@ use std::rc::Rc;
 
 use common::{Hub, HubPort, name};
 use whohas_core::device::{FaultConfig, FaultInjector};
-use whohas_core::node::{Config, Event, Node};
+use whohas_core::node::Node;
 use whohas_core::presence::{Presence, PresenceConfig, PresenceEvent, PresenceState, Source};
 use whohas_core::runtime::from_fn;
+use whohas_core::station::{Config, Event};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::presence::{PresenceKind, PresenceRepr};
 use whohas_core::wire::{EtherType, EthernetAddress, Name};
@@ -19,7 +20,7 @@ use whohas_core::wire::{EtherType, EthernetAddress, Name};
 const FAULTLESS: FaultConfig =
     FaultConfig { drop_percent: 0, duplicate_percent: 0, corrupt_percent: 0, reorder_percent: 0 };
 
-type Station<const N: usize> = Node<FaultInjector<HubPort>, Presence<N>>;
+type Station<const N: usize> = Node<'static, FaultInjector<HubPort>, Presence<N>>;
 
 fn mac(i: u16) -> EthernetAddress {
     EthernetAddress([2, 0, 0, 0, (i >> 8) as u8, i as u8])
@@ -32,6 +33,7 @@ fn station<const N: usize>(hub: &Rc<Hub>, i: u16, station_name: &str, loss: u8) 
         port,
         name(station_name),
         Config::default(),
+        common::resources(),
         Presence::new(PresenceConfig::default(), u64::from(i) * 7919 + 3),
     ))
 }
@@ -93,7 +95,7 @@ impl<const N: usize> Sim<N> {
                 .poll(
                     now,
                     &mut from_fn(|_, event| {
-                        if let Event::Presence(event) = event {
+                        if let Event::Service(event) = event {
                             events.borrow_mut().push((now, event));
                         }
                     }),
@@ -242,7 +244,8 @@ fn two_stations_probing_one_name_at_once_leave_it_to_the_lower_mac() {
 fn a_station_of_the_original_protocol_defends_its_name_and_is_listed_once_resolved() {
     let hub = Hub::new();
     // A plain node: name-ARP only, no presence (like the original C program).
-    let mut original: Node<HubPort> = Node::new(hub.attach(mac(9)), name("legacy"), Config::default());
+    let mut original: Node<HubPort> =
+        Node::new(hub.attach(mac(9)), name("legacy"), Config::default(), common::resources());
     let stations = vec![station::<8>(&hub, 1, "legacy", 0), station::<8>(&hub, 2, "watcher", 0)];
     let mut sim = Sim::new(hub, stations);
     start_all(&mut sim);
@@ -255,7 +258,7 @@ fn a_station_of_the_original_protocol_defends_its_name_and_is_listed_once_resolv
     assert!(sim.saw(0, &PresenceEvent::NameTaken { name: name("legacy"), by: mac(9) }).is_some());
     // The watcher lists it once it has resolved it, marked as such.
     assert_eq!(sim.presence(1).table().len(), 0);
-    sim.stations[1].send(sim.now, &name("legacy"), b"hi").unwrap();
+    sim.stations[1].at(sim.now).send(&name("legacy"), b"hi").unwrap();
     sim.next[1] = Some(sim.now);
     for _ in 0..100 {
         sim.poll();
@@ -306,8 +309,8 @@ fn a_second_station_claiming_a_name_is_flagged_and_the_owner_defends_it() {
     assert!(claims.iter().all(|p| table.is_contested(p)));
     assert_eq!(table.get(&name("s1")).unwrap().mac, mac(1), "the first one seen stays the one named");
     // Presence never fills the resolution cache.
-    assert_eq!(sim.stations[1].lookup(&name("s1"), sim.now), None);
-    assert_eq!(sim.stations[1].lookup(&name("s3"), sim.now), None);
+    assert_eq!(sim.stations[1].at(sim.now).lookup(&name("s1")), None);
+    assert_eq!(sim.stations[1].at(sim.now).lookup(&name("s3")), None);
 }
 
 #[test]

@@ -2,12 +2,15 @@
 //! and whatever bytes follow a body (struct padding, Ethernet padding, a
 //! NIC's leaked memory) never change what it parses to.
 
+mod common;
+
 use proptest::prelude::*;
 use std::net::Ipv4Addr;
 use whohas_core::device::{LinkDevice, Segment};
-use whohas_core::node::{Config, Event, Node};
+use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
 use whohas_core::scan::{Ipv4Range, Rate, ScanConfig, ScanStatus, Scanner};
+use whohas_core::station::Config;
 use whohas_core::time::{Duration, Instant};
 
 use whohas_core::wire::presence::{PresenceKind, PresenceRepr};
@@ -157,7 +160,7 @@ proptest! {
     ) {
         let segment: Segment<2, 32> = Segment::new();
         let me = EthernetAddress([2, 0, 0, 0, 0, 2]);
-        let mut node: Node<_> = Node::new(segment.attach(me).unwrap(), Name::try_from("VM2").unwrap(), Config::default());
+        let mut node: Node<_> = Node::new(segment.attach(me).unwrap(), Name::try_from("VM2").unwrap(), Config::default(), common::resources());
         let mut peer = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 9])).unwrap();
         for (ethertype, body) in &frames {
             let mut frame = vec![0xff; 6];
@@ -202,7 +205,7 @@ proptest! {
         let range: Ipv4Range = "198.18.0.0/30".parse().unwrap();
         let mut now = Instant::from_micros(start);
         let scanner: Scanner<4> = Scanner::new(range, config, now).unwrap();
-        let mut node: Node<_, _> = Node::with_services(port, Name::try_from("scanner").unwrap(), Config::default(), scanner);
+        let mut node: Node<_, _> = Node::with_services(port, Name::try_from("scanner").unwrap(), Config::default(), common::resources(), scanner);
         let hosts = range.len();
         let rounds = u64::from(attempts.max(1));
         let budget = hosts * rounds + rounds + 2;
@@ -210,7 +213,7 @@ proptest! {
         while node.services().status() != ScanStatus::Done {
             prop_assert!(polls < budget, "scan stalled after {polls} polls: {:?}", node.services().progress());
             polls += 1;
-            let next = node.poll(now, &mut from_fn(|_, _: Event<'_>| {})).unwrap();
+            let next = node.poll(now, &mut from_fn(|_, _| {})).unwrap();
             if node.services().status() == ScanStatus::Done {
                 break;
             }

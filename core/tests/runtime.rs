@@ -9,8 +9,11 @@ use std::rc::Rc;
 
 use common::*;
 use whohas_core::device::{LinkDevice, Segment, SegmentPort};
-use whohas_core::node::{Config, Context, Event, Node};
+use whohas_core::node::Node;
 use whohas_core::runtime::{Clock, DelayClock, Flow, Handler, from_fn};
+use whohas_core::runtime::{Context, NodeEvent};
+use whohas_core::service::Service;
+use whohas_core::station::{Config, Event};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{EthernetAddress, Name};
 
@@ -21,8 +24,8 @@ struct Responder {
     answered: usize,
 }
 
-impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for Responder {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
+impl<D: LinkDevice, S: Service> Handler<D, S> for Responder {
+    fn on_event(&mut self, ctx: &mut Context<'_, D, S>, event: NodeEvent<'_, S>) {
         if let Event::Data { from, .. } = event {
             ctx.send_to_address(from, ANSWER).unwrap();
             self.answered += 1;
@@ -35,11 +38,16 @@ fn one_responder_answers_fifty_clients_greeting_it_at_once_for_twenty_rounds() {
     const CLIENTS: usize = 50;
     const ROUNDS: usize = 20;
     let hub = Hub::new();
-    let mut vm2: Node<HubPort> = Node::new(hub.attach(VM2), name("VM2"), Config::default());
+    let mut vm2: Node<HubPort> = Node::new(hub.attach(VM2), name("VM2"), Config::default(), common::resources());
     let mut clients: Vec<Node<HubPort>> = (1..=CLIENTS)
         .map(|i| {
             let mac = EthernetAddress([2, 0, 0, 1, 0, i as u8]);
-            Node::new(hub.attach(mac), Name::try_from(format!("c{i}").as_str()).unwrap(), Config::default())
+            Node::new(
+                hub.attach(mac),
+                Name::try_from(format!("c{i}").as_str()).unwrap(),
+                Config::default(),
+                common::resources(),
+            )
         })
         .collect();
     let mut responder = Responder { answered: 0 };
@@ -47,7 +55,7 @@ fn one_responder_answers_fifty_clients_greeting_it_at_once_for_twenty_rounds() {
     let mut now = Instant::from_secs(1);
     for round in 0..ROUNDS {
         for client in &mut clients {
-            client.send(now, &name("VM2"), format!("hello from round {round}").as_bytes()).unwrap();
+            client.at(now).send(&name("VM2"), format!("hello from round {round}").as_bytes()).unwrap();
         }
         let mut got = [false; CLIENTS];
         // Everything settles within a few polls; 2 s of simulated time is the limit.
@@ -108,9 +116,9 @@ impl<D: LinkDevice> Clock<D> for Jumping {
 fn a_full_device_makes_the_loop_wait_for_room_not_spin() {
     let segment: Segment<2, 16> = Segment::new();
     let (gate, busy) = Gate::new(segment.attach(VM2).unwrap());
-    let mut vm2: Node<_> = Node::new(gate, name("VM2"), Config::default());
+    let mut vm2: Node<_> = Node::new(gate, name("VM2"), Config::default(), common::resources());
     busy.set(true);
-    vm2.send_to_address(Instant::ZERO, VM1, b"waiting for room").unwrap();
+    vm2.at(Instant::ZERO).send_to_address(VM1, b"waiting for room").unwrap();
     let mut clock = Jumping { now: Instant::ZERO, end: Instant::from_secs(1), waits: 0, writable_waits: 0 };
     vm2.run(&mut clock, &mut from_fn(|_, _| {})).unwrap();
     // One second of a full device: a wait for room at most every 10 ms.
@@ -125,7 +133,8 @@ fn a_full_device_makes_the_loop_wait_for_room_not_spin() {
 #[test]
 fn run_returns_when_the_handler_stops_it() {
     let segment: Segment<2, 16> = Segment::new();
-    let mut vm2: Node<SegmentPort<'_, 2, 16>> = Node::new(segment.attach(VM2).unwrap(), name("VM2"), Config::default());
+    let mut vm2: Node<SegmentPort<'_, 2, 16>> =
+        Node::new(segment.attach(VM2).unwrap(), name("VM2"), Config::default(), common::resources());
     let mut vm1 = segment.attach(VM1).unwrap();
     vm1.transmit(&frame(VM1, VM2, 0xfffd, b"stop now")).unwrap();
     let mut clock = DelayClock::new(NoDelay::default(), Instant::ZERO);
@@ -156,7 +165,7 @@ impl embedded_hal::delay::DelayNs for NoDelay {
 /// A delay that, while "sleeping", lets VM2 run: two stations on one
 /// segment without threads or a clock, as on a pair of microcontrollers.
 struct PeerRunsDuringDelay<'a, 'b> {
-    peer: &'b mut Node<SegmentPort<'a, 4, 32>>,
+    peer: &'b mut Node<'a, SegmentPort<'a, 4, 32>>,
     slept: Duration,
 }
 
@@ -171,8 +180,9 @@ impl embedded_hal::delay::DelayNs for PeerRunsDuringDelay<'_, '_> {
 fn blocking_resolve_with_an_embedded_hal_delay() {
     use whohas_core::blocking::{self, BlockingError};
     let segment: Segment<4, 32> = Segment::new();
-    let mut vm1: Node<SegmentPort<'_, 4, 32>> = Node::new(segment.attach(VM1).unwrap(), name("VM1"), Config::default());
-    let mut vm2 = Node::new(segment.attach(VM2).unwrap(), name("VM2"), Config::default());
+    let mut vm1: Node<SegmentPort<'_, 4, 32>> =
+        Node::new(segment.attach(VM1).unwrap(), name("VM1"), Config::default(), common::resources());
+    let mut vm2 = Node::new(segment.attach(VM2).unwrap(), name("VM2"), Config::default(), common::resources());
     let mut clock = DelayClock::new(PeerRunsDuringDelay { peer: &mut vm2, slept: Duration::ZERO }, Instant::ZERO);
     let mac = blocking::resolve(&mut vm1, &name("VM2"), &mut clock, &mut from_fn(|_, _| {})).unwrap();
     assert_eq!(mac, VM2);

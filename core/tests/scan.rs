@@ -6,9 +6,10 @@ use std::net::Ipv4Addr;
 mod common;
 
 use whohas_core::device::{FaultConfig, FaultInjector, LinkDevice, Segment, SegmentPort};
-use whohas_core::node::{Config, Event, Node};
+use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
 use whohas_core::scan::{Ipv4Range, RangeTooLarge, Rate, ScanConfig, ScanEvent, ScanStatus, Scanner};
+use whohas_core::station::{Config, Event};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, Name};
 
@@ -27,11 +28,12 @@ fn mac(last: u8) -> EthernetAddress {
 }
 
 /// A host answering ARP for 198.18.0.`last`.
-fn host<'a>(lan: &'a Lan, last: u8, mac_last: u8) -> Node<Port<'a>> {
+fn host<'a>(lan: &'a Lan, last: u8, mac_last: u8) -> Node<'a, Port<'a>> {
     let mut node: Node<Port<'a>> = Node::new(
         lan.attach(mac(mac_last)).unwrap(),
         Name::try_from(format!("h{last}").as_str()).unwrap(),
         Config::default(),
+        common::resources(),
     );
     node.add_ipv4_address(ip(last)).unwrap();
     node
@@ -57,8 +59,13 @@ fn run<D: LinkDevice<Error: std::fmt::Debug>>(
     monitor: &mut Port<'_>,
     slow: Option<(usize, Instant)>,
 ) -> Outcome {
-    let mut node: Node<_, _> =
-        Node::with_services(device, Name::try_from("scanner").unwrap(), Config::default(), scanner);
+    let mut node: Node<_, _> = Node::with_services(
+        device,
+        Name::try_from("scanner").unwrap(),
+        Config::default(),
+        common::resources(),
+        scanner,
+    );
     let mut now = Instant::from_secs(100);
     let (mut events, mut requests) = (Vec::new(), Vec::new());
     let mut buffer = [0u8; 1514];
@@ -66,8 +73,8 @@ fn run<D: LinkDevice<Error: std::fmt::Debug>>(
         node.poll(
             now,
             &mut from_fn(|_, event| match event {
-                Event::Scan(ScanEvent::Done) => {}
-                Event::Scan(event) => events.push((now, event)),
+                Event::Service(ScanEvent::Done) => {}
+                Event::Service(event) => events.push((now, event)),
                 other => panic!("the scanning node reported {other:?}"),
             }),
         )
@@ -231,8 +238,13 @@ fn the_scanning_node_answers_arp_while_it_scans() {
     let mut asker = lan.attach(mac(9)).unwrap();
     let range: Ipv4Range = "198.18.0.0/28".parse().unwrap();
     let mut scanner: Scanner = Scanner::new(range, config(), Instant::from_secs(100)).unwrap();
-    let mut node: Node<_, _> =
-        Node::with_services(&mut port, Name::try_from("scanner").unwrap(), Config::default(), &mut scanner);
+    let mut node: Node<_, _> = Node::with_services(
+        &mut port,
+        Name::try_from("scanner").unwrap(),
+        Config::default(),
+        common::resources(),
+        &mut scanner,
+    );
     node.add_ipv4_address(ip(1)).unwrap();
     let ask = common::arp_body(
         whohas_core::wire::ArpOperation::Request,
@@ -246,6 +258,5 @@ fn the_scanning_node_answers_arp_while_it_scans() {
     assert!(answered, "the node answered ARP for its address during the scan");
     assert!(common::drain(&mut asker).iter().any(|f| f[..6] == mac(9).0), "its reply reached the asker");
     assert!(node.services().progress().0 > 0, "and the scan sent its first requests");
-    drop(node);
     common::drain(&mut monitor);
 }

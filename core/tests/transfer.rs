@@ -10,8 +10,10 @@ use std::rc::Rc;
 
 use common::{Hub, HubPort, name};
 use whohas_core::device::{FaultConfig, FaultInjector, LinkDevice, Rng};
-use whohas_core::node::{Config, Context, Event, Node};
+use whohas_core::node::Node;
+use whohas_core::runtime::Context;
 use whohas_core::runtime::Handler;
+use whohas_core::station::{Config, Event};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::transfer::{
     ConnId, Failure, MAX_SEGMENT, MessageId, Transfer, TransferConfig, TransferError, TransferEvent, status,
@@ -19,7 +21,7 @@ use whohas_core::transfer::{
 use whohas_core::wire::{EthernetAddress, Name};
 
 type Port = FaultInjector<HubPort>;
-type Station<const C: usize, const W: usize> = Node<Port, Transfer<C, W>>;
+type Station<const C: usize, const W: usize> = Node<'static, Port, Transfer<C, W>>;
 
 /// Owned copies of transfer events.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,11 +66,9 @@ struct App {
     verdict: Option<u16>,
 }
 
-impl<D: LinkDevice, const C: usize, const W: usize, const NC: usize, const P: usize, const Q: usize>
-    Handler<D, Transfer<NC, W>, C, P, Q> for App
-{
-    fn on_event(&mut self, ctx: &mut Context<'_, D, Transfer<NC, W>, C, P, Q>, event: Event<'_>) {
-        let Event::Transfer(event) = event else { return };
+impl<D: LinkDevice, const W: usize, const NC: usize> Handler<D, Transfer<NC, W>> for App {
+    fn on_event(&mut self, ctx: &mut Context<'_, D, Transfer<NC, W>>, event: Event<'_, TransferEvent<'_>>) {
+        let Event::Service(event) = event else { return };
         match (&event, self.refuse, self.verdict) {
             (TransferEvent::Incoming { conn, .. }, Some(code), _) => ctx.services().reject(*conn, code).unwrap(),
             (TransferEvent::Finished { conn }, _, Some(code)) => ctx.services().close(*conn, code).unwrap(),
@@ -98,6 +98,7 @@ fn station<const C: usize, const W: usize>(
         port,
         Name::try_from(format!("s{i}").as_str()).unwrap(),
         node_config,
+        common::resources(),
         Transfer::new(config, seed),
     )
 }

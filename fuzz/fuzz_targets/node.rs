@@ -9,16 +9,18 @@
 use libfuzzer_sys::fuzz_target;
 use std::net::Ipv4Addr;
 use whohas_core::device::{LinkDevice, Segment};
-use whohas_core::node::{Config, Node};
+use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
+use whohas_core::station::{Config, Resources};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::{EthernetAddress, Name};
 
 fuzz_target!(|data: &[u8]| {
     let segment: Segment<2, 4> = Segment::new();
     let me = EthernetAddress([2, 0, 0, 0, 0, 2]);
-    let mut node: Node<_, (), 2, 2, 256> =
-        Node::new(segment.attach(me).unwrap(), Name::new(b"VM2").unwrap(), Config::default());
+    let mut resources = Resources::<2, 2, 2, 2, 256>::new();
+    let mut node: Node<_> =
+        Node::new(segment.attach(me).unwrap(), Name::new(b"VM2").unwrap(), Config::default(), &mut resources);
     node.add_ipv4_address(Ipv4Addr::new(198, 18, 0, 2)).unwrap();
     let mut peer = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 1])).unwrap();
     let mut now = Instant::ZERO;
@@ -30,8 +32,8 @@ fuzz_target!(|data: &[u8]| {
         rest = tail;
         if len == 0 {
             now += Duration::from_millis(300);
-            let _ = node.send(now, &Name::new(b"VM1").unwrap(), b"hi");
-            let _ = node.resolve_ipv4(now, Ipv4Addr::new(198, 18, 0, 1));
+            let _ = node.at(now).send(&Name::new(b"VM1").unwrap(), b"hi");
+            let _ = node.at(now).resolve_ipv4(Ipv4Addr::new(198, 18, 0, 1));
         } else if len >= 14 && peer.transmit(frame).is_ok() {
             sent += 1;
         }

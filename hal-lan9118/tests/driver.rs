@@ -9,8 +9,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use whohas_core::device::LinkDevice;
-use whohas_core::node::{Config, Event, Node};
+use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
+use whohas_core::station::{Config, Event, Resources};
 use whohas_core::time::Instant;
 use whohas_core::wire::{EthernetAddress, Name};
 use whohas_hal_lan9118::regs::{Reg, Registers};
@@ -321,9 +322,12 @@ fn wire(from: &Chip, to: &Chip) {
 fn two_nodes_on_two_modelled_chips_find_each_other_and_talk() {
     let (a, b) = (Chip::new([2, 0, 0, 0, 0, 1]), Chip::new([2, 0, 0, 0, 0, 2]));
     let name = |n: &str| Name::try_from(n).unwrap();
-    let mut vm1: Node<_> = Node::new(Lan9118::new(a.clone(), None).unwrap(), name("VM1"), Config::default());
-    let mut vm2: Node<_> = Node::new(Lan9118::new(b.clone(), None).unwrap(), name("VM2"), Config::default());
-    vm1.send(Instant::ZERO, &name("VM2"), b"Hi VM2").unwrap();
+    let (mut vm1_storage, mut vm2_storage) = (Resources::<8>::new(), Resources::<8>::new());
+    let mut vm1: Node<_> =
+        Node::new(Lan9118::new(a.clone(), None).unwrap(), name("VM1"), Config::default(), &mut vm1_storage);
+    let mut vm2: Node<_> =
+        Node::new(Lan9118::new(b.clone(), None).unwrap(), name("VM2"), Config::default(), &mut vm2_storage);
+    vm1.at(Instant::ZERO).send(&name("VM2"), b"Hi VM2").unwrap();
     let (mut heard, mut answer) = (Vec::new(), Vec::new());
     for ms in 0..10 {
         let now = Instant::from_millis(ms);
@@ -351,7 +355,7 @@ fn two_nodes_on_two_modelled_chips_find_each_other_and_talk() {
     }
     assert_eq!(heard, b"Hi VM2");
     assert_eq!(answer, b"Nice to meet you!\n");
-    assert_eq!(vm1.lookup(&name("VM2"), Instant::from_millis(10)), Some(EthernetAddress([2, 0, 0, 0, 0, 2])));
+    assert_eq!(vm1.at(Instant::from_millis(10)).lookup(&name("VM2")), Some(EthernetAddress([2, 0, 0, 0, 0, 2])));
     assert_eq!(vm2.device().stats().rx_frames, 2, "the request and the message");
 }
 

@@ -16,19 +16,22 @@ use std::sync::{Arc, Mutex};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::{Context as LineContext, ExternalPrinter, Helper, Highlighter, Hinter, Validator};
-use serde_json::{Value, json};
 
 use super::device::{self, Device, Open, Via};
-use super::files::{Arrival, Inbox, Outgoing};
-use super::output::{Who, describe, event_json, print_json, print_line, text};
+use super::files::{Inbox, Outgoing, Reception};
+use super::output::{print_line, text};
+use super::report::{Listed, Report};
 use super::{Failure, Global, Station, TransferArgs, signals};
 use crate::file_offer::verdict;
-use crate::host::SystemClock;
-use crate::node::{Context, Event, Node};
+use crate::host::{SystemClock, WaitMode};
+use crate::node::Node;
 use crate::presence::{Presence, PresenceConfig, PresenceEvent, PresenceState, Source};
-use crate::runtime::Handler;
-use crate::transfer::{ConnId, MAX_SEGMENT, MessageId, Transfer, TransferEvent};
-use crate::{Duration, Instant, LinkDevice, Name};
+use crate::runtime::{Context, Handler};
+use crate::service::Either;
+use crate::station::Event;
+use crate::storage::{ChatPresence, ChatTransfer, HostResources};
+use crate::transfer::{ConnId, MAX_SEGMENT, MessageId, TransferEvent};
+use crate::{Duration, Instant, Name};
 
 /// `whohas chat` arguments.
 #[derive(clap::Args, Debug)]
@@ -53,17 +56,6 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t)]
     pub via: Via,
 }
-
-/// The presence table of a chat: up to 256 stations.
-pub type ChatPresence = Presence<256>;
-/// The transfer of a chat: 32 connections at once (one per peer and
-/// direction, closed after 30 s idle: a room of six where everyone talks
-/// to everyone holds ten), 64 segments in flight each: about 3 MB.
-pub type ChatTransfer = Transfer<32, 64>;
-
-/// Names a chat keeps resolved, and resolves at once.
-const CHAT_CACHE: usize = 64;
-const CHAT_PENDING: usize = 8;
 
 const COMMANDS: [&str; 5] = ["@chat", "@send", "@show_list", "@exit", "@help"];
 
@@ -159,28 +151,43 @@ fn read_lines(names: Names) -> Result<(Receiver<Option<String>>, Output), Failur
     Ok((rx, Output::Editor(Box::new(printer))))
 }
 
+/// The services a chat hosts: presence, and the transfer.
+type Hosted<'p, 't> = (&'p mut ChatPresence, &'t mut ChatTransfer);
+
 struct Chat {
     lines: Receiver<Option<String>>,
     out: Output,
     json: bool,
     names: Names,
-    /// Messages on their way, and to whom.
-    sent: HashMap<MessageId, Name>,
+    /// What other stations send: messages, and files (kept only with --dir).
+    reception: Reception,
+    /// Messages on their way: to whom, and how long.
+    sent: HashMap<MessageId, (Name, usize)>,
     /// Messages that will not arrive, reported with their connection's
     /// failure that follows.
     undelivered: Vec<(ConnId, Name)>,
     /// Files on their way, and to whom.
     sending: HashMap<ConnId, (Name, Outgoing)>,
-    /// Where files sent to this station go, if anywhere.
-    inbox: Option<Inbox>,
     /// `@exit` was given: stop once the goodbye is out.
     exiting: bool,
     failure: Option<Failure>,
 }
 
 impl Chat {
-    fn say(&mut self, line: impl std::fmt::Display, json: Value) -> Result<(), Failure> {
-        if self.json { print_json(&json) } else { self.out.line(&line.to_string()) }
+    /// Shows a report: a JSON line, or a line of the room (a message as
+    /// `NAME: text`, the outcome of a transfer as a mark in brackets).
+    fn say(&mut self, report: &Report) -> Result<(), Failure> {
+        if self.json {
+            return report.print(true);
+        }
+        let line = match report {
+            Report::Message { from, payload } => format!("{from}: {}", payload.line()),
+            Report::Delivered { to, file: None, .. } => format!("[delivered to {to}]"),
+            Report::Claimed { .. } => format!("{report}; @help lists the commands"),
+            mark if mark.is_mark() => format!("[{report}]"),
+            other => other.to_string(),
+        };
+        self.out.line(&line)
     }
 
     fn refresh_names(&self, presence: &ChatPresence) {
@@ -191,125 +198,76 @@ impl Chat {
         }
     }
 
-    /// Prints a presence event; a taken name ends the chat.
+    /// Shows a presence event; a taken name ends the chat.
     fn presence_event(&mut self, event: PresenceEvent) -> Result<(), Failure> {
         if let PresenceEvent::NameTaken { name, by } = &event {
             return Err(Failure::error(format!("the name {name} is taken by {by}: choose another with -n")));
         }
-        let claimed = matches!(event, PresenceEvent::Claimed { .. });
-        let event = Event::Presence(event);
-        let line = describe(&event);
-        let line = if claimed { format!("{line}; @help lists the commands") } else { line };
-        self.say(line, event_json(&event))
+        self.say(&event.into())
     }
 
+    /// Shows what a transfer event means: for what this station sends, a
+    /// mark; for what it receives, what its reception makes of it.
     fn transfer_event(&mut self, transfer: &mut ChatTransfer, event: TransferEvent<'_>) -> Result<(), Failure> {
-        match event {
-            TransferEvent::Incoming { conn, from, messages: false, header, .. } => {
-                let refusal = match &mut self.inbox {
-                    Some(inbox) => inbox.offered(conn, &from, header).err(),
-                    None => Some((verdict::REFUSED, "start chat with --dir DIR to accept files".to_owned())),
-                };
-                match refusal {
-                    Some((status, reason)) => {
-                        let _ = transfer.reject(conn, status);
-                        self.say(
-                            format_args!("refused a file from {from}: {reason}"),
-                            json!({ "event": "refused", "from": from.to_string(), "reason": reason }),
-                        )
-                    }
-                    None => Ok(()),
-                }
-            }
-            TransferEvent::Received { conn, data } => {
-                if let Some(inbox) = &mut self.inbox {
-                    inbox.received(transfer, conn, data);
-                }
-                Ok(())
-            }
-            TransferEvent::Finished { conn } => {
-                match self.inbox.as_mut().and_then(|inbox| inbox.finished(transfer, conn)) {
-                    Some(Arrival::Saved(f)) => self.say(
-                        format_args!(
-                            "[received {} from {}: {} bytes, sha256 verified -> {}]",
-                            f.name, f.from, f.bytes, f.path
-                        ),
-                        json!({
-                            "event": "file", "file": f.name, "from": f.from.to_string(), "bytes": f.bytes,
-                            "sha256": f.sha256, "path": f.path,
-                        }),
-                    ),
-                    Some(Arrival::Dropped { name, from, reason }) => self.say(
-                        format_args!("[dropped {name} from {from}: {reason}]"),
-                        json!({ "event": "dropped", "file": name, "from": from.to_string(), "reason": reason }),
-                    ),
-                    None => Ok(()),
-                }
-            }
-            TransferEvent::Closed { conn, status } => match self.sending.remove(&conn) {
-                Some((to, file)) if status == verdict::OK => self.say(
-                    format_args!("[delivered {} to {to}: {} bytes, sha256 verified]", file.shown, file.size),
-                    json!({ "event": "delivered", "to": to.to_string(), "file": file.shown, "bytes": file.size }),
-                ),
-                Some((to, file)) => self.not_sent(&to, &file, &verdict::describe(status)),
-                None => Ok(()),
-            },
+        let outgoing = match event {
+            TransferEvent::Closed { conn, status } => self.sending.remove(&conn).map(|(to, file)| match status {
+                verdict::OK => Report::Delivered {
+                    to: to.to_string(),
+                    mac: None,
+                    file: Some(file.shown),
+                    bytes: file.size,
+                    seconds: None,
+                    mb_per_s: None,
+                    retransmits: None,
+                    sha256: None,
+                },
+                code => not_sent(&to, &file, verdict::describe(code)),
+            }),
             TransferEvent::Failed { conn, failure } => {
                 if let Some((to, file)) = self.sending.remove(&conn) {
-                    return self.not_sent(&to, &file, &verdict::explain(failure));
+                    return self.say(&not_sent(&to, &file, verdict::explain(failure)));
                 }
                 // Messages the failure took with it (reported just before).
                 let (undelivered, others): (Vec<_>, Vec<_>) =
                     std::mem::take(&mut self.undelivered).into_iter().partition(|(c, _)| *c == conn);
                 self.undelivered = others;
                 for (_, to) in undelivered {
-                    self.say(
-                        format_args!("[NOT delivered to {to}: {failure}]"),
-                        json!({ "event": "undelivered", "to": to.to_string(), "reason": failure.to_string() }),
-                    )?;
+                    let reason = verdict::explain(failure);
+                    self.say(&Report::Undelivered { to: to.to_string(), file: None, reason })?;
                 }
-                match self.inbox.as_mut().and_then(|inbox| inbox.failed(conn)) {
-                    Some((name, from)) => self.say(
-                        format_args!("[transfer of {name} from {from} failed: {failure}; nothing was kept]"),
-                        json!({ "event": "failed", "file": name, "from": from.to_string(), "reason": failure.to_string() }),
-                    ),
-                    None => Ok(()),
-                }
+                None
             }
-            TransferEvent::Message { from, data, .. } => self.say(
-                format_args!("{from}: {}", text(data)),
-                json!({ "event": "message", "from": from.to_string(), "text": super::output::json_bytes(data) }),
-            ),
-            TransferEvent::Delivered { id } => match self.sent.remove(&id) {
-                Some(to) => {
-                    self.say(format_args!("[delivered to {to}]"), json!({ "event": "delivered", "to": to.to_string() }))
-                }
-                None => Ok(()),
-            },
+            TransferEvent::Delivered { id } => self.sent.remove(&id).map(|(to, len)| Report::Delivered {
+                to: to.to_string(),
+                mac: None,
+                file: None,
+                bytes: len as u64,
+                seconds: None,
+                mb_per_s: None,
+                retransmits: None,
+                sha256: None,
+            }),
             TransferEvent::Undelivered { id } => {
-                if let Some(to) = self.sent.remove(&id) {
+                if let Some((to, _)) = self.sent.remove(&id) {
                     self.undelivered.push((id.conn, to));
                 }
-                Ok(())
+                None
             }
-            _ => Ok(()),
+            _ => None,
+        };
+        match outgoing.or_else(|| self.reception.handle(transfer, &event)) {
+            Some(report) => self.say(&report),
+            None => Ok(()),
         }
-    }
-
-    fn not_sent(&mut self, to: &Name, file: &Outgoing, reason: &str) -> Result<(), Failure> {
-        self.say(
-            format_args!("[NOT delivered {} to {to}: {reason}]", file.shown),
-            json!({ "event": "undelivered", "to": to.to_string(), "file": file.shown, "reason": reason }),
-        )
     }
 
     /// `@send NAME PATH`: offers the file; it is fed in on every poll.
     fn send_file(&mut self, transfer: &mut ChatTransfer, to: Name, path: &Path, now: Instant) -> Result<(), Failure> {
         match Outgoing::offer(transfer, &to, path, now) {
             Ok(file) => {
-                let line = format!("[sending {} to {to}: {} bytes]", file.shown, file.size);
+                let sending = Report::Sending { to: to.to_string(), file: file.shown.clone(), bytes: file.size };
                 self.sending.insert(file.conn, (to, file));
-                if self.json { Ok(()) } else { self.out.line(&line) }
+                self.say(&sending)
             }
             Err(failure) => self.out.line(&format!("cannot send: {}", failure.message)),
         }
@@ -317,7 +275,7 @@ impl Chat {
 
     /// Says goodbye (once); files still on their way are aborted, so their
     /// receivers keep nothing half-sent.
-    fn exit(&mut self, (presence, transfer): &mut (&mut ChatPresence, &mut ChatTransfer)) {
+    fn exit(&mut self, (presence, transfer): &mut Hosted<'_, '_>) {
         if self.exiting {
             return;
         }
@@ -339,7 +297,7 @@ impl Chat {
         }
         for (conn, failure) in broken {
             if let Some((to, file)) = self.sending.remove(&conn) {
-                self.not_sent(&to, &file, &failure)?;
+                self.say(&not_sent(&to, &file, failure))?;
             }
         }
         Ok(())
@@ -349,39 +307,19 @@ impl Chat {
         let table = presence.table();
         let mut peers: Vec<_> = table.iter().collect();
         peers.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()).then(a.mac.cmp(&b.mac)));
-        if self.json {
-            let list: Vec<Value> = peers
-                .iter()
-                .map(|p| {
-                    json!({
-                        "name": p.name.to_string(), "mac": p.mac.to_string(),
-                        "last_seen_s": (now - p.last_seen).total_millis() / 1000,
-                        "state": state(table.is_contested(p), p.source),
-                    })
-                })
-                .collect();
-            return print_json(&json!({ "event": "list", "stations": list }));
-        }
-        let width = peers.iter().map(|p| p.name.to_string().chars().count()).max().unwrap_or(4).max(4);
-        self.out.line(&format!("{:<width$}  {:<17}  {:>9}  STATE", "NAME", "MAC", "LAST SEEN"))?;
-        for p in &peers {
-            let seen = format!("{} s ago", (now - p.last_seen).total_millis() / 1000);
-            let line = format!(
-                "{:<width$}  {}  {seen:>9}  {}",
-                p.name.to_string(),
-                p.mac,
-                state(table.is_contested(p), p.source)
-            );
-            self.out.line(&line)?;
-        }
-        self.out.line(&format!("{} stations", peers.len()))
+        let stations = peers
+            .iter()
+            .map(|p| Listed {
+                name: p.name.to_string(),
+                mac: p.mac.to_string(),
+                last_seen_s: (now - p.last_seen).total_millis() / 1000,
+                state: state(table.is_contested(p), p.source),
+            })
+            .collect();
+        self.say(&Report::List { stations })
     }
 
-    fn command<D: LinkDevice, const C: usize, const P: usize, const Q: usize>(
-        &mut self,
-        ctx: &mut Context<'_, D, (&mut ChatPresence, &mut ChatTransfer), C, P, Q>,
-        line: &str,
-    ) -> Result<(), Failure> {
+    fn command(&mut self, ctx: &mut Context<'_, Device, Hosted<'_, '_>>, line: &str) -> Result<(), Failure> {
         let line = line.trim();
         let (command, rest) = line.split_once(' ').unwrap_or((line, ""));
         match command {
@@ -397,7 +335,7 @@ impl Chat {
                 let now = ctx.now();
                 match ctx.services().1.send_message(&to, message.as_bytes(), now) {
                     Ok(id) => {
-                        self.sent.insert(id, to);
+                        self.sent.insert(id, (to, message.len()));
                         Ok(())
                     }
                     Err(err) => self.out.line(&format!("cannot send to {to}: {err}")),
@@ -433,28 +371,32 @@ fn state(contested: bool, source: Source) -> &'static str {
     }
 }
 
-impl<'p, 't, D, const C: usize, const P: usize, const Q: usize>
-    Handler<D, (&'p mut ChatPresence, &'t mut ChatTransfer), C, P, Q> for Chat
-where
-    D: LinkDevice,
-{
+/// A message or a file that did not arrive.
+fn not_sent(to: &Name, file: &Outgoing, reason: String) -> Report {
+    Report::Undelivered { to: to.to_string(), file: Some(file.shown.clone()), reason }
+}
+
+impl<'p, 't> Handler<Device, Hosted<'p, 't>> for Chat {
     fn on_event(
         &mut self,
-        ctx: &mut Context<'_, D, (&'p mut ChatPresence, &'t mut ChatTransfer), C, P, Q>,
-        event: Event<'_>,
+        ctx: &mut Context<'_, Device, Hosted<'p, 't>>,
+        event: Event<'_, Either<PresenceEvent, TransferEvent<'_>>>,
     ) {
         let outcome = match event {
-            Event::Presence(event) => {
+            Event::Service(Either::Left(event)) => {
                 let outcome = self.presence_event(event);
                 self.refresh_names(ctx.services().0);
                 outcome
             }
-            Event::Transfer(event) => self.transfer_event(ctx.services().1, event),
+            Event::Service(Either::Right(event)) => self.transfer_event(ctx.services().1, event),
             Event::Answered { .. } | Event::Resolved { .. } | Event::ResolutionFailed { .. } => Ok(()),
-            other => {
-                let value = event_json(&other);
-                self.say(describe(&other), value)
-            }
+            other => match other.node_event() {
+                Ok(own) => {
+                    let report = Report::of(own, &ctx.name().clone());
+                    self.say(&report)
+                }
+                Err(_) => Ok(()),
+            },
         };
         if let Err(failure) = outcome {
             self.failure.get_or_insert(failure);
@@ -462,16 +404,10 @@ where
         }
     }
 
-    fn on_poll(
-        &mut self,
-        ctx: &mut Context<'_, D, (&'p mut ChatPresence, &'t mut ChatTransfer), C, P, Q>,
-    ) -> Option<Instant> {
+    fn on_poll(&mut self, ctx: &mut Context<'_, Device, Hosted<'p, 't>>) -> Option<Instant> {
         if self.exiting && !ctx.services().0.is_leaving() {
             ctx.stop();
             return None;
-        }
-        if signals::received() {
-            self.exit(ctx.services());
         }
         loop {
             match self.lines.try_recv() {
@@ -508,8 +444,14 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     };
     let mut presence: Box<ChatPresence> = Box::new(Presence::new(config, super::random_seed()));
     let mut transfer: Box<ChatTransfer> = args.transfer.service(&device);
-    let mut node: Node<Device, (&mut ChatPresence, &mut ChatTransfer), CHAT_CACHE, CHAT_PENDING> =
-        Node::with_services(device, args.station.name()?, args.station.config(), (&mut presence, &mut transfer));
+    let mut resources = HostResources::new();
+    let mut node: Node<Device, Hosted<'_, '_>> = Node::with_services(
+        device,
+        args.station.name()?,
+        args.station.config(),
+        &mut resources,
+        (&mut presence, &mut transfer),
+    );
     let (name, mac) = (node.name().clone(), node.mac_address());
     node.services_mut().0.start();
     let names = Names::default();
@@ -519,18 +461,21 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         out,
         json: global.json,
         names,
+        reception: Reception::new(inbox, Vec::new(), "start chat with --dir DIR to accept files"),
         sent: HashMap::new(),
         undelivered: Vec::new(),
         sending: HashMap::new(),
-        inbox,
         exiting: false,
         failure: None,
     };
-    chat.say(
-        format_args!("{name} joining on {} ({mac}): checking the name is free", interface.name),
-        json!({ "event": "joining", "name": name.to_string(), "interface": interface.name, "mac": mac.to_string() }),
-    )?;
-    let outcome = node.run(&mut SystemClock::default(), &mut chat);
+    chat.say(&Report::Joining { name: name.to_string(), interface: interface.name.clone(), mac: mac.to_string() })?;
+    let mut outcome = node.run(&mut signals::clock(WaitMode::Block), &mut chat);
+    if outcome.is_ok() && chat.failure.is_none() && !chat.exiting {
+        // A signal ended the loop: say goodbye before leaving, on a clock
+        // no signal stops (leaving ends by itself, after the last GOODBYE).
+        chat.exit(node.services_mut());
+        outcome = node.run(&mut SystemClock::new(WaitMode::Block), &mut chat);
+    }
     if let Some(failure) = chat.failure.take() {
         return Err(failure);
     }
@@ -538,15 +483,12 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let state = node.services().0.state();
     let stats = *node.services().0.stats();
     if state == PresenceState::Left {
-        chat.say(
-            format_args!(
-                "{} said goodbye; {} presence frames in, {} out",
-                Who(Some(&name), mac),
-                stats.frames_received,
-                stats.frames_sent
-            ),
-            json!({ "event": "goodbye", "frames_in": stats.frames_received, "frames_out": stats.frames_sent }),
-        )?;
+        chat.say(&Report::Goodbye {
+            name: name.to_string(),
+            mac: mac.to_string(),
+            frames_in: stats.frames_received,
+            frames_out: stats.frames_sent,
+        })?;
     }
     Ok(())
 }

@@ -4,9 +4,8 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
-use super::output::{print_json, print_line};
+use super::output::print_line;
+use super::report::Report;
 use super::{Failure, Global};
 use crate::decode::{Decoder, detail};
 use crate::pcap::CaptureReader;
@@ -37,11 +36,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     while let Some(frame) = reader.next_frame()? {
         let summary = decoder.summarize(&frame);
         match args.frame {
-            None if global.json => print_json(&json!({
-                "number": summary.number, "time": summary.time.total_micros() as f64 / 1e6,
-                "source": summary.source, "destination": summary.destination, "protocol": summary.protocol,
-                "length": summary.length, "info": summary.info,
-            }))?,
+            None if global.json => Report::Frame(summary).print(true)?,
             None => {
                 use std::io::Write;
                 writeln!(out, "{summary}").map_err(closed_or_failed)?;

@@ -156,21 +156,15 @@ impl Keyed for Device {
 
 impl Keyed for AfPacketDevice {}
 
-/// Keyed mode's counters as a JSON object.
-pub fn auth_json(stats: &AuthStats) -> serde_json::Value {
-    serde_json::json!({
-        "event": "keyed", "tx_signed": stats.tx_signed, "rx_verified": stats.rx_verified,
-        "rx_auth_failures": stats.rx_auth_failures, "rx_replays": stats.rx_replays,
-        "rx_stale_replies": stats.rx_stale_replies,
-    })
-}
-
-/// Keyed mode's counters as a line.
-pub fn auth_line(stats: &AuthStats) -> String {
-    format!(
-        "keyed: {} frames signed, {} verified; dropped {} with a bad or missing tag, {} replayed, {} stale replies",
-        stats.tx_signed, stats.rx_verified, stats.rx_auth_failures, stats.rx_replays, stats.rx_stale_replies
-    )
+/// Keyed mode's counters as a report.
+pub fn keyed(stats: &AuthStats) -> super::report::Report {
+    super::report::Report::Keyed {
+        tx_signed: stats.tx_signed,
+        rx_verified: stats.rx_verified,
+        rx_auth_failures: stats.rx_auth_failures,
+        rx_replays: stats.rx_replays,
+        rx_stale_replies: stats.rx_stale_replies,
+    }
 }
 
 /// Opens `interface` through `via`, in keyed mode if `open` has a key.

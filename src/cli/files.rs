@@ -1,5 +1,6 @@
 //! Files over the reliable transfer, shared by `whohas send --file`,
-//! `whohas receive` and chat's `@send`: an [`Outgoing`] file is offered
+//! `whohas receive` and chat: a [`Reception`] takes what is sent to a
+//! station (messages, and files into an [`Inbox`]); an [`Outgoing`] file is offered
 //! (name, size, SHA-256 in the stream's opening header) and fed into the
 //! stream as its window allows; an [`Inbox`] writes incoming files under a
 //! temporary name, checks them against their offer, and links them under
@@ -15,8 +16,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::Failure;
+use super::report::{Report, WireBytes};
 use crate::file_offer::{FileOffer, OfferError, hex, verdict};
-use crate::transfer::{ConnId, Transfer};
+use crate::transfer::{ConnId, Transfer, TransferEvent};
 use crate::wire::Escaped;
 use crate::{Instant, Name};
 
@@ -322,4 +324,91 @@ fn save(temp: &Path, dir: &Path, name: &[u8]) -> io::Result<PathBuf> {
         }
     }
     Err(io::Error::other("no free name"))
+}
+
+/// What a station does with transfers to it, in `receive` and in `chat`
+/// alike: offers from stations it does not accept are refused, messages
+/// are reported, files go to the inbox (or are refused without one) and are
+/// reported once verified.
+pub struct Reception {
+    inbox: Option<Inbox>,
+    accept: Vec<Name>,
+    /// Why files are refused without an inbox.
+    no_inbox: &'static str,
+    /// Files kept.
+    pub files: u64,
+    /// Messages received.
+    pub messages: u64,
+}
+
+impl Reception {
+    /// Files go to `inbox` (`None`: refused, saying `no_inbox`); only
+    /// stations in `accept` may send (all if it is empty).
+    pub fn new(inbox: Option<Inbox>, accept: Vec<Name>, no_inbox: &'static str) -> Reception {
+        Reception { inbox, accept, no_inbox, files: 0, messages: 0 }
+    }
+
+    /// Handles an event of a transfer to this station; what to report of it.
+    /// Events of transfers this station sends are left to the caller.
+    pub fn handle<const NC: usize, const W: usize>(
+        &mut self,
+        transfer: &mut Transfer<NC, W>,
+        event: &TransferEvent<'_>,
+    ) -> Option<Report> {
+        match *event {
+            TransferEvent::Incoming { conn, ref from, mac, messages, header } => {
+                let refusal = if !self.accept.is_empty() && !self.accept.contains(from) {
+                    Some((verdict::REFUSED, None, "not in --accept".to_owned()))
+                } else if messages {
+                    None
+                } else {
+                    match &mut self.inbox {
+                        Some(inbox) => {
+                            inbox.offered(conn, from, header).err().map(|(status, reason)| (status, None, reason))
+                        }
+                        None => Some((
+                            verdict::REFUSED,
+                            FileOffer::parse(header).ok().map(|offer| Escaped::new(&offer.name).to_string()),
+                            self.no_inbox.to_owned(),
+                        )),
+                    }
+                };
+                let (status, file, reason) = refusal?;
+                let _ = transfer.reject(conn, status);
+                Some(Report::Refused { from: from.to_string(), mac: mac.to_string(), file, reason })
+            }
+            TransferEvent::Received { conn, data } => {
+                if let Some(inbox) = &mut self.inbox {
+                    inbox.received(transfer, conn, data);
+                }
+                None
+            }
+            TransferEvent::Message { ref from, data, .. } => {
+                self.messages += 1;
+                Some(Report::Message { from: from.to_string(), payload: WireBytes::new(data) })
+            }
+            TransferEvent::Finished { conn } => match self.inbox.as_mut()?.finished(transfer, conn)? {
+                Arrival::Saved(f) => {
+                    self.files += 1;
+                    Some(Report::File {
+                        mb_per_s: f.bytes as f64 / f.seconds / 1e6,
+                        file: f.name,
+                        from: f.from.to_string(),
+                        bytes: f.bytes,
+                        seconds: f.seconds,
+                        sha256: f.sha256,
+                        path: f.path,
+                    })
+                }
+                Arrival::Dropped { name, from, reason } => {
+                    Some(Report::Dropped { file: name, from: from.to_string(), reason })
+                }
+            },
+            TransferEvent::Failed { conn, failure } => {
+                let (file, from) = self.inbox.as_mut()?.failed(conn)?;
+                Some(Report::Failed { file, from: from.to_string(), reason: failure.to_string() })
+            }
+            _ => None,
+        }
+    }
 }

@@ -7,16 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use clap::ArgGroup;
-use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
-
 use super::device::{self, Device, Open, Via};
-use super::output::{print_json, print_line};
+use super::report::Report;
 use super::{Failure, Global, signals};
 use crate::LinkDevice;
 use crate::pcap::CaptureReader;
 use crate::runtime::Wait;
+use clap::ArgGroup;
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// `whohas inject` arguments.
 #[derive(clap::Args, Debug)]
@@ -229,16 +227,8 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     bar.finish_and_clear();
     let seconds = run_start.elapsed().as_secs_f64().max(1e-9);
     let (pps, mbps) = (packets as f64 / seconds, bytes as f64 * 8.0 / seconds / 1e6);
-    if global.json {
-        print_json(&json!({
-            "event": "injected", "packets": packets, "bytes": bytes, "seconds": seconds, "pps": pps.round(),
-            "mbps": (mbps * 100.0).round() / 100.0, "failed": failed,
-        }))?;
-    } else {
-        print_line(format_args!(
-            "sent {packets} packets, {bytes} bytes in {seconds:.3} s: {pps:.0} pps, {mbps:.2} Mbps, {failed} failed"
-        ))?;
-    }
+    Report::Injected { packets, bytes, seconds, pps: pps.round(), mbps: (mbps * 100.0).round() / 100.0, failed }
+        .print(global.json)?;
     // Stopped by a signal, it has printed its statistics: that is a clean end.
     if failed > 0 { Err(Failure::error(format!("{failed} frames could not be sent"))) } else { Ok(()) }
 }

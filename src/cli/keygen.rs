@@ -6,9 +6,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
-use super::output::{print_json, print_line};
+use super::report::Report;
 use super::{Failure, Global};
 use crate::auth::{KEY_LEN, Key};
 
@@ -36,13 +34,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     file.write_all(&key)
         .and_then(|()| file.sync_all())
         .map_err(|err| Failure::error(format!("writing {shown}: {err}")))?;
-    if global.json {
-        print_json(&json!({ "event": "key", "path": shown.to_string(), "bytes": KEY_LEN }))
-    } else {
-        print_line(format_args!(
-            "wrote a {KEY_LEN}-byte key to {shown} (mode 0600); copy it to every station of the group and give --key-file"
-        ))
-    }
+    Report::Key { path: shown.to_string(), bytes: KEY_LEN }.print(global.json)
 }
 
 /// Reads a key written by `whohas keygen`: exactly 32 bytes, readable by

@@ -15,6 +15,7 @@ pub mod output;
 pub mod pingpong;
 pub mod receive;
 pub mod replay;
+pub mod report;
 pub mod resolve;
 pub mod respond;
 pub mod scan;
@@ -31,16 +32,6 @@ pub use output::{Failure, Status};
 
 use crate::transfer::{Transfer, TransferConfig};
 use crate::{Config, Duration, Name};
-
-/// The window of a host's connections: 1024 segments (1.5 MiB) in flight,
-/// so a lossy link keeps flowing while holes are repaired.
-pub const HOST_WINDOW: usize = 1024;
-
-/// The transfer of a station that receives: 8 connections at once.
-pub type ReceiverTransfer = Transfer<8, HOST_WINDOW>;
-
-/// The transfer of a station that sends one file or message.
-pub type SenderTransfer = Transfer<1, HOST_WINDOW>;
 
 /// Settings of the reliable transfer.
 #[derive(Args, Debug, Clone)]

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::wire::Escaped;
 use crate::{EthernetAddress, Name};
@@ -114,18 +114,6 @@ impl Display for Who<'_> {
     }
 }
 
-/// Bytes for JSON: the escaped text (safe on a terminal) and the exact
-/// bytes in hex (for scripts).
-pub fn json_bytes(bytes: &[u8]) -> Value {
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    json!({ "text": Escaped::new(bytes).to_string(), "hex": hex })
-}
-
-/// A name for JSON, escaped like any text from the wire.
-pub fn json_name(name: Option<&Name>) -> Value {
-    name.map_or(Value::Null, |name| Value::String(name.to_string()))
-}
-
 /// Where the exact bytes of received messages go, when asked.
 pub enum Sink {
     /// Nowhere: messages are shown escaped.
@@ -204,93 +192,24 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, Failure> {
     Ok(bytes)
 }
 
-/// One line saying what a node event means (text from the wire escaped).
-pub fn describe(event: &crate::Event<'_>) -> String {
-    use crate::Event;
-    use crate::presence::PresenceEvent;
-    use crate::scan::ScanEvent;
-    match event {
-        Event::Data { from, from_name, payload } => {
-            format!("received from {}: {}", Who(from_name.as_ref(), *from), text(payload))
-        }
-        Event::Answered { requester } => format!("answered who-has from {requester}"),
-        Event::Resolved { name, hardware_addr, previous: None } => format!("{name} is at {hardware_addr}"),
-        Event::Resolved { name, hardware_addr, previous: Some(previous) } => {
-            format!("{name} is at {hardware_addr} (it was at {previous})")
-        }
-        Event::ResolutionFailed { name, dropped_frames } => {
-            format!("no answer from {name}; {dropped_frames} queued messages dropped")
-        }
-        Event::NameConflict { name, cached, other } => {
-            format!("{name} is also at {other} (DUP: two stations claim it; keeping the first answer, {cached})")
-        }
-        Event::ArpAnswered { requester, address } => format!("answered who-has {address} from {requester}"),
-        Event::ArpResolved { address, hardware_addr, .. } => format!("{address} is at {hardware_addr}"),
-        Event::ArpResolutionFailed { address } => format!("no answer for {address}"),
-        Event::AddressConflict { address, cached, other } => {
-            format!("{address} is also at {other} (DUP: keeping the first answer, {cached})")
-        }
-        Event::AddressClaimed { address, by } => format!("{by} claims our address {address}"),
-        Event::Scan(ScanEvent::Host { address, hardware_addr, .. }) => format!("{address} is at {hardware_addr}"),
-        Event::Scan(ScanEvent::Duplicate { address, other, .. }) => format!("{address} is also at {other} (DUP)"),
-        Event::Scan(ScanEvent::Done) => "scan done".to_owned(),
-        Event::Presence(event) => match event {
-            PresenceEvent::Claimed { name } => format!("you are {name}"),
-            PresenceEvent::NameTaken { name, by } => format!("the name {name} is taken by {by}"),
-            PresenceEvent::Joined { name, .. } => format!("{name} joined"),
-            PresenceEvent::Left { name, .. } => format!("{name} left"),
-            PresenceEvent::Disappeared { name, .. } => format!("{name} disappeared"),
-            PresenceEvent::Conflict { name, known, other } => {
-                format!("{name} is claimed by two stations: {known} and {other} (DUP)")
-            }
-        },
-        other => format!("{other:?}"),
-    }
-}
-
-/// A node event as a JSON object (text from the wire escaped, with its
-/// exact bytes in hex).
-pub fn event_json(event: &crate::Event<'_>) -> Value {
-    use crate::Event;
-    use crate::presence::PresenceEvent;
-    match event {
-        Event::Data { from, from_name, payload } => json!({
-            "event": "data", "from": from.to_string(), "from_name": json_name(from_name.as_ref()),
-            "payload": json_bytes(payload),
-        }),
-        Event::Answered { requester } => json!({ "event": "answered", "requester": requester.to_string() }),
-        Event::Resolved { name, hardware_addr, previous } => json!({
-            "event": "resolved", "name": name.to_string(), "mac": hardware_addr.to_string(),
-            "previous": previous.map(|mac| mac.to_string()),
-        }),
-        Event::ResolutionFailed { name, dropped_frames } => {
-            json!({ "event": "resolution_failed", "name": name.to_string(), "dropped_frames": dropped_frames })
-        }
-        Event::NameConflict { name, cached, other } => json!({
-            "event": "name_conflict", "name": name.to_string(), "cached": cached.to_string(), "other": other.to_string(),
-        }),
-        Event::ArpAnswered { requester, address } => {
-            json!({ "event": "arp_answered", "requester": requester.to_string(), "address": address })
-        }
-        Event::AddressClaimed { address, by } => {
-            json!({ "event": "address_claimed", "address": address, "by": by.to_string() })
-        }
-        Event::Presence(PresenceEvent::Claimed { name }) => json!({ "event": "claimed", "name": name.to_string() }),
-        Event::Presence(PresenceEvent::NameTaken { name, by }) => {
-            json!({ "event": "name_taken", "name": name.to_string(), "by": by.to_string() })
-        }
-        Event::Presence(PresenceEvent::Joined { name, mac }) => {
-            json!({ "event": "joined", "name": name.to_string(), "mac": mac.to_string() })
-        }
-        Event::Presence(PresenceEvent::Left { name, mac }) => {
-            json!({ "event": "left", "name": name.to_string(), "mac": mac.to_string() })
-        }
-        Event::Presence(PresenceEvent::Disappeared { name, mac }) => {
-            json!({ "event": "disappeared", "name": name.to_string(), "mac": mac.to_string() })
-        }
-        Event::Presence(PresenceEvent::Conflict { name, known, other }) => json!({
-            "event": "conflict", "name": name.to_string(), "known": known.to_string(), "other": other.to_string(),
-        }),
-        other => json!({ "event": "other", "description": describe(other) }),
+/// A station's counters as a report; with the files and messages of its
+/// reception, if it receives.
+pub fn stats(stats: &crate::station::Stats, reception: Option<&super::files::Reception>) -> super::report::Report {
+    let (link, name_arp) = (stats.link, stats.name_arp);
+    super::report::Report::Stats {
+        rx_frames: link.rx_frames,
+        data_in: stats.data.rx,
+        foreign: link.rx_foreign,
+        malformed: link.rx_malformed + name_arp.rx_malformed + stats.arp.rx_malformed,
+        truncated: link.rx_truncated,
+        not_for_us: link.rx_not_for_us,
+        requests_for_others: name_arp.rx_requests_for_others,
+        tx_frames: link.tx_frames,
+        replies_sent: name_arp.replies_sent,
+        requests_sent: name_arp.requests_sent,
+        conflicts: name_arp.conflicts,
+        data_out: stats.data.tx,
+        files: reception.map(|r| r.files),
+        messages: reception.map(|r| r.messages),
     }
 }

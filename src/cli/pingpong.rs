@@ -6,16 +6,17 @@
 use std::time::Instant as StdInstant;
 
 use clap::Subcommand;
-use serde_json::json;
 
 use super::device::{self, Device, Open, Via};
-use super::output::{print_json, print_line};
+use super::report::Report;
 use super::{Failure, Global, signals};
 use crate::host::{SystemClock, WaitMode};
 use crate::linux::Interface;
-use crate::node::{Context, Event, Node};
-use crate::runtime::Handler;
-use crate::{Config, Duration, EthernetAddress, Instant, LinkDevice, Name};
+use crate::node::Node;
+use crate::runtime::{Context, Handler};
+use crate::station::Event;
+use crate::storage::HostResources;
+use crate::{Config, Duration, EthernetAddress, Instant, Name};
 
 /// `whohas pingpong` arguments.
 #[derive(clap::Args, Debug)]
@@ -55,21 +56,14 @@ struct Echo {
     echoed: u64,
 }
 
-impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for Echo {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
+impl Handler<Device> for Echo {
+    fn on_event(&mut self, ctx: &mut Context<'_, Device, ()>, event: Event<'_>) {
         if let Event::Data { from, payload, .. } = event {
             match ctx.send_to_address(from, payload) {
                 Ok(_) => self.echoed += 1,
                 Err(err) => log::warn!("cannot echo to {from}: {err}"),
             }
         }
-    }
-
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>) -> Option<Instant> {
-        if signals::received() {
-            ctx.stop();
-        }
-        None
     }
 }
 
@@ -87,10 +81,7 @@ struct Ping {
 
 impl Ping {
     /// Sends frame `sequence` (or stops after the last).
-    fn send_next<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize>(
-        &mut self,
-        ctx: &mut Context<'_, D, S, C, P, Q>,
-    ) {
+    fn send_next(&mut self, ctx: &mut crate::Station<'_, Device>) {
         if self.sequence >= self.count {
             ctx.stop();
             return;
@@ -104,8 +95,8 @@ impl Ping {
     }
 }
 
-impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for Ping {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
+impl Handler<Device> for Ping {
+    fn on_event(&mut self, ctx: &mut Context<'_, Device, ()>, event: Event<'_>) {
         if let Event::Data { from, payload, .. } = event
             && from == self.echo
             && payload.get(..4) == Some(&self.sequence.to_be_bytes()[..])
@@ -116,10 +107,8 @@ impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D
         }
     }
 
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>) -> Option<Instant> {
-        if signals::received() {
-            ctx.stop();
-        } else if ctx.now() >= self.give_up_at {
+    fn on_poll(&mut self, ctx: &mut Context<'_, Device, ()>) -> Option<Instant> {
+        if ctx.now() >= self.give_up_at {
             self.lost += 1;
             self.sequence += 1;
             self.send_next(ctx);
@@ -135,25 +124,26 @@ struct PingPong<'a> {
 
 impl PingPong<'_> {
     fn clock(&self) -> SystemClock {
-        SystemClock::new(if self.args.busy_poll { WaitMode::BusyPoll } else { WaitMode::Block })
+        signals::clock(if self.args.busy_poll { WaitMode::BusyPoll } else { WaitMode::Block })
     }
 
     fn echo(&self, device: Device, interface: &Interface) -> Result<(), Failure> {
-        let mut node: Node<Device> = Node::new(device, Name::try_from(ECHO)?, Config::default());
-        if !self.global.json {
-            print_line(format_args!("echo answering on {} ({})", interface.name, node.mac_address()))?;
-        }
+        let mut resources = HostResources::new();
+        let mut node: Node<Device> = Node::new(device, Name::try_from(ECHO)?, Config::default(), &mut resources);
+        let listening = Report::Listening {
+            name: ECHO.to_owned(),
+            interface: interface.name.clone(),
+            mac: node.mac_address().to_string(),
+        };
+        listening.print(self.global.json)?;
         let mut echo = Echo { echoed: 0 };
         node.run(&mut self.clock(), &mut echo)?;
-        if self.global.json {
-            print_json(&json!({ "event": "stats", "echoed": echo.echoed }))
-        } else {
-            print_line(format_args!("echoed {} frames", echo.echoed))
-        }
+        Report::Echoed { frames: echo.echoed }.print(self.global.json)
     }
 
     fn ping(&self, device: Device, count: u32, size: usize) -> Result<(), Failure> {
-        let mut node: Node<Device> = Node::new(device, Name::try_from("ping")?, Config::default());
+        let mut resources = HostResources::new();
+        let mut node: Node<Device> = Node::new(device, Name::try_from("ping")?, Config::default(), &mut resources);
         let mut clock = self.clock();
         // Resolve first, so the measurements hold only data round trips.
         let echo = super::send::resolve_or_fail(
@@ -186,21 +176,17 @@ impl PingPong<'_> {
         let micros = |i: usize| rtts[i.min(rtts.len() - 1)].as_secs_f64() * 1e6;
         let percentile = |p: f64| micros(((rtts.len() as f64) * p).ceil() as usize - 1);
         let mode = if self.args.busy_poll { "busy-poll" } else { "blocking" };
-        if self.global.json {
-            print_json(&json!({
-                "event": "rtt", "echoed": rtts.len(), "count": count, "bytes": size, "mode": mode,
-                "min_us": micros(0), "median_us": percentile(0.5), "p99_us": percentile(0.99), "max_us": micros(rtts.len() - 1),
-            }))?;
-        } else {
-            print_line(format_args!(
-                "{} of {count} echoed, {size} bytes, {mode}: min {:.1} us, median {:.1} us, p99 {:.1} us, max {:.1} us",
-                rtts.len(),
-                micros(0),
-                percentile(0.5),
-                percentile(0.99),
-                micros(rtts.len() - 1)
-            ))?;
+        Report::Rtt {
+            echoed: rtts.len(),
+            count: count as usize,
+            bytes: size,
+            mode,
+            min_us: micros(0),
+            median_us: percentile(0.5),
+            p99_us: percentile(0.99),
+            max_us: micros(rtts.len() - 1),
         }
+        .print(self.global.json)?;
         if signals::received() {
             return Err(Failure::interrupted(format!("interrupted after {} of {count} round trips", rtts.len())));
         }

@@ -5,14 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
-use super::output::{Sink, print_json, print_line, unescape};
+use super::output::{Sink, print_line, unescape};
+use super::report::Report;
 use super::respond::{Responder, Show};
 use super::{Failure, Global, signals};
 use crate::node::Node;
 use crate::pcap::CaptureReader;
 use crate::replay::{CaptureClock, ReplayDevice};
+use crate::storage::HostResources;
 use crate::wire::EthernetFrame;
 use crate::{Config, EthernetAddress, Name};
 
@@ -60,7 +60,8 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     };
     let reply = if args.no_reply { None } else { Some(unescape(&args.reply)?) };
     let device = ReplayDevice::open(&args.input, &args.output, mac)?;
-    let mut node: Node<ReplayDevice> = Node::new(device, args.name.clone(), Config::default());
+    let mut resources = HostResources::new();
+    let mut node: Node<ReplayDevice> = Node::new(device, args.name.clone(), Config::default(), &mut resources);
     let show = match (global.quiet, global.json) {
         (true, _) => Show::Nothing,
         (false, true) => Show::Json,
@@ -70,26 +71,18 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         print_line(format_args!("replaying {} into {} ({mac})", args.input.display(), args.name))?;
     }
     let mut responder = Responder::new(reply, Sink::None, show).with_timestamps();
-    let outcome = node.run(&mut CaptureClock, &mut responder);
+    let outcome = node.run(&mut CaptureClock::default().until(signals::received), &mut responder);
     responder.finish()?;
     outcome?;
     let summary = node.into_device().finish()?;
-    if global.json {
-        print_json(&json!({
-            "event": "replayed", "frames_in": summary.frames_in, "frames_truncated": summary.frames_truncated,
-            "frames_out": summary.frames_out, "output": args.output.display().to_string(),
-        }))?;
-    } else {
-        let truncated = match summary.frames_truncated {
-            0 => String::new(),
-            n => format!(" ({n} cut short by the capture's snap length, skipped)"),
-        };
-        print_line(format_args!(
-            "replayed {} frames in{truncated}, {} frames out -> {}",
-            summary.frames_in,
-            summary.frames_out,
-            args.output.display()
-        ))?;
+    let replayed = Report::Replayed {
+        frames_in: summary.frames_in,
+        frames_truncated: summary.frames_truncated,
+        frames_out: summary.frames_out,
+        output: args.output.display().to_string(),
+    };
+    if !global.quiet || global.json {
+        replayed.print(global.json)?;
     }
     if signals::received() {
         return Err(Failure::interrupted(format!("interrupted: {} holds the answers so far", args.output.display())));

@@ -1,15 +1,15 @@
 //! `whohas resolve`: find a station's MAC address by name, and notice a
 //! second station answering for the same name.
 
-use serde_json::json;
-
 use super::device::{self, Device, Open, Via};
-use super::output::{describe, event_json, print_json, print_line};
+use super::report::Report;
 use super::{Failure, Global, Station, signals};
-use crate::host::SystemClock;
-use crate::node::{Context, Event, Node};
-use crate::runtime::Handler;
-use crate::{Duration, Instant, LinkDevice, Name};
+use crate::host::WaitMode;
+use crate::node::Node;
+use crate::runtime::{Context, Handler};
+use crate::station::Event;
+use crate::storage::HostResources;
+use crate::{Duration, Instant, Name};
 
 /// `whohas resolve` arguments.
 #[derive(clap::Args, Debug)]
@@ -39,9 +39,9 @@ struct Lookup<'a> {
 
 impl Lookup<'_> {
     /// Reports `event`; sets the outcome once the lookup is over.
-    fn handle(&mut self, now: Instant, event: &Event<'_>) -> Result<(), Failure> {
+    fn handle(&mut self, now: Instant, me: &Name, event: Event<'_>) -> Result<(), Failure> {
         let peer = &self.args.peer;
-        match event {
+        match &event {
             Event::ResolutionFailed { name, .. } if name == peer => {
                 let station = &self.args.station;
                 self.outcome = Some(Err(Failure::not_found(format!(
@@ -55,16 +55,17 @@ impl Lookup<'_> {
                 if matches!(event, Event::Resolved { .. }) {
                     self.until = Some(now + Duration::from_millis(self.args.linger_ms));
                 }
-                if self.json { print_json(&event_json(event)) } else { print_line(describe(event)) }
+                Report::of(event, me).print(self.json)
             }
             _ => Ok(()),
         }
     }
 }
 
-impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for Lookup<'_> {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
-        if let Err(failure) = self.handle(ctx.now(), &event) {
+impl Handler<Device> for Lookup<'_> {
+    fn on_event(&mut self, ctx: &mut Context<'_, Device, ()>, event: Event<'_>) {
+        let me = ctx.name().clone();
+        if let Err(failure) = self.handle(ctx.now(), &me, event) {
             self.outcome = Some(Err(failure));
         }
         if self.outcome.is_some() {
@@ -72,10 +73,8 @@ impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D
         }
     }
 
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>) -> Option<Instant> {
-        if signals::received() {
-            self.outcome.get_or_insert(Err(Failure::interrupted("interrupted before an answer")));
-        } else if self.until.is_some_and(|until| ctx.now() >= until) {
+    fn on_poll(&mut self, ctx: &mut Context<'_, Device, ()>) -> Option<Instant> {
+        if self.until.is_some_and(|until| ctx.now() >= until) {
             self.outcome.get_or_insert(Ok(()));
         }
         if self.outcome.is_some() {
@@ -89,16 +88,20 @@ impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let interface = device::interface(global)?;
     let device = device::open(&interface, args.via, &Open { key: args.station.key()?, ..Open::default() })?;
-    let mut node: Node<Device> = Node::new(device, args.station.name()?, args.station.config());
-    let mut clock = SystemClock::default();
-    node.resolve(clock.read(), &args.peer)?;
+    let mut resources = HostResources::new();
+    let mut node: Node<Device> = Node::new(device, args.station.name()?, args.station.config(), &mut resources);
+    let mut clock = signals::clock(WaitMode::Block);
+    node.at(clock.read()).resolve(&args.peer)?;
     let json = global.json;
     let mut lookup = Lookup { args, interface: &interface.name, json, until: None, outcome: None };
     node.run(&mut clock, &mut lookup)?;
-    let outcome = lookup.outcome.unwrap_or(Ok(()));
+    let outcome = match lookup.outcome {
+        Some(outcome) => outcome,
+        None if signals::received() => Err(Failure::interrupted("interrupted before an answer")),
+        None => Ok(()),
+    };
     if json {
-        let stats = node.stats().name_arp;
-        print_json(&json!({ "event": "stats", "requests_sent": stats.requests_sent, "conflicts": stats.conflicts }))?;
+        super::output::stats(node.stats(), None).print(true)?;
     }
     outcome
 }

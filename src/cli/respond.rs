@@ -3,14 +3,15 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use super::device::{self, Keyed, Open, Via};
-use super::output::{Sink, Who, describe, event_json, print_json, print_line, text, unescape};
+use super::output::{Sink, print_line, unescape};
+use super::report::{Report, WireBytes};
 use super::{Failure, Global, Station, signals};
-use crate::host::SystemClock;
-use crate::node::{Context, Event, Node, Stats};
-use crate::runtime::{Handler, Wait};
+use crate::host::WaitMode;
+use crate::node::Node;
+use crate::runtime::{Context, Handler, NodeEvent, Wait};
+use crate::service::Service;
+use crate::storage::HostResources;
 use crate::{Instant, LinkDevice, Name};
 
 /// `whohas respond` arguments.
@@ -89,106 +90,52 @@ impl Responder {
         self.failure.map_or(Ok(()), Err)
     }
 
-    fn line(&mut self, now: Instant, line: impl std::fmt::Display) -> Result<(), Failure> {
-        match &mut self.stamps {
-            None => print_line(line),
-            Some(first) => {
-                let since = now - *first.get_or_insert(now);
-                let micros = since.total_micros();
-                print_line(format_args!("{:>4}.{:06} {line}", micros / 1_000_000, micros % 1_000_000))
+    /// Shows a report as `show` says, with a time stamp if asked.
+    fn show(&mut self, now: Instant, report: &Report) -> Result<(), Failure> {
+        match (self.show, &mut self.stamps) {
+            (Show::Json, _) => report.print(true),
+            (Show::Nothing, _) => Ok(()),
+            (Show::Lines, None) => report.print(false),
+            (Show::Lines, Some(first)) => {
+                let micros = (now - *first.get_or_insert(now)).total_micros();
+                print_line(format_args!("{:>4}.{:06} {report}", micros / 1_000_000, micros % 1_000_000))
             }
         }
     }
 
-    fn handle<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize>(
+    fn handle<D: LinkDevice, S>(
         &mut self,
-        ctx: &mut Context<'_, D, S, C, P, Q>,
-        event: Event<'_>,
+        ctx: &mut Context<'_, D, S>,
+        event: crate::Event<'_>,
     ) -> Result<(), Failure> {
         let now = ctx.now();
-        if let Event::Data { from, from_name, payload } = &event {
+        if let crate::Event::Data { payload, .. } = &event {
             self.sink.write(payload)?;
-            match self.show {
-                Show::Json => print_json(&event_json(&event))?,
-                Show::Lines => {
-                    let who = Who(from_name.as_ref().or(self.peer.as_ref()), *from).to_string();
-                    self.line(now, format_args!("received from {who}: {}", text(payload)))?;
-                }
-                Show::Nothing => {}
-            }
-            if let Some(reply) = &self.reply {
-                if let Err(err) = ctx.send_to_address(*from, reply) {
-                    log::warn!("cannot answer {from}: {err}");
-                } else {
-                    match self.show {
-                        Show::Json => print_json(&json!({ "event": "replied", "to": from.to_string() }))?,
-                        Show::Lines => {
-                            let reply = text(reply).to_string();
-                            self.line(now, format_args!("replied to {from}: {reply}"))?;
-                        }
-                        Show::Nothing => {}
-                    }
-                }
-            }
-            return Ok(());
         }
-        match (&event, self.show) {
-            (_, Show::Json) => print_json(&event_json(&event)),
-            (_, Show::Nothing) => Ok(()),
-            (Event::Answered { requester }, Show::Lines) => {
-                let name = ctx.name().clone();
-                self.line(now, format_args!("answered who-has {name} from {requester}"))
+        let mut report = Report::of(event.clone(), ctx.name());
+        if let Report::Data { from_name: from_name @ None, .. } = &mut report {
+            *from_name = self.peer.as_ref().map(Name::to_string);
+        }
+        self.show(now, &report)?;
+        let (crate::Event::Data { from, .. }, Some(reply)) = (event, &self.reply) else { return Ok(()) };
+        match ctx.send_to_address(from, reply) {
+            Ok(_) => self.show(now, &Report::Replied { to: from.to_string(), payload: WireBytes::new(reply) }),
+            Err(err) => {
+                log::warn!("cannot answer {from}: {err}");
+                Ok(())
             }
-            (other, Show::Lines) => self.line(now, describe(other)),
         }
     }
 }
 
-impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for Responder {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
+impl<D: LinkDevice, S: Service> Handler<D, S> for Responder {
+    fn on_event(&mut self, ctx: &mut Context<'_, D, S>, event: NodeEvent<'_, S>) {
+        // Services' events are theirs to show.
+        let Ok(event) = event.node_event() else { return };
         if let Err(failure) = self.handle(ctx, event) {
             self.failure.get_or_insert(failure);
             ctx.stop();
         }
-    }
-
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>) -> Option<Instant> {
-        if signals::received() {
-            ctx.stop();
-        }
-        None
-    }
-}
-
-/// The counters a station prints when it stops.
-pub fn stats_line(stats: &Stats) -> String {
-    let (link, name_arp) = (stats.link, stats.name_arp);
-    format!(
-        "stats: rx {} frames: {} data, {} foreign, {} malformed, {} truncated, {} not for us, \
-         {} requests for others; tx {} frames: {} name-ARP replies, {} data",
-        link.rx_frames,
-        stats.data.rx,
-        link.rx_foreign,
-        link.rx_malformed + name_arp.rx_malformed + stats.arp.rx_malformed,
-        link.rx_truncated,
-        link.rx_not_for_us,
-        name_arp.rx_requests_for_others,
-        link.tx_frames,
-        name_arp.replies_sent,
-        stats.data.tx,
-    )
-}
-
-/// Prints the counters as a line or a JSON object.
-pub fn print_stats(stats: &Stats, json: bool) -> Result<(), Failure> {
-    if json {
-        print_json(&json!({
-            "event": "stats", "rx_frames": stats.link.rx_frames, "rx_data": stats.data.rx,
-            "rx_foreign": stats.link.rx_foreign, "rx_truncated": stats.link.rx_truncated,
-            "tx_frames": stats.link.tx_frames, "replies_sent": stats.name_arp.replies_sent,
-        }))
-    } else {
-        print_line(stats_line(stats))
     }
 }
 
@@ -201,37 +148,30 @@ pub fn serve<D: Wait<Error: std::error::Error + 'static> + Keyed>(
     config: crate::Config,
     mut responder: Responder,
 ) -> Result<(), Failure> {
-    let mut node: Node<D> = Node::new(device, name, config);
-    let (name, mac) = (node.name().clone(), node.mac_address());
+    let mut resources = HostResources::new();
+    let mut node: Node<D> = Node::new(device, name, config, &mut resources);
     let show = responder.show;
-    let banner = format!("{name} answering on {interface} ({mac})");
-    match show {
-        Show::Json => print_json(
-            &json!({ "event": "listening", "name": name.to_string(), "interface": interface, "mac": mac.to_string() }),
-        )?,
-        Show::Lines => print_line(banner)?,
-        // stdout holds the exact bytes received, and nothing else.
-        Show::Nothing => eprintln!("{banner}"),
-    }
-    let outcome = node.run(&mut SystemClock::default(), &mut responder);
+    let listening = Report::Listening {
+        name: node.name().to_string(),
+        interface: interface.to_owned(),
+        mac: node.mac_address().to_string(),
+    };
+    // With --raw, stdout holds the exact bytes received, and nothing else.
+    let say = |report: Report| match show {
+        Show::Nothing => {
+            eprintln!("{report}");
+            Ok(())
+        }
+        _ => report.print(show == Show::Json),
+    };
+    say(listening)?;
+    let outcome = node.run(&mut signals::clock(WaitMode::Block), &mut responder);
     responder.finish()?;
     outcome?;
     if let Some(auth) = node.device().auth_stats() {
-        match show {
-            Show::Json => print_json(&device::auth_json(&auth))?,
-            Show::Lines => print_line(device::auth_line(&auth))?,
-            Show::Nothing => eprintln!("{}", device::auth_line(&auth)),
-        }
+        say(device::keyed(&auth))?;
     }
-    match show {
-        Show::Json => print_stats(node.stats(), true),
-        Show::Lines => print_stats(node.stats(), false),
-        // stdout holds the exact bytes received, and nothing else.
-        Show::Nothing => {
-            eprintln!("{}", stats_line(node.stats()));
-            Ok(())
-        }
-    }
+    say(super::output::stats(node.stats(), None))
 }
 
 /// Runs `whohas respond`.

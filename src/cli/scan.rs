@@ -5,23 +5,21 @@ use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration as StdDuration;
 
+use super::device::{self, Device, Open, Via};
+use super::output::print_line;
+use super::report::Report;
+use super::{Failure, Global, signals};
+use crate::host::WaitMode;
+use crate::linux::Interface;
+use crate::node::Node;
+use crate::runtime::{Context, Handler};
+use crate::scan::{Ipv4Range, Rate, ScanConfig, ScanEvent};
+use crate::station::Event;
+use crate::storage::{HostResources, ScanTable};
+use crate::wire::EtherType;
+use crate::{Config, Duration, EthernetAddress, Instant, Name};
 use clap::ArgGroup;
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
-
-use super::device::{self, Device, Open, Via};
-use super::output::{describe, print_json, print_line};
-use super::{Failure, Global, signals};
-use crate::host::SystemClock;
-use crate::linux::Interface;
-use crate::node::{Context, Event, Node};
-use crate::runtime::Handler;
-use crate::scan::{Ipv4Range, Rate, ScanConfig, ScanEvent, Scanner};
-use crate::wire::EtherType;
-use crate::{Config, Duration, EthernetAddress, Instant, LinkDevice, Name};
-
-/// The largest range scanned at once: a /16.
-pub const MAX_HOSTS: usize = 65_536;
 
 /// `whohas scan` arguments.
 #[derive(clap::Args, Debug)]
@@ -75,35 +73,35 @@ struct Collect {
     bar: ProgressBar,
     json: bool,
     done: bool,
-    interrupted: bool,
     failure: Option<Failure>,
 }
 
-/// The node hosting a scan lends it the scanner, which lives in a box.
-type Hosted<'s> = &'s mut Scanner<MAX_HOSTS>;
+/// Prints a node event's report above the progress bar.
+fn show(bar: &ProgressBar, event: Event<'_>, me: &Name, json: bool) -> Result<(), Failure> {
+    bar.suspend(|| Report::of(event, me).print(json))
+}
 
-impl<'s, D: LinkDevice, const C: usize, const P: usize, const Q: usize> Handler<D, Hosted<'s>, C, P, Q> for Collect {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, Hosted<'s>, C, P, Q>, event: Event<'_>) {
+/// The node hosting a scan lends it the scanner, which lives in a box.
+type Hosted<'s> = &'s mut ScanTable;
+
+impl<'s> Handler<Device, Hosted<'s>> for Collect {
+    fn on_event(&mut self, ctx: &mut Context<'_, Device, Hosted<'s>>, event: Event<'_, ScanEvent>) {
         match event {
-            Event::Scan(ScanEvent::Host { address, hardware_addr, rtt, late }) => {
+            Event::Service(ScanEvent::Host { address, hardware_addr, rtt, late }) => {
                 self.found.insert(address, Found { mac: hardware_addr, rtt, late, duplicates: Vec::new() });
             }
-            Event::Scan(ScanEvent::Duplicate { address, other, .. }) => {
+            Event::Service(ScanEvent::Duplicate { address, other, .. }) => {
                 if let Some(entry) = self.found.get_mut(&address) {
                     entry.duplicates.push(other);
                 }
             }
-            Event::Scan(ScanEvent::Done) => {
+            Event::Service(ScanEvent::Done) => {
                 self.done = true;
                 ctx.stop();
             }
             other => {
-                let line = if self.json {
-                    print_json(&super::output::event_json(&other))
-                } else {
-                    print_line(describe(&other))
-                };
-                if let Err(failure) = self.bar.suspend(|| line) {
+                let Ok(own) = other.node_event() else { return };
+                if let Err(failure) = show(&self.bar, own, &ctx.name().clone(), self.json) {
                     self.failure = Some(failure);
                     ctx.stop();
                 }
@@ -111,14 +109,10 @@ impl<'s, D: LinkDevice, const C: usize, const P: usize, const Q: usize> Handler<
         }
     }
 
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, Hosted<'s>, C, P, Q>) -> Option<Instant> {
+    fn on_poll(&mut self, ctx: &mut Context<'_, Device, Hosted<'s>>) -> Option<Instant> {
         let (sent, most) = ctx.services().progress();
         self.bar.set_length(most);
         self.bar.set_position(sent);
-        if signals::received() {
-            self.interrupted = true;
-            ctx.stop();
-        }
         None
     }
 }
@@ -133,29 +127,13 @@ fn print_found(global: &Global, args: &Args, found: &BTreeMap<Ipv4Addr, Found>) 
     } else if !global.json {
         print_line(format_args!("{:<15}  {:<17}  {:>10}", "IP", "MAC", "RTT"))?;
     }
-    for (ip, f) in found {
-        let dups: Vec<String> = f.duplicates.iter().map(ToString::to_string).collect();
-        if global.json {
-            print_json(&json!({
-                "ip": ip, "mac": f.mac.to_string(), "rtt_ms": (rtt_ms(f.rtt) * 1000.0).round() / 1000.0,
-                "late": f.late, "duplicates": dups,
-            }))?;
-        } else if args.csv {
-            print_line(format_args!("{ip},{},{:.3},{},{}", f.mac, rtt_ms(f.rtt), f.late, dups.join(" ")))?;
+    for (&address, f) in found {
+        let duplicates: Vec<String> = f.duplicates.iter().map(ToString::to_string).collect();
+        if args.csv {
+            print_line(format_args!("{address},{},{:.3},{},{}", f.mac, rtt_ms(f.rtt), f.late, duplicates.join(" ")))?;
         } else {
-            let mut flags = String::new();
-            if f.late {
-                flags.push_str("  (late)");
-            }
-            for mac in &dups {
-                flags.push_str(&format!("  (DUP: {mac})"));
-            }
-            print_line(format_args!(
-                "{:<15}  {:<17}  {:>7.3} ms{flags}",
-                ip.to_string(),
-                f.mac.to_string(),
-                rtt_ms(f.rtt)
-            ))?;
+            let rtt_ms = (rtt_ms(f.rtt) * 1000.0).round() / 1000.0;
+            Report::Host { address, mac: f.mac.to_string(), rtt_ms, late: f.late, duplicates }.print(global.json)?;
         }
     }
     Ok(())
@@ -215,21 +193,12 @@ struct Answer {
     failure: Option<Failure>,
 }
 
-impl<D: LinkDevice, S, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for Answer {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
-        let line =
-            if self.json { print_json(&super::output::event_json(&event)) } else { print_line(describe(&event)) };
-        if let Err(failure) = line {
+impl Handler<Device> for Answer {
+    fn on_event(&mut self, ctx: &mut Context<'_, Device, ()>, event: Event<'_>) {
+        if let Err(failure) = Report::of(event, &ctx.name().clone()).print(self.json) {
             self.failure = Some(failure);
             ctx.stop();
         }
-    }
-
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>) -> Option<Instant> {
-        if signals::received() {
-            ctx.stop();
-        }
-        None
     }
 }
 
@@ -238,19 +207,22 @@ impl Scan<'_> {
         let (global, args) = (self.global, self.args);
         let name = Name::try_from("whohas-scan").map_err(Failure::from)?;
         if let (Some(address), None) = (args.respond, args.range) {
-            let mut node: Node<Device> = Node::new(device, name, Config::default());
+            let mut resources = HostResources::new();
+            let mut node: Node<Device> = Node::new(device, name, Config::default(), &mut resources);
             node.add_ipv4_address(address)?;
             print_line(format_args!("answering ARP for {address} as {} on {}", node.mac_address(), interface.name))?;
             let mut answer = Answer { json: global.json, failure: None };
-            node.run(&mut SystemClock::default(), &mut answer)?;
+            node.run(&mut signals::clock(WaitMode::Block), &mut answer)?;
             return answer.failure.map_or(Ok(()), Err);
         }
         let range = self.range(interface)?;
         let config = self.config(interface, range)?;
-        let clock = SystemClock::default();
+        let clock = signals::clock(WaitMode::Block);
         let started = std::time::Instant::now();
-        let mut scanner = Box::new(Scanner::<MAX_HOSTS>::new(range, config, clock.read())?);
-        let mut node: Node<Device, Hosted<'_>> = Node::with_services(device, name, Config::default(), &mut *scanner);
+        let mut scanner = Box::new(ScanTable::new(range, config, clock.read())?);
+        let mut resources = HostResources::new();
+        let mut node: Node<Device, Hosted<'_>> =
+            Node::with_services(device, name, Config::default(), &mut resources, &mut *scanner);
         if let Some(address) = args.respond {
             node.add_ipv4_address(address)?;
         }
@@ -265,8 +237,7 @@ impl Scan<'_> {
         } else {
             ProgressBar::hidden()
         };
-        let mut collect =
-            Collect { found: BTreeMap::new(), bar, json: global.json, done: false, interrupted: false, failure: None };
+        let mut collect = Collect { found: BTreeMap::new(), bar, json: global.json, done: false, failure: None };
         node.run(&mut { clock }, &mut collect)?;
         collect.bar.finish_and_clear();
         if let Some(failure) = collect.failure {
@@ -283,7 +254,7 @@ impl Scan<'_> {
             started.elapsed().as_secs_f64(),
             if stats.duplicates > 0 { format!(", {} duplicate answers", stats.duplicates) } else { String::new() },
         );
-        if collect.interrupted {
+        if !collect.done && signals::received() {
             Err(Failure::interrupted("interrupted: the scan is incomplete"))
         } else if collect.found.is_empty() {
             Err(Failure::not_found(format!("no host answered in {range}")))

@@ -7,17 +7,18 @@ use std::path::{Path, PathBuf};
 use std::time::Instant as StdInstant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
 
 use super::device::{self, Device, Open, Via};
 use super::files::Outgoing;
-use super::output::{Who, describe, print_json, print_line, text};
-use super::{Failure, Global, SenderTransfer, Station, TransferArgs, signals};
+use super::report::{Report, WireBytes};
+use super::{Failure, Global, Station, TransferArgs, signals};
 use crate::file_offer::{hex, verdict};
-use crate::host::SystemClock;
-use crate::node::{Context, Event, Node};
-use crate::runtime::{Handler, Wait};
-use crate::transfer::{Failure as TransferFailure, MAX_SEGMENT, MessageId, Transfer, TransferEvent};
+use crate::host::{SystemClock, WaitMode};
+use crate::node::Node;
+use crate::runtime::{Context, Handler, Wait};
+use crate::station::Event;
+use crate::storage::{HostResources, SenderTransfer};
+use crate::transfer::{Failure as TransferFailure, MAX_SEGMENT, MessageId, TransferEvent};
 use crate::{Duration, EthernetAddress, Instant, LinkDevice, Name};
 
 /// `whohas send` arguments.
@@ -114,19 +115,19 @@ impl<R: FnMut(Step<'_>) -> Result<(), Failure>> Exchange<'_, R> {
                 Ok(())
             }
             other => {
-                log::debug!("{}", describe(&other));
+                log::debug!("{other:?}");
                 Ok(())
             }
         }
     }
 }
 
-impl<D, S, R, const C: usize, const P: usize, const Q: usize> Handler<D, S, C, P, Q> for Exchange<'_, R>
+impl<D, R> Handler<D> for Exchange<'_, R>
 where
     D: LinkDevice,
     R: FnMut(Step<'_>) -> Result<(), Failure>,
 {
-    fn on_event(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>, event: Event<'_>) {
+    fn on_event(&mut self, ctx: &mut Context<'_, D, ()>, event: Event<'_>) {
         if let Err(failure) = self.handle(ctx.now(), event) {
             self.outcome = Some(Err(failure));
         }
@@ -135,10 +136,8 @@ where
         }
     }
 
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, S, C, P, Q>) -> Option<Instant> {
-        if signals::received() {
-            self.outcome.get_or_insert(Err(Failure::interrupted("interrupted")));
-        } else if let (Some(by), Some(within)) = (self.answer_by, self.answer_within)
+    fn on_poll(&mut self, ctx: &mut Context<'_, D, ()>) -> Option<Instant> {
+        if let (Some(by), Some(within)) = (self.answer_by, self.answer_within)
             && ctx.now() >= by
         {
             let message = format!("{} did not answer within {} s", self.peer, within.total_millis() / 1000);
@@ -155,7 +154,7 @@ where
 /// not cached, and waits up to `answer_within` for an answer; reports each
 /// step to `report`. Fails with status 1 if the peer does not answer.
 pub fn exchange<D>(
-    node: &mut Node<D>,
+    node: &mut Node<'_, D>,
     clock: &mut SystemClock,
     interface: &str,
     peer: &Name,
@@ -173,12 +172,12 @@ where
         config,
         answer_within,
         report,
-        peer_mac: node.lookup(peer, clock.read()),
+        peer_mac: node.at(clock.read()).lookup(peer),
         answer_by: None,
         outcome: None,
     };
     let now = clock.read();
-    node.send(now, peer, message)?;
+    node.at(now).send(peer, message)?;
     // A cached peer's message is on its way (at once, or when the device
     // has room); otherwise it leaves when the name resolves.
     if let Some(mac) = exchange.peer_mac {
@@ -187,7 +186,7 @@ where
     if exchange.outcome.is_none() {
         node.run(clock, &mut exchange)?;
     }
-    exchange.outcome.unwrap_or(Ok(()))
+    exchange.outcome.unwrap_or_else(|| Err(Failure::interrupted("interrupted")))
 }
 
 /// Why a reliable transfer to `peer` did not succeed, as a failure with
@@ -212,15 +211,11 @@ struct MessageSend<'a> {
     outcome: Option<Result<(), Failure>>,
 }
 
-impl<'t, D, const NC: usize, const W: usize, const C: usize, const P: usize, const Q: usize>
-    Handler<D, &'t mut Transfer<NC, W>, C, P, Q> for MessageSend<'_>
-where
-    D: LinkDevice,
-{
-    fn on_event(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>, event: Event<'_>) {
+impl<'t> Handler<Device, &'t mut SenderTransfer> for MessageSend<'_> {
+    fn on_event(&mut self, ctx: &mut Context<'_, Device, &'t mut SenderTransfer>, event: Event<'_, TransferEvent<'_>>) {
         match event {
-            Event::Transfer(TransferEvent::Delivered { id }) if id == self.id => self.outcome = Some(Ok(())),
-            Event::Transfer(TransferEvent::Failed { conn, failure }) if conn == self.id.conn => {
+            Event::Service(TransferEvent::Delivered { id }) if id == self.id => self.outcome = Some(Ok(())),
+            Event::Service(TransferEvent::Failed { conn, failure }) if conn == self.id.conn => {
                 self.outcome =
                     Some(Err(transfer_failure(failure, &self.args.peer, self.interface, &self.args.station)));
             }
@@ -229,14 +224,6 @@ where
         if self.outcome.is_some() {
             ctx.stop();
         }
-    }
-
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>) -> Option<Instant> {
-        if signals::received() {
-            self.outcome.get_or_insert(Err(Failure::interrupted("interrupted before the message was acknowledged")));
-            ctx.stop();
-        }
-        None
     }
 }
 
@@ -250,20 +237,16 @@ struct FileSend<'a> {
     outcome: Option<Result<(), Failure>>,
 }
 
-impl<'t, D, const NC: usize, const W: usize, const C: usize, const P: usize, const Q: usize>
-    Handler<D, &'t mut Transfer<NC, W>, C, P, Q> for FileSend<'_>
-where
-    D: LinkDevice,
-{
-    fn on_event(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>, event: Event<'_>) {
+impl<'t> Handler<Device, &'t mut SenderTransfer> for FileSend<'_> {
+    fn on_event(&mut self, ctx: &mut Context<'_, Device, &'t mut SenderTransfer>, event: Event<'_, TransferEvent<'_>>) {
         match event {
-            Event::Transfer(TransferEvent::Closed { conn, status }) if conn == self.file.conn => {
+            Event::Service(TransferEvent::Closed { conn, status }) if conn == self.file.conn => {
                 self.outcome = Some(match status {
                     verdict::OK => Ok(()),
                     code => Err(Failure::not_found(format!("{}: {}", self.args.peer, verdict::describe(code)))),
                 });
             }
-            Event::Transfer(TransferEvent::Failed { conn, failure }) if conn == self.file.conn => {
+            Event::Service(TransferEvent::Failed { conn, failure }) if conn == self.file.conn => {
                 self.outcome =
                     Some(Err(transfer_failure(failure, &self.args.peer, self.interface, &self.args.station)));
             }
@@ -274,11 +257,8 @@ where
         }
     }
 
-    fn on_poll(&mut self, ctx: &mut Context<'_, D, &'t mut Transfer<NC, W>, C, P, Q>) -> Option<Instant> {
-        if signals::received() {
-            let _ = ctx.services().abort(self.file.conn);
-            self.outcome.get_or_insert(Err(Failure::interrupted("interrupted: the transfer was aborted")));
-        } else if let Err(failure) = self.file.feed(ctx.services()) {
+    fn on_poll(&mut self, ctx: &mut Context<'_, Device, &'t mut SenderTransfer>) -> Option<Instant> {
+        if let Err(failure) = self.file.feed(ctx.services()) {
             self.outcome.get_or_insert(Err(failure));
         }
         if let Some(info) = ctx.services().info(self.file.conn) {
@@ -296,10 +276,10 @@ fn send_file(
     global: &Global,
     args: &Args,
     path: &Path,
-    node: &mut Node<Device, &mut SenderTransfer>,
+    node: &mut Node<'_, Device, &mut SenderTransfer>,
     interface: &str,
 ) -> Result<(), Failure> {
-    let mut clock = SystemClock::default();
+    let mut clock = signals::clock(WaitMode::Block);
     let file = Outgoing::offer(node.services_mut(), &args.peer, path, clock.read())?;
     let (size, sha256) = (file.size, file.sha256);
     let bar = if global.quiet || global.json { ProgressBar::hidden() } else { ProgressBar::new(size) };
@@ -311,27 +291,26 @@ fn send_file(
     let mut sender = FileSend { args, interface, file, bar, outcome: None };
     node.run(&mut clock, &mut sender)?;
     sender.bar.finish_and_clear();
-    let outcome = sender.outcome.take().unwrap_or(Ok(()));
+    let outcome = sender.outcome.take().unwrap_or_else(|| {
+        // Only a signal ends the loop without an outcome.
+        let _ = node.services_mut().abort(sender.file.conn);
+        Err(Failure::interrupted("interrupted: the transfer was aborted"))
+    });
     let seconds = started.elapsed().as_secs_f64().max(1e-6);
     let stats = *node.services().stats();
-    let segments = size.div_ceil(MAX_SEGMENT as u64).max(1);
-    let shown = &sender.file.shown;
+    let shown = sender.file.shown.clone();
     outcome?;
-    let rate = size as f64 / seconds / 1e6;
-    if global.json {
-        print_json(&json!({
-            "event": "sent", "file": shown, "to": args.peer.to_string(), "bytes": size, "seconds": seconds,
-            "mb_per_s": rate, "retransmits": stats.retransmits, "sha256": hex(&sha256), "verified": true,
-        }))
-    } else {
-        print_line(format_args!(
-            "sent {shown} to {}: {size} bytes in {seconds:.3} s, {rate:.1} MB/s, {} of {segments} segments sent \
-             again; the receiver verified sha256 {}",
-            args.peer,
-            stats.retransmits,
-            hex(&sha256)
-        ))
+    Report::Delivered {
+        to: args.peer.to_string(),
+        mac: None,
+        file: Some(shown),
+        bytes: size,
+        seconds: Some(seconds),
+        mb_per_s: Some(size as f64 / seconds / 1e6),
+        retransmits: Some(stats.retransmits),
+        sha256: Some(hex(&sha256)),
     }
+    .print(global.json)
 }
 
 /// `whohas send PEER TEXT`: one reliable message.
@@ -339,46 +318,52 @@ fn send_message(
     global: &Global,
     args: &Args,
     message: &[u8],
-    node: &mut Node<Device, &mut SenderTransfer>,
+    node: &mut Node<'_, Device, &mut SenderTransfer>,
     interface: &str,
 ) -> Result<(), Failure> {
-    let mut clock = SystemClock::default();
+    let mut clock = signals::clock(WaitMode::Block);
     let id = node.services_mut().send_message(&args.peer, message, clock.read())?;
     let mut waiting = MessageSend { args, interface, id, outcome: None };
     node.run(&mut clock, &mut waiting)?;
-    waiting.outcome.unwrap_or(Ok(()))?;
-    let mac =
-        node.services().info(id.conn).and_then(|info| info.peer_mac).or_else(|| node.lookup(&args.peer, clock.read()));
-    match (global.json, mac) {
-        (true, _) => print_json(&json!({ "event": "delivered", "to": args.peer.to_string(), "bytes": message.len() })),
-        (false, Some(mac)) => {
-            print_line(format_args!("delivered {} bytes to {}", message.len(), Who(Some(&args.peer), mac)))
-        }
-        (false, None) => print_line(format_args!("delivered {} bytes to {}", message.len(), args.peer)),
+    waiting.outcome.unwrap_or_else(|| Err(Failure::interrupted("interrupted before the message was acknowledged")))?;
+    let mac = node
+        .services()
+        .info(id.conn)
+        .and_then(|info| info.peer_mac)
+        .or_else(|| node.at(clock.read()).lookup(&args.peer));
+    Report::Delivered {
+        to: args.peer.to_string(),
+        mac: mac.map(|mac| mac.to_string()),
+        file: None,
+        bytes: message.len() as u64,
+        seconds: None,
+        mb_per_s: None,
+        retransmits: None,
+        sha256: None,
     }
+    .print(global.json)
 }
 
 /// `whohas send --datagram`.
 fn send_datagram(global: &Global, args: &Args, message: &[u8], device: Device, interface: &str) -> Result<(), Failure> {
-    let mut node: Node<Device> = Node::new(device, args.station.name()?, args.station.config());
+    let mut resources = HostResources::new();
+    let mut node: Node<Device> = Node::new(device, args.station.name()?, args.station.config(), &mut resources);
     let json = global.json;
     let report = |step: Step<'_>| match step {
         Step::Resolved(_) => Ok(()),
-        Step::Sent(mac) if json => print_json(&json!({
-            "event": "sent", "to": args.peer.to_string(), "mac": mac.to_string(), "bytes": message.len(),
-        })),
-        Step::Sent(mac) => print_line(format_args!("sent {} bytes to {}", message.len(), Who(Some(&args.peer), mac))),
-        Step::Answer(answer) if json => print_json(&json!({
-            "event": "answer", "from": args.peer.to_string(), "payload": super::output::json_bytes(answer),
-        })),
-        Step::Answer(answer) => print_line(format_args!("answer from {}: {}", args.peer, text(answer))),
+        Step::Sent(mac) => {
+            Report::Sent { to: args.peer.to_string(), mac: mac.to_string(), bytes: message.len() }.print(json)
+        }
+        Step::Answer(answer) => {
+            Report::Answer { from: args.peer.to_string(), payload: WireBytes::new(answer) }.print(json)
+        }
         Step::Conflict(other) => {
             log::warn!("a second station, {other}, answers for {} (DUP)", args.peer);
             Ok(())
         }
     };
     let within = args.wait.map(Duration::from_secs);
-    exchange(&mut node, &mut SystemClock::default(), interface, &args.peer, message, within, report)
+    exchange(&mut node, &mut signals::clock(WaitMode::Block), interface, &args.peer, message, within, report)
 }
 
 /// Runs `whohas send`.
@@ -397,8 +382,9 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         return send_datagram(global, args, message.unwrap_or_default(), device, &interface.name);
     }
     let mut transfer: Box<SenderTransfer> = args.transfer.service(&device);
+    let mut resources = HostResources::new();
     let mut node: Node<Device, &mut SenderTransfer> =
-        Node::with_services(device, args.station.name()?, args.station.config(), &mut transfer);
+        Node::with_services(device, args.station.name()?, args.station.config(), &mut resources, &mut transfer);
     match (&args.file, message) {
         (Some(path), _) => send_file(global, args, path, &mut node, &interface.name),
         (None, Some(message)) => send_message(global, args, message, &mut node, &interface.name),
@@ -409,7 +395,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
 /// Resolves `peer` through `node`, running it until the answer; fails with
 /// status 1 (adding `hint`) if nobody answers.
 pub fn resolve_or_fail<D>(
-    node: &mut Node<D>,
+    node: &mut Node<'_, D>,
     clock: &mut SystemClock,
     peer: &Name,
     hint: &str,
@@ -417,7 +403,7 @@ pub fn resolve_or_fail<D>(
 where
     D: Wait<Error: std::error::Error + 'static>,
 {
-    if let Some(mac) = node.resolve(clock.read(), peer)? {
+    if let Some(mac) = node.at(clock.read()).resolve(peer)? {
         return Ok(mac);
     }
     let mut found: Option<Result<EthernetAddress, Failure>> = None;

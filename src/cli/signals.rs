@@ -1,7 +1,8 @@
-//! SIGINT and SIGTERM: they set a flag the subcommands check between polls.
-//! A signal also interrupts the wait in `poll(2)`, so the flag is seen at
-//! once, and the subcommand ends cleanly (a server with its statistics line
-//! and status 0; an operation in the middle with status 130).
+//! SIGINT and SIGTERM: they set a flag that ends the time of the
+//! subcommands' clock ([`clock`]), so a node's loop returns. A signal also
+//! interrupts the wait in `poll(2)`, so the flag is seen at once, and the
+//! subcommand ends cleanly (a server with its statistics line and status 0;
+//! an operation in the middle with status 130).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -42,6 +43,11 @@ pub fn receive_here() {
     if let Err(err) = stop_signals().thread_unblock() {
         log::warn!("cannot take signals on the command thread: {err}");
     }
+}
+
+/// The host clock of the subcommands: its time ends at SIGINT or SIGTERM.
+pub fn clock(mode: crate::host::WaitMode) -> crate::host::SystemClock {
+    crate::host::SystemClock::new(mode).until(received)
 }
 
 /// Whether SIGINT or SIGTERM has arrived.

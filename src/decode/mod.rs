@@ -36,11 +36,12 @@ use crate::pcap::Frame;
 const PREVIEW: usize = 48;
 
 /// One line of a capture summary.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     /// Frame number, from 1.
     pub number: u64,
-    /// Time since the first frame.
+    /// Time since the first frame (in JSON: seconds).
+    #[serde(serialize_with = "seconds")]
     pub time: Duration,
     /// Network-layer source when there is one, else the MAC address.
     pub source: String,
@@ -52,6 +53,10 @@ pub struct Summary {
     pub length: usize,
     /// What the frame says.
     pub info: String,
+}
+
+fn seconds<S: serde::Serializer>(time: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(time.total_micros() as f64 / 1e6)
 }
 
 impl fmt::Display for Summary {

@@ -673,10 +673,7 @@ pub fn start_chat(lan: &Lan, index: usize, name: &str, extra: &[&str]) -> Proces
     let mut args = vec!["chat", "-i", "eth0", "-n", name, "--keepalive", "1", "--expiry", "3"];
     args.extend_from_slice(extra);
     let mut chat = lan.host(index).ns.spawn_whohas_typing(&args);
-    assert!(
-        chat.wait_for_stdout(&format!("you are {name}"), Duration::from_secs(10)),
-        "{name} did not start: {}",
-        chat.stderr()
-    );
+    let ready = if extra.contains(&"--json") { "\"event\":\"claimed\"".to_owned() } else { format!("you are {name}") };
+    assert!(chat.wait_for_stdout(&ready, Duration::from_secs(10)), "{name} did not start: {}", chat.stderr());
     chat
 }

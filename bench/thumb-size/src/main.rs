@@ -10,8 +10,9 @@ use cortex_m_rt::entry;
 use panic_halt as _;
 use whohas_core::device::{Capabilities, LinkDevice};
 use whohas_core::nb;
-use whohas_core::node::{Config, Event, Node};
+use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
+use whohas_core::station::{Config, Event, Resources};
 use whohas_core::time::Instant;
 use whohas_core::wire::{EthernetAddress, Name};
 
@@ -47,7 +48,8 @@ fn main() -> ! {
     let mac = Mac { frame: black_box([0; 64]) };
     let name = Name::new(b"mcu").unwrap_or_else(|_| loop {});
     let peer = Name::new(b"VM1").unwrap_or_else(|_| loop {});
-    let mut node: Node<Mac> = Node::new(mac, name, Config::default());
+    let mut resources = Resources::<8>::new();
+    let mut node: Node<Mac> = Node::new(mac, name, Config::default(), &mut resources);
     let mut ticks = 0u64;
     loop {
         ticks = ticks.wrapping_add(1);
@@ -60,6 +62,6 @@ fn main() -> ! {
                 }
             }),
         );
-        let _ = node.send(now, &peer, b"hello from the MCU");
+        let _ = node.at(now).send(&peer, b"hello from the MCU");
     }
 }

@@ -20,9 +20,9 @@ use core::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::device::Wait;
 use crate::device::{Capabilities, LinkDevice};
 use crate::rng::Rng;
-use crate::runtime::Wait;
 use crate::wire::auth::{AuthRepr, COVERED_LEN, Stamp, TAG_LEN, TRAILER_LEN};
 use crate::wire::ethernet::{HEADER_LEN, MAX_BUFFERED_FRAME_LEN, MIN_FRAME_LEN};
 use crate::wire::{EtherType, EthernetAddress, EthernetFrame};

@@ -20,9 +20,9 @@ use core::time::Duration;
 
 use heapless::Vec;
 
+use super::Wait;
 use super::{Capabilities, LinkDevice};
 use crate::rng::Rng;
-use crate::runtime::Wait;
 use crate::wire::EthernetAddress;
 use crate::wire::ethernet::MAX_FRAME_LEN;
 

@@ -16,7 +16,7 @@ pub use fault::{FaultConfig, FaultInjector, FaultStats};
 pub use segment::{Segment, SegmentError, SegmentPort};
 
 pub use crate::rng::Rng;
-pub use whohas_link::{Capabilities, LinkDevice};
+pub use whohas_link::{Capabilities, LinkDevice, Wait};
 
 use crate::wire::ethernet::{self, MAX_BUFFERED_FRAME_LEN, MAX_FRAME_LEN};
 use crate::wire::{EthernetFrame, EthernetRepr};

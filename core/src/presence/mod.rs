@@ -41,10 +41,12 @@ mod table;
 use table::Observed;
 pub use table::{Peer, Source, Table};
 
+use crate::device::LinkDevice;
 use crate::device::went_out;
-use crate::node::Event;
 use crate::rng::Rng;
-use crate::service::{Service, Station};
+use crate::service::Service;
+use crate::station::Event;
+use crate::station::Station;
 use crate::time::{self, Duration, Instant};
 use crate::wire::presence::{PresenceKind, PresenceRepr};
 use crate::wire::{self, EtherType, EthernetAddress, EthernetRepr, Name, NameArpPacket, NameArpRepr};
@@ -288,13 +290,13 @@ impl<const N: usize> Presence<N> {
         }
     }
 
-    fn send<L: Station>(
+    fn send<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         to: EthernetAddress,
         kind: PresenceKind,
         answer: bool,
-    ) -> Result<(), L::Error> {
+    ) -> Result<(), D::Error> {
         let repr = PresenceRepr {
             kind,
             answer,
@@ -316,7 +318,7 @@ impl<const N: usize> Presence<N> {
 
     /// Broadcasts "who has NAME?" for the node's own name, so a station
     /// running the original program defends it too.
-    fn request_own_name<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
+    fn request_own_name<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
         let request = NameArpRepr::Request { name: station.name().clone() };
         went_out(station.transmit(EthernetAddress::BROADCAST, EtherType::NAME_ARP, request.buffer_len(), |payload| {
             request.emit(&mut NameArpPacket::new_unchecked(payload))
@@ -325,7 +327,11 @@ impl<const N: usize> Presence<N> {
     }
 
     /// Another station at `by` answers for the node's own name.
-    fn own_name_claimed<L: Station>(&mut self, station: &mut L, by: EthernetAddress) -> Result<(), L::Error> {
+    fn own_name_claimed<D: LinkDevice>(
+        &mut self,
+        station: &mut Station<'_, D>,
+        by: EthernetAddress,
+    ) -> Result<(), D::Error> {
         let now = station.now();
         match self.state {
             PresenceState::Probing => {
@@ -344,7 +350,7 @@ impl<const N: usize> Presence<N> {
     }
 
     /// Announces at once to keep the name, at most once per interval.
-    fn defend<L: Station>(&mut self, station: &mut L, now: Instant) -> Result<(), L::Error> {
+    fn defend<D: LinkDevice>(&mut self, station: &mut Station<'_, D>, now: Instant) -> Result<(), D::Error> {
         if self.last_defence.is_some_and(|at| now - at < self.config.defend_interval) {
             return Ok(());
         }
@@ -380,12 +386,12 @@ impl<const N: usize> Presence<N> {
         }
     }
 
-    fn receive_presence<L: Station>(
+    fn receive_presence<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         from: EthernetAddress,
         payload: &[u8],
-    ) -> Result<(), L::Error> {
+    ) -> Result<(), D::Error> {
         let repr = match PresenceRepr::parse(payload) {
             Ok(repr) => repr,
             Err(_) => {
@@ -425,11 +431,18 @@ impl<const N: usize> Presence<N> {
 }
 
 impl<const N: usize> Service for Presence<N> {
+    type Event<'s> = PresenceEvent;
+
     fn accepts(&self, ethertype: EtherType) -> bool {
         ethertype == EtherType::PRESENCE || ethertype == EtherType::NAME_ARP
     }
 
-    fn receive<L: Station>(&mut self, station: &mut L, header: &EthernetRepr, frame: &[u8]) -> Result<(), L::Error> {
+    fn receive<D: LinkDevice>(
+        &mut self,
+        station: &mut Station<'_, D>,
+        header: &EthernetRepr,
+        frame: &[u8],
+    ) -> Result<(), D::Error> {
         let payload = &frame[wire::ethernet::HEADER_LEN..];
         if header.ethertype == EtherType::PRESENCE {
             return self.receive_presence(station, header.src_addr, payload);
@@ -447,7 +460,11 @@ impl<const N: usize> Service for Presence<N> {
         Ok(())
     }
 
-    fn on_node_event<L: Station>(&mut self, station: &mut L, event: &Event<'_>) -> Result<(), L::Error> {
+    fn on_node_event<D: LinkDevice>(
+        &mut self,
+        station: &mut Station<'_, D>,
+        event: &Event<'_>,
+    ) -> Result<(), D::Error> {
         if let Event::Resolved { name, hardware_addr, .. } = event {
             let expiry = self.config.expiry;
             self.observe(name, *hardware_addr, station.now(), expiry, Source::Resolved, 0);
@@ -455,7 +472,7 @@ impl<const N: usize> Service for Presence<N> {
         Ok(())
     }
 
-    fn poll<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
+    fn poll<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
         let now = station.now();
         self.dirty = false;
         if self.goodbye {
@@ -532,8 +549,8 @@ impl<const N: usize> Service for Presence<N> {
         !self.events.is_empty()
     }
 
-    fn next_event<'s>(&mut self, _: &'s mut [u8]) -> Option<Event<'s>> {
-        self.events.pop_front().map(Event::Presence)
+    fn next_event(&mut self, _: &mut [u8]) -> Option<PresenceEvent> {
+        self.events.pop_front()
     }
 }
 

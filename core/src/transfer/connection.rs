@@ -5,8 +5,9 @@
 use super::rtt::RttEstimator;
 use super::seq::{before, distance};
 use super::{ConnId, Failure, TransferConfig, TransferStats};
+use crate::device::LinkDevice;
 use crate::device::TransmitError;
-use crate::service::Station;
+use crate::station::Station;
 use crate::time::{self, Duration, Instant};
 use crate::wire::transfer::{
     Kind, MAX_PAYLOAD, MAX_SACK_BYTES, MAX_SEGMENT, SACK_WORD, SynAckPayload, SynPayload, TransferRepr,
@@ -572,12 +573,12 @@ impl<const W: usize> Connection<W> {
 
     /// Sends what is due; returns when it next needs a poll (a time not
     /// after now: at once, because frames are left to send).
-    pub(crate) fn poll<L: Station>(
+    pub(crate) fn poll<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         config: &TransferConfig,
         stats: &mut TransferStats,
-    ) -> Result<Option<Instant>, L::Error> {
+    ) -> Result<Option<Instant>, D::Error> {
         let now = station.now();
         let Some(mac) = self.peer_mac else { return Ok(None) };
         let live = !matches!(self.phase, Phase::Free | Phase::Resolving | Phase::Ended { .. } | Phase::Resetting);
@@ -631,14 +632,14 @@ impl<const W: usize> Connection<W> {
     }
 
     /// Initiator: SYN or FIN, sent again each timeout until answered.
-    fn poll_control<L: Station>(
+    fn poll_control<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         mac: EthernetAddress,
         kind: Kind,
         config: &TransferConfig,
         stats: &mut TransferStats,
-    ) -> Result<Option<Instant>, L::Error> {
+    ) -> Result<Option<Instant>, D::Error> {
         let now = station.now();
         if now < self.control_at {
             return Ok(Some(self.control_at));
@@ -662,13 +663,13 @@ impl<const W: usize> Connection<W> {
     }
 
     /// Acceptor: acknowledges what arrived.
-    fn poll_acceptor<L: Station>(
+    fn poll_acceptor<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         mac: EthernetAddress,
         config: &TransferConfig,
         stats: &mut TransferStats,
-    ) -> Result<Option<Instant>, L::Error> {
+    ) -> Result<Option<Instant>, D::Error> {
         if self.ack_due {
             // The SYN-ACK offers trains on a jumbo link.
             let offer = SynAckPayload::offer(config.max_payload);
@@ -687,12 +688,12 @@ impl<const W: usize> Connection<W> {
 
     /// Acceptor: acknowledges at once when a burst has gone on long enough
     /// (the node's frame loop calls this after each frame).
-    pub(crate) fn acknowledge_burst<L: Station>(
+    pub(crate) fn acknowledge_burst<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         config: &TransferConfig,
         stats: &mut TransferStats,
-    ) -> Result<(), L::Error> {
+    ) -> Result<(), D::Error> {
         match self.peer_mac {
             Some(mac) if self.phase == Phase::Open && self.unacked_frames >= ACK_EVERY => {
                 self.poll_acceptor(station, mac, config, stats).map(drop)
@@ -702,13 +703,13 @@ impl<const W: usize> Connection<W> {
     }
 
     /// Initiator: retransmissions, new segments, FIN, keep-alive.
-    fn poll_initiator<L: Station>(
+    fn poll_initiator<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         mac: EthernetAddress,
         config: &TransferConfig,
         stats: &mut TransferStats,
-    ) -> Result<Option<Instant>, L::Error> {
+    ) -> Result<Option<Instant>, D::Error> {
         let now = station.now();
         let mut budget = SEND_BUDGET;
         let mut next = None;
@@ -836,14 +837,14 @@ impl<const W: usize> Connection<W> {
     }
 
     /// Sends `count` segments from `first`: one segment, or a train.
-    fn send_train<L: Station>(
+    fn send_train<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         mac: EthernetAddress,
         first: u32,
         count: u32,
         stats: &mut TransferStats,
-    ) -> Result<bool, L::Error> {
+    ) -> Result<bool, D::Error> {
         let sent = if count == 1 {
             self.send_data(station, mac, first, self.ring[Self::index(first)].bytes(), stats)?
         } else {
@@ -858,14 +859,14 @@ impl<const W: usize> Connection<W> {
     /// Sends a train: its segments copied into one payload (a frame's worth
     /// of stack, used only on jumbo links).
     #[inline(never)]
-    fn send_joined<L: Station>(
+    fn send_joined<D: LinkDevice>(
         &self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         mac: EthernetAddress,
         first: u32,
         count: u32,
         stats: &mut TransferStats,
-    ) -> Result<bool, L::Error> {
+    ) -> Result<bool, D::Error> {
         let mut payload = [0u8; MAX_PAYLOAD];
         let mut len = 0;
         for seq in (0..count).map(|i| first.wrapping_add(i)) {
@@ -877,14 +878,14 @@ impl<const W: usize> Connection<W> {
     }
 
     /// Sends a DATA frame: `payload` from segment `seq` on.
-    fn send_data<L: Station>(
+    fn send_data<D: LinkDevice>(
         &self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         mac: EthernetAddress,
         seq: u32,
         payload: &[u8],
         stats: &mut TransferStats,
-    ) -> Result<bool, L::Error> {
+    ) -> Result<bool, D::Error> {
         let repr = TransferRepr {
             kind: Kind::Data,
             from_initiator: true,
@@ -902,14 +903,14 @@ impl<const W: usize> Connection<W> {
     }
 
     /// Sends a frame without data: control, acknowledgement, status.
-    fn send<L: Station>(
+    fn send<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         mac: EthernetAddress,
         kind: Kind,
         payload: &[u8],
         stats: &mut TransferStats,
-    ) -> Result<bool, L::Error> {
+    ) -> Result<bool, D::Error> {
         let acceptor = self.role == Role::Acceptor;
         let room = (W as u32 - distance(self.rcv_delivered, self.rcv_max)).min(self.window_cap);
         let window = if acceptor { room } else { 0 };
@@ -1003,12 +1004,12 @@ impl<const W: usize> Connection<W> {
 }
 
 /// Sends one transfer frame to `mac`; says whether the device took it.
-pub(crate) fn transmit<L: Station>(
-    station: &mut L,
+pub(crate) fn transmit<D: LinkDevice>(
+    station: &mut Station<'_, D>,
     mac: EthernetAddress,
     repr: &TransferRepr<'_>,
     stats: &mut TransferStats,
-) -> Result<bool, L::Error> {
+) -> Result<bool, D::Error> {
     let me = station.mac_address();
     match station.transmit(mac, EtherType::TRANSFER, repr.buffer_len(), |body| repr.emit(mac, me, body)) {
         Ok(()) => {

@@ -46,9 +46,11 @@ use core::fmt;
 use connection::{Connection, End, Phase, Role};
 pub use connection::{ConnectionStats, HEADER_MAX};
 
-use crate::node::Event;
+use crate::device::LinkDevice;
 use crate::rng::Rng;
-use crate::service::{Service, Station};
+use crate::service::Service;
+use crate::station::Event;
+use crate::station::Station;
 use crate::time::{self, Duration, Instant};
 pub use crate::wire::transfer::MAX_SEGMENT;
 use crate::wire::transfer::{Kind, SynPayload, TransferRepr};
@@ -568,12 +570,12 @@ impl<const CONNS: usize, const WINDOW: usize> Transfer<CONNS, WINDOW> {
     }
 
     /// A SYN for no known connection: a new one, if there is room.
-    fn offer<L: Station>(
+    fn offer<D: LinkDevice>(
         &mut self,
-        station: &mut L,
+        station: &mut Station<'_, D>,
         src: EthernetAddress,
         repr: &TransferRepr<'_>,
-    ) -> Result<(), L::Error> {
+    ) -> Result<(), D::Error> {
         let Ok(syn) = SynPayload::parse(repr.payload) else {
             self.stats.rx_malformed += 1;
             return Ok(());
@@ -677,13 +679,13 @@ impl<const CONNS: usize, const WINDOW: usize> Transfer<CONNS, WINDOW> {
 
 /// Refuses a connection that has no slot: a RESET with `status`. One the
 /// device has no room for is covered by the peer's own SYN retries.
-fn refuse<L: Station>(
-    station: &mut L,
+fn refuse<D: LinkDevice>(
+    station: &mut Station<'_, D>,
     to: EthernetAddress,
     conn_id: u32,
     status: u16,
     stats: &mut TransferStats,
-) -> Result<(), L::Error> {
+) -> Result<(), D::Error> {
     let payload = status.to_be_bytes();
     let repr = TransferRepr {
         kind: Kind::Reset,
@@ -702,11 +704,18 @@ fn refuse<L: Station>(
 }
 
 impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW> {
+    type Event<'s> = TransferEvent<'s>;
+
     fn accepts(&self, ethertype: EtherType) -> bool {
         ethertype == EtherType::TRANSFER
     }
 
-    fn receive<L: Station>(&mut self, station: &mut L, header: &EthernetRepr, frame: &[u8]) -> Result<(), L::Error> {
+    fn receive<D: LinkDevice>(
+        &mut self,
+        station: &mut Station<'_, D>,
+        header: &EthernetRepr,
+        frame: &[u8],
+    ) -> Result<(), D::Error> {
         let body = &frame[wire::ethernet::HEADER_LEN..];
         let repr = match TransferRepr::parse(header.dst_addr, header.src_addr, body) {
             Ok(repr) => repr,
@@ -735,7 +744,11 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
         Ok(())
     }
 
-    fn on_node_event<L: Station>(&mut self, station: &mut L, event: &Event<'_>) -> Result<(), L::Error> {
+    fn on_node_event<D: LinkDevice>(
+        &mut self,
+        station: &mut Station<'_, D>,
+        event: &Event<'_>,
+    ) -> Result<(), D::Error> {
         let now = station.now();
         match event {
             Event::Resolved { name, hardware_addr, .. } => {
@@ -757,7 +770,7 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
         Ok(())
     }
 
-    fn poll<L: Station>(&mut self, station: &mut L) -> Result<(), L::Error> {
+    fn poll<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
         let now = station.now();
         self.dirty = false;
         self.share_receive_budget();
@@ -772,8 +785,8 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
                     // Every slot is busy with other names: this one waits
                     // for the next to end (an event, within the node's
                     // bounded retries).
-                    Err(crate::node::ResolveError::TooManyResolutions) => continue,
-                    Err(crate::node::ResolveError::Device(err)) => return Err(err),
+                    Err(crate::station::ResolveError::TooManyResolutions) => continue,
+                    Err(crate::station::ResolveError::Device(err)) => return Err(err),
                     Err(_) => {
                         conn.end_with(End::Failed(Failure::Unresolved), now, &self.config);
                         continue;
@@ -795,11 +808,11 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
         self.conns.iter().any(Self::conn_has_event)
     }
 
-    fn next_event<'s>(&mut self, scratch: &'s mut [u8]) -> Option<Event<'s>> {
+    fn next_event<'s>(&mut self, scratch: &'s mut [u8]) -> Option<TransferEvent<'s>> {
         let index = (0..CONNS).map(|i| (self.cursor + i) % CONNS).find(|&i| Self::conn_has_event(&self.conns[i]))?;
         // The next event comes from the next connection: they take turns.
         self.cursor = (index + 1) % CONNS;
-        Self::event_of(&mut self.conns[index], scratch).map(Event::Transfer)
+        Self::event_of(&mut self.conns[index], scratch)
     }
 }
 
@@ -809,25 +822,45 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
+    use crate::Node;
     use crate::device::Segment;
-    use crate::node::{Config, Node};
-    use crate::runtime::from_fn;
+    use crate::runtime::{Context, Handler};
+    use crate::station::{Config, Resources};
+
+    /// Notes the status a connection closed with and the data received.
+    struct Recorder<'a> {
+        closed: &'a mut Option<u16>,
+        received: &'a mut Vec<u8>,
+    }
+
+    impl<D: LinkDevice> Handler<D, Transfer<1, 16>> for Recorder<'_> {
+        fn on_event(&mut self, _: &mut Context<'_, D, Transfer<1, 16>>, event: Event<'_, TransferEvent<'_>>) {
+            match event {
+                Event::Service(TransferEvent::Closed { status, .. }) => *self.closed = Some(status),
+                Event::Service(TransferEvent::Received { data, .. }) => self.received.extend_from_slice(data),
+                _ => {}
+            }
+        }
+    }
 
     #[test]
     fn sequence_numbers_wrap_around_mid_transfer() {
         let segment: Segment<2, 64> = Segment::new();
         let a = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 1])).unwrap();
         let b = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 2])).unwrap();
+        let (mut sender_storage, mut receiver_storage) = (Resources::<8>::new(), Resources::<8>::new());
         let mut sender: Node<_, Transfer<1, 16>> = Node::with_services(
             a,
             Name::try_from("a").unwrap(),
             Config::default(),
+            &mut sender_storage,
             Transfer::new(TransferConfig::default(), 1),
         );
         let mut receiver: Node<_, Transfer<1, 16>> = Node::with_services(
             b,
             Name::try_from("b").unwrap(),
             Config::default(),
+            &mut receiver_storage,
             Transfer::new(TransferConfig::default(), 2),
         );
         let data: Vec<u8> = (0..100 * MAX_SEGMENT).map(|i| (i * 7 % 251) as u8).collect();
@@ -845,26 +878,9 @@ mod tests {
                     sender.services_mut().finish(conn).unwrap();
                 }
             }
-            sender
-                .poll(
-                    now,
-                    &mut from_fn(|_, event| {
-                        if let Event::Transfer(TransferEvent::Closed { status, .. }) = event {
-                            closed = Some(status)
-                        }
-                    }),
-                )
-                .unwrap();
-            receiver
-                .poll(
-                    now,
-                    &mut from_fn(|_, event| {
-                        if let Event::Transfer(TransferEvent::Received { data, .. }) = event {
-                            received.extend_from_slice(data)
-                        }
-                    }),
-                )
-                .unwrap();
+            let mut events = Recorder { closed: &mut closed, received: &mut received };
+            sender.poll(now, &mut events).unwrap();
+            receiver.poll(now, &mut events).unwrap();
             now += Duration::from_micros(100);
             assert!(now < Instant::from_secs(10), "the transfer never ended");
         }

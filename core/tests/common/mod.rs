@@ -4,12 +4,16 @@
 
 use std::net::Ipv4Addr;
 
+use std::convert::Infallible;
 use whohas_core::device::LinkDevice;
-use whohas_core::node::{Event, Node};
-use whohas_core::runtime::from_fn;
+
+use whohas_core::node::Node;
+use whohas_core::runtime::{Context, Handler, from_fn};
 use whohas_core::scan::ScanEvent;
 use whohas_core::service::Service;
+use whohas_core::station::{Event, Resources};
 use whohas_core::time::Instant;
+use whohas_core::transfer::{Transfer, TransferEvent};
 use whohas_core::wire::{
     ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, Name, NameArpPacket, NameArpRepr,
 };
@@ -40,8 +44,26 @@ pub enum Seen {
     Scan(ScanEvent),
 }
 
-impl From<Event<'_>> for Seen {
-    fn from(event: Event<'_>) -> Seen {
+/// Storage for a test's node, with the default capacities. Leaked: a test
+/// builds a few nodes and ends.
+pub fn resources() -> &'static mut Resources {
+    Box::leak(Box::default())
+}
+
+impl From<Infallible> for Seen {
+    fn from(never: Infallible) -> Seen {
+        match never {}
+    }
+}
+
+impl From<ScanEvent> for Seen {
+    fn from(event: ScanEvent) -> Seen {
+        Seen::Scan(event)
+    }
+}
+
+impl<E: Into<Seen> + std::fmt::Debug> From<Event<'_, E>> for Seen {
+    fn from(event: Event<'_, E>) -> Seen {
         match event {
             Event::Data { from, from_name, payload } => Seen::Data(from, from_name, payload.to_vec()),
             Event::Answered { requester } => Seen::Answered(requester),
@@ -56,20 +78,18 @@ impl From<Event<'_>> for Seen {
             Event::ArpResolutionFailed { address } => Seen::ArpFailed(address),
             Event::AddressConflict { address, cached, other } => Seen::AddressConflict(address, cached, other),
             Event::AddressClaimed { address, by } => Seen::AddressClaimed(address, by),
-            Event::Scan(event) => Seen::Scan(event),
+            Event::Service(event) => event.into(),
             other => panic!("an event the tests do not know: {other:?}"),
         }
     }
 }
 
 /// Polls `node` once at `now`; returns what it reported.
-pub fn poll<D, S, const C: usize, const P: usize, const Q: usize>(
-    node: &mut Node<D, S, C, P, Q>,
-    now: Instant,
-) -> Vec<Seen>
+pub fn poll<D, S, E>(node: &mut Node<'_, D, S>, now: Instant) -> Vec<Seen>
 where
     D: LinkDevice<Error: std::fmt::Debug>,
-    S: Service,
+    S: for<'e> Service<Event<'e> = E>,
+    E: Into<Seen> + std::fmt::Debug,
 {
     let mut seen = Vec::new();
     node.poll(now, &mut from_fn(|_, event| seen.push(Seen::from(event)))).unwrap();
@@ -238,5 +258,22 @@ impl LinkDevice for HubPort {
             }
         }
         Ok(())
+    }
+}
+
+/// A handler for transfer tests: the status a connection closed with, and
+/// the data received, in order.
+pub struct TransferLog<'a> {
+    pub closed: &'a mut Option<u16>,
+    pub received: &'a mut Vec<u8>,
+}
+
+impl<D: LinkDevice, const C: usize, const W: usize> Handler<D, Transfer<C, W>> for TransferLog<'_> {
+    fn on_event(&mut self, _: &mut Context<'_, D, Transfer<C, W>>, event: Event<'_, TransferEvent<'_>>) {
+        match event {
+            Event::Service(TransferEvent::Closed { status, .. }) => *self.closed = Some(status),
+            Event::Service(TransferEvent::Received { data, .. }) => self.received.extend_from_slice(data),
+            _ => {}
+        }
     }
 }

@@ -3,8 +3,10 @@
 //! status 0 when both were answered, 1 if VM2 never answered its name, 2
 //! if it did not answer a message within 5 s.
 
-use whohas_core::node::{Config, Context, Event, Node};
+use whohas_core::node::Node;
+use whohas_core::runtime::Context;
 use whohas_core::runtime::Handler;
+use whohas_core::station::{Config, Event, Resources};
 use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::Name;
 
@@ -24,7 +26,7 @@ struct Greeter {
 }
 
 impl Greeter {
-    fn send_next(&mut self, ctx: &mut Context<'_, Nic, (), 8, 4, 2048>) {
+    fn send_next(&mut self, ctx: &mut Context<'_, Nic, ()>) {
         let now = ctx.now();
         self.deadline = now + ANSWER_WITHIN;
         if let Err(err) = ctx.send(&self.peer, MESSAGES[self.answered]) {
@@ -34,8 +36,8 @@ impl Greeter {
     }
 }
 
-impl Handler<Nic, (), 8, 4, 2048> for Greeter {
-    fn on_event(&mut self, ctx: &mut Context<'_, Nic, (), 8, 4, 2048>, event: Event<'_>) {
+impl Handler<Nic> for Greeter {
+    fn on_event(&mut self, ctx: &mut Context<'_, Nic, ()>, event: Event<'_>) {
         match event {
             Event::Resolved { name, hardware_addr, .. } => defmt::info!("{} is at {}", name, hardware_addr),
             Event::ResolutionFailed { name, .. } => {
@@ -59,7 +61,7 @@ impl Handler<Nic, (), 8, 4, 2048> for Greeter {
         }
     }
 
-    fn on_poll(&mut self, ctx: &mut Context<'_, Nic, (), 8, 4, 2048>) -> Option<Instant> {
+    fn on_poll(&mut self, ctx: &mut Context<'_, Nic, ()>) -> Option<Instant> {
         if ctx.lookup(&self.peer).is_some() && ctx.now() >= self.deadline {
             defmt::error!("VM2 did not answer message {} within 5 s", self.answered + 1);
             self.status = Some(2);
@@ -72,12 +74,13 @@ impl Handler<Nic, (), 8, 4, 2048> for Greeter {
 /// Greets VM2; the exit status.
 pub fn run(nic: Nic, clock: &mut TickClock) -> u32 {
     let config = Config { max_attempts: 3, retry_interval: Duration::from_secs(1), ..Config::default() };
-    let mut node: Node<Nic> = Node::new(nic, name(b"VM1"), config);
+    let mut resources = Resources::<8>::new();
+    let mut node: Node<Nic> = Node::new(nic, name(b"VM1"), config, &mut resources);
     let mut greeter = Greeter { peer: name(b"VM2"), answered: 0, deadline: Instant::ZERO, status: None };
     let now = clock.read();
     defmt::info!("VM1 at {}: who has VM2?", node.mac_address());
     greeter.deadline = now + ANSWER_WITHIN;
-    if let Err(err) = node.send(now, &greeter.peer, MESSAGES[0]) {
+    if let Err(err) = node.at(now).send(&greeter.peer, MESSAGES[0]) {
         defmt::error!("cannot send: {}", err);
         return 2;
     }

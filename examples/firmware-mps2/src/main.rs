@@ -16,7 +16,7 @@ mod responder;
 
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
-use whohas_core::node::Stats;
+use whohas_core::station::Stats;
 use whohas_core::wire::Name;
 use whohas_hal_lan9118::{Lan9118, Mmio};
 

@@ -3,8 +3,9 @@
 //! the `echo` feature it is the station "echo" of `whohas pingpong` and
 //! sends every data frame back as it came, logging nothing per frame.
 
-use whohas_core::node::{Config, Context, Event, Node};
-use whohas_core::runtime::from_fn;
+use whohas_core::node::Node;
+use whohas_core::runtime::{Context, from_fn};
+use whohas_core::station::{Config, Event, Resources};
 
 use crate::{Nic, TickClock, board, name, report};
 
@@ -13,9 +14,16 @@ const NAME: &str = if cfg!(feature = "echo") { "echo" } else { "VM2" };
 
 /// Serves forever.
 pub fn run(nic: Nic, clock: &mut TickClock) -> ! {
-    let mut node: Node<Nic> = Node::new(nic, name(NAME.as_bytes()), Config::default());
-    defmt::info!("{=str} listening as {}; the node takes {} bytes", NAME, node.mac_address(), size_of::<Node<Nic>>());
-    let mut handler = from_fn(|ctx: &mut Context<'_, Nic, (), 8, 4, 2048>, event| match event {
+    let mut resources = Resources::<8>::new();
+    let mut node: Node<Nic> = Node::new(nic, name(NAME.as_bytes()), Config::default(), &mut resources);
+    defmt::info!(
+        "{=str} listening as {}; the node takes {} bytes and its resources {}",
+        NAME,
+        node.mac_address(),
+        size_of::<Node<Nic>>(),
+        size_of::<Resources>()
+    );
+    let mut handler = from_fn(|ctx: &mut Context<'_, Nic, ()>, event: Event<'_>| match event {
         Event::Answered { requester } => defmt::info!("answered a request for {=str} from {}", NAME, requester),
         Event::Data { from, payload, .. } if cfg!(feature = "echo") => {
             if let Err(err) = ctx.send_to_address(from, payload) {

@@ -1,14 +1,14 @@
 //! Data frames (ethertype 0xFFFD): delivering them, sending them by name or
 //! address, and the queue of frames waiting for a name or for the device.
 
-use super::{Delivery, Event, ResolveError, SendError, State};
+use super::{Delivery, Event, Identity, ResolveError, SendError, State};
 use crate::device::{LinkDevice, TransmitError};
 use crate::queue::{Destination, Keep};
 use crate::time::Instant;
 use crate::wire::ethernet::MAX_PAYLOAD_LEN;
 use crate::wire::{self, EtherType, EthernetAddress, EthernetRepr, Name};
 
-impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<CACHE, PENDING, QUEUE_BYTES> {
+impl State<'_> {
     pub(super) fn process_data<'f>(
         &mut self,
         now: Instant,
@@ -17,7 +17,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         body: &'f [u8],
     ) -> Option<Event<'f>> {
         let payload = wire::data::message(frame_len, body);
-        self.stats.data.rx += 1;
+        self.id.stats.data.rx += 1;
         let from_name = self.cache.reverse_lookup(header.src_addr, now).cloned();
         Some(Event::Data { from: header.src_addr, from_name, payload })
     }
@@ -70,7 +70,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         payload: &[u8],
     ) -> Result<Delivery, SendError<D::Error>> {
         if !self.queue.contains(destination) {
-            match self.transmit_data(device, mac, payload) {
+            match self.id.transmit_data(device, mac, payload) {
                 Ok(()) => return Ok(Delivery::Sent),
                 Err(nb::Error::WouldBlock) => {}
                 Err(nb::Error::Other(TransmitError::Device(err))) => return Err(SendError::Device(err)),
@@ -83,33 +83,22 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         Ok(Delivery::Queued)
     }
 
-    fn transmit_data<D: LinkDevice>(
-        &mut self,
-        device: &mut D,
-        to: EthernetAddress,
-        payload: &[u8],
-    ) -> nb::Result<(), TransmitError<D::Error>> {
-        self.transmit(device, to, EtherType::DATA, payload.len(), |buffer| buffer.copy_from_slice(payload))?;
-        self.stats.data.tx += 1;
-        Ok(())
-    }
-
     /// Sends queued frames whose destination is known, in order, until the
     /// device has no room. Returns whether frames that could go are left.
-    pub(super) fn flush_queue<D: LinkDevice>(&mut self, device: &mut D, now: Instant) -> Result<bool, D::Error> {
+    pub(crate) fn flush_queue<D: LinkDevice>(&mut self, device: &mut D, now: Instant) -> Result<bool, D::Error> {
         if self.queue.is_empty() {
             return Ok(false);
         }
-        let mut queue = core::mem::take(&mut self.queue);
+        let State { id, cache, queue, .. } = self;
         let mut blocked = false;
         let mut failure = None;
         queue.retain(|destination, payload| {
             let mac = match destination {
                 Destination::Address(mac) => Some(mac),
-                Destination::Name(name) => self.cache.lookup(name, now),
+                Destination::Name(name) => cache.lookup(name, now),
             };
             let Some(mac) = mac.filter(|_| !blocked && failure.is_none()) else { return Keep::Yes };
-            match self.transmit_data(device, mac, payload) {
+            match id.transmit_data(device, mac, payload) {
                 Ok(()) => Keep::No,
                 Err(nb::Error::WouldBlock) => {
                     blocked = true;
@@ -123,7 +112,6 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                 Err(nb::Error::Other(TransmitError::PayloadTooLong { .. })) => Keep::No,
             }
         });
-        self.queue = queue;
         match failure {
             Some(err) => Err(err),
             None => Ok(blocked),
@@ -133,7 +121,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
     /// Removes the frames queued for `name`, counting them as dropped.
     pub(super) fn drop_queued_for(&mut self, name: &Name) -> usize {
         let dropped = self.queue.remove_all(Destination::Name(name.as_bytes()));
-        self.stats.data.queue_drops += dropped as u64;
+        self.id.stats.data.queue_drops += dropped as u64;
         dropped
     }
 
@@ -164,5 +152,18 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
                 }
             }
         }
+    }
+}
+
+impl Identity {
+    fn transmit_data<D: LinkDevice>(
+        &mut self,
+        device: &mut D,
+        to: EthernetAddress,
+        payload: &[u8],
+    ) -> nb::Result<(), TransmitError<D::Error>> {
+        self.transmit(device, to, EtherType::DATA, payload.len(), |buffer| buffer.copy_from_slice(payload))?;
+        self.stats.data.tx += 1;
+        Ok(())
     }
 }

@@ -7,7 +7,7 @@ use crate::resolver::{Answer, Due};
 use crate::time::Instant;
 use crate::wire::{EthernetAddress, EthernetRepr, Name, NameArpPacket, NameArpRepr};
 
-impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<CACHE, PENDING, QUEUE_BYTES> {
+impl State<'_> {
     pub(super) fn process_name_arp<D: LinkDevice>(
         &mut self,
         device: &mut D,
@@ -19,22 +19,22 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
             Ok(repr) => repr,
             Err(err) => {
                 debug!("dropping malformed name-ARP from {:?}: {:?}", header.src_addr, err);
-                self.stats.name_arp.rx_malformed += 1;
+                self.id.stats.name_arp.rx_malformed += 1;
                 return Ok(None);
             }
         };
         match repr {
             NameArpRepr::Request { name } => {
-                if name != self.name || !self.answering {
-                    self.stats.name_arp.rx_requests_for_others += 1;
+                if name != self.id.name || !self.id.answering {
+                    self.id.stats.name_arp.rx_requests_for_others += 1;
                     return Ok(None);
                 }
-                let reply = NameArpRepr::Reply { name, hardware_addr: self.mac };
+                let reply = NameArpRepr::Reply { name, hardware_addr: self.id.mac };
                 if !self.send_body(device, header.src_addr, &reply)? {
-                    self.stats.name_arp.requests_unanswered += 1;
+                    self.id.stats.name_arp.requests_unanswered += 1;
                     return Ok(None);
                 }
-                self.stats.name_arp.replies_sent += 1;
+                self.id.stats.name_arp.replies_sent += 1;
                 debug!("answered {:?} for our name", header.src_addr);
                 Ok(Some(Event::Answered { requester: header.src_addr }))
             }
@@ -51,8 +51,8 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         name: Name,
         hardware_addr: EthernetAddress,
     ) -> Option<Event<'static>> {
-        let stats = &mut self.stats.name_arp;
-        if header.dst_addr != self.mac {
+        let stats = &mut self.id.stats.name_arp;
+        if header.dst_addr != self.id.mac {
             debug!("ignoring broadcast reply {:?} is at {:?}", name, hardware_addr);
             stats.rx_unsolicited_replies += 1;
             return None;
@@ -62,12 +62,12 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
             stats.rx_mismatched_replies += 1;
             return None;
         }
-        match self.resolver.answer(&name, hardware_addr, now, &self.config) {
+        match self.resolver.answer(&name, hardware_addr, now, &self.id.config) {
             Answer::First(name) => {
                 stats.rx_answers += 1;
                 debug!("{:?} is at {:?}", name, hardware_addr);
                 let previous = self.cache.last_known(&name).filter(|&previous| previous != hardware_addr);
-                self.cache.fill(name.clone(), hardware_addr, now, self.config.cache_ttl);
+                self.cache.fill(name.clone(), hardware_addr, now, self.id.config.cache_ttl);
                 Some(Event::Resolved { name, hardware_addr, previous })
             }
             Answer::Repeat => {
@@ -94,7 +94,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         now: Instant,
         name: &Name,
     ) -> Result<(), ResolveError<D::Error>> {
-        if self.resolver.start(now, name, &self.config)? {
+        if self.resolver.start(now, name, &self.id.config)? {
             debug!("resolving {:?}", name);
             self.request_name(device, name).map_err(ResolveError::Device)?;
         }
@@ -105,7 +105,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
     fn request_name<D: LinkDevice>(&mut self, device: &mut D, name: &Name) -> Result<(), D::Error> {
         let request = NameArpRepr::Request { name: name.clone() };
         if self.send_body(device, EthernetAddress::BROADCAST, &request)? {
-            self.stats.name_arp.requests_sent += 1;
+            self.id.stats.name_arp.requests_sent += 1;
         }
         Ok(())
     }
@@ -116,12 +116,12 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         device: &mut D,
         now: Instant,
     ) -> Result<Option<Event<'static>>, D::Error> {
-        while let Some((name, due)) = self.resolver.next_due(now, &self.config) {
+        while let Some((name, due)) = self.resolver.next_due(now, &self.id.config) {
             match due {
                 Due::Retry => self.request_name(device, &name)?,
                 Due::Failed { attempts } => {
                     debug!("no answer for {:?} after {} requests", name, attempts);
-                    self.stats.name_arp.failures += 1;
+                    self.id.stats.name_arp.failures += 1;
                     let dropped_frames = self.drop_queued_for(&name);
                     return Ok(Some(Event::ResolutionFailed { name, dropped_frames }));
                 }

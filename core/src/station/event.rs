@@ -4,22 +4,26 @@
 use core::fmt;
 use core::net::Ipv4Addr;
 
-use crate::presence::PresenceEvent;
+use core::convert::Infallible;
+
 use crate::resolver::Refusal;
-use crate::scan::ScanEvent;
 use crate::time::Instant;
-use crate::transfer::TransferEvent;
 use crate::wire::{EthernetAddress, Name};
 
 /// Something the application should know about, handed to its
 /// [`Handler`](crate::runtime::Handler) together with a
-/// [`Context`](super::Context) through which it can act at once.
+/// [`Context`](crate::runtime::Context) through which it can act at once.
+///
+/// The node's own protocols report the variants below; the services it
+/// hosts report their own event type `E` (the service's
+/// [`Service::Event`](crate::service::Service::Event)) in
+/// [`Event::Service`]. `Event<'_>` alone is a node's own event.
 ///
 /// Names are owned; a payload is borrowed and valid during the call only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
-pub enum Event<'a> {
+pub enum Event<'a, E = Infallible> {
     /// A data frame arrived for this node.
     Data {
         /// The sender's MAC address.
@@ -100,12 +104,46 @@ pub enum Event<'a> {
         /// The station claiming it.
         by: EthernetAddress,
     },
-    /// An ARP scan hosted by the node found something.
-    Scan(ScanEvent),
-    /// The reliable transfer hosted by the node has news.
-    Transfer(TransferEvent<'a>),
-    /// Presence hosted by the node has news: who joined, left, disappeared.
-    Presence(PresenceEvent),
+    /// A service hosted by the node has news: its own event.
+    Service(E),
+}
+
+impl<'a, E> Event<'a, E> {
+    /// The node's own event (`Ok`), or a hosted service's (`Err`).
+    pub fn node_event(self) -> Result<Event<'a>, E> {
+        self.own_or(|service| service)
+    }
+
+    /// The node's own event with another service type, or what `service`
+    /// makes of a service's event.
+    fn own_or<F, R>(self, service: impl FnOnce(E) -> R) -> Result<Event<'a, F>, R> {
+        Ok(match self {
+            Event::Data { from, from_name, payload } => Event::Data { from, from_name, payload },
+            Event::Answered { requester } => Event::Answered { requester },
+            Event::Resolved { name, hardware_addr, previous } => Event::Resolved { name, hardware_addr, previous },
+            Event::ResolutionFailed { name, dropped_frames } => Event::ResolutionFailed { name, dropped_frames },
+            Event::NameConflict { name, cached, other } => Event::NameConflict { name, cached, other },
+            Event::ArpAnswered { requester, address } => Event::ArpAnswered { requester, address },
+            Event::ArpResolved { address, hardware_addr, previous } => {
+                Event::ArpResolved { address, hardware_addr, previous }
+            }
+            Event::ArpResolutionFailed { address } => Event::ArpResolutionFailed { address },
+            Event::AddressConflict { address, cached, other } => Event::AddressConflict { address, cached, other },
+            Event::AddressClaimed { address, by } => Event::AddressClaimed { address, by },
+            Event::Service(event) => return Err(service(event)),
+        })
+    }
+}
+
+impl<'a> Event<'a> {
+    /// The node's own event as an event of a node hosting services whose
+    /// events are `E`.
+    pub fn widen<E>(self) -> Event<'a, E> {
+        match self.own_or(|never| never) {
+            Ok(event) => event,
+            Err(never) => match never {},
+        }
+    }
 }
 
 /// What a send did with a payload.
@@ -154,7 +192,7 @@ pub enum SendError<E> {
     Device(E),
 }
 
-/// [`Link::add_ipv4_address`](super::Link::add_ipv4_address) found
+/// [`State::add_ipv4_address`](super::State::add_ipv4_address) found
 /// every slot in use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

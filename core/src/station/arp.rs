@@ -9,7 +9,7 @@ use crate::resolver::{Answer, Due};
 use crate::time::Instant;
 use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetRepr};
 
-impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<CACHE, PENDING, QUEUE_BYTES> {
+impl State<'_> {
     pub(super) fn process_arp<D: LinkDevice>(
         &mut self,
         device: &mut D,
@@ -21,34 +21,34 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
             Ok(arp) => arp,
             Err(err) => {
                 debug!("dropping malformed ARP from {:?}: {:?}", header.src_addr, err);
-                self.stats.arp.rx_malformed += 1;
+                self.id.stats.arp.rx_malformed += 1;
                 return Ok(None);
             }
         };
-        if self.ipv4.contains(&arp.source_protocol_addr) {
+        if self.id.ipv4.contains(&arp.source_protocol_addr) {
             info!("{:?} claims our address {:?}", arp.source_hardware_addr, arp.source_protocol_addr);
-            self.stats.arp.rx_claims += 1;
+            self.id.stats.arp.rx_claims += 1;
             return Ok(Some(Event::AddressClaimed { address: arp.source_protocol_addr, by: arp.source_hardware_addr }));
         }
         match arp.operation {
             ArpOperation::Request => {
                 self.merge(now, &arp);
-                if !self.ipv4.contains(&arp.target_protocol_addr) || arp.is_gratuitous() {
-                    self.stats.arp.rx_requests_for_others += 1;
+                if !self.id.ipv4.contains(&arp.target_protocol_addr) || arp.is_gratuitous() {
+                    self.id.stats.arp.rx_requests_for_others += 1;
                     return Ok(None);
                 }
                 let reply = ArpRepr {
                     operation: ArpOperation::Reply,
-                    source_hardware_addr: self.mac,
+                    source_hardware_addr: self.id.mac,
                     source_protocol_addr: arp.target_protocol_addr,
                     target_hardware_addr: arp.source_hardware_addr,
                     target_protocol_addr: arp.source_protocol_addr,
                 };
                 if !self.send_body(device, arp.source_hardware_addr, &reply)? {
-                    self.stats.arp.requests_unanswered += 1;
+                    self.id.stats.arp.requests_unanswered += 1;
                     return Ok(None);
                 }
-                self.stats.arp.replies_sent += 1;
+                self.id.stats.arp.replies_sent += 1;
                 Ok(Some(Event::ArpAnswered { requester: arp.source_hardware_addr, address: arp.target_protocol_addr }))
             }
             ArpOperation::Reply => Ok(self.take_arp_reply(now, header, &arp)),
@@ -61,17 +61,17 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
     fn merge(&mut self, now: Instant, arp: &ArpRepr) {
         match self.arp_cache.lookup(&arp.source_protocol_addr, now) {
             Some(cached) if cached == arp.source_hardware_addr => {
-                self.arp_cache.fill(arp.source_protocol_addr, cached, now, self.config.cache_ttl);
+                self.arp_cache.fill(arp.source_protocol_addr, cached, now, self.id.config.cache_ttl);
             }
-            Some(_) => self.stats.arp.conflicts += 1,
+            Some(_) => self.id.stats.arp.conflicts += 1,
             None => {}
         }
     }
 
     fn take_arp_reply(&mut self, now: Instant, header: &EthernetRepr, arp: &ArpRepr) -> Option<Event<'static>> {
         let (address, hardware_addr) = (arp.source_protocol_addr, arp.source_hardware_addr);
-        let stats = &mut self.stats.arp;
-        if header.dst_addr != self.mac {
+        let stats = &mut self.id.stats.arp;
+        if header.dst_addr != self.id.mac {
             stats.rx_unsolicited_replies += 1;
             return None;
         }
@@ -79,11 +79,11 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
             stats.rx_mismatched_replies += 1;
             return None;
         }
-        match self.arp_resolver.answer(&address, hardware_addr, now, &self.config) {
+        match self.arp_resolver.answer(&address, hardware_addr, now, &self.id.config) {
             Answer::First(address) => {
                 stats.rx_answers += 1;
                 let previous = self.arp_cache.last_known(&address).filter(|&previous| previous != hardware_addr);
-                self.arp_cache.fill(address, hardware_addr, now, self.config.cache_ttl);
+                self.arp_cache.fill(address, hardware_addr, now, self.id.config.cache_ttl);
                 Some(Event::ArpResolved { address, hardware_addr, previous })
             }
             Answer::Repeat => {
@@ -108,7 +108,7 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         now: Instant,
         address: Ipv4Addr,
     ) -> Result<(), ResolveError<D::Error>> {
-        if self.arp_resolver.start(now, &address, &self.config)? {
+        if self.arp_resolver.start(now, &address, &self.id.config)? {
             self.request_ipv4(device, address).map_err(ResolveError::Device)?;
         }
         Ok(())
@@ -119,13 +119,13 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
     fn request_ipv4<D: LinkDevice>(&mut self, device: &mut D, target: Ipv4Addr) -> Result<(), D::Error> {
         let request = ArpRepr {
             operation: ArpOperation::Request,
-            source_hardware_addr: self.mac,
-            source_protocol_addr: self.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
+            source_hardware_addr: self.id.mac,
+            source_protocol_addr: self.id.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
             target_hardware_addr: EthernetAddress::UNSPECIFIED,
             target_protocol_addr: target,
         };
         if self.send_body(device, EthernetAddress::BROADCAST, &request)? {
-            self.stats.arp.requests_sent += 1;
+            self.id.stats.arp.requests_sent += 1;
         }
         Ok(())
     }
@@ -136,11 +136,11 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         device: &mut D,
         now: Instant,
     ) -> Result<Option<Event<'static>>, D::Error> {
-        while let Some((address, due)) = self.arp_resolver.next_due(now, &self.config) {
+        while let Some((address, due)) = self.arp_resolver.next_due(now, &self.id.config) {
             match due {
                 Due::Retry => self.request_ipv4(device, address)?,
                 Due::Failed { .. } => {
-                    self.stats.arp.failures += 1;
+                    self.id.stats.arp.failures += 1;
                     return Ok(Some(Event::ArpResolutionFailed { address }));
                 }
             }

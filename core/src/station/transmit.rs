@@ -1,7 +1,7 @@
 //! How the node puts frames on the device: counted, padded, and noting a
 //! device with no room so the run loop waits for it.
 
-use super::State;
+use super::{Identity, State};
 use crate::device::{self, LinkDevice, TransmitError};
 use crate::wire::{ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetRepr, NameArpPacket, NameArpRepr};
 
@@ -32,7 +32,7 @@ impl Body for ArpRepr {
     }
 }
 
-impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<CACHE, PENDING, QUEUE_BYTES> {
+impl Identity {
     /// Sends a frame from the node to `to`, counting it, or counting and
     /// noting a device with no room.
     pub(super) fn transmit<D: LinkDevice>(
@@ -55,7 +55,9 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         }
         sent
     }
+}
 
+impl State<'_> {
     /// Sends a name-ARP or ARP body and says whether it went out. A device
     /// with no room drops it: for a request the retry timer covers it as if
     /// it were lost on the wire, for a reply the requester's retry does.
@@ -66,6 +68,6 @@ impl<const CACHE: usize, const PENDING: usize, const QUEUE_BYTES: usize> State<C
         body: &B,
     ) -> Result<bool, D::Error> {
         // Bodies are at most 78 bytes: never too long for a frame.
-        device::went_out(self.transmit(device, to, B::ETHERTYPE, body.len(), |payload| body.write(payload)))
+        device::went_out(self.id.transmit(device, to, B::ETHERTYPE, body.len(), |payload| body.write(payload)))
     }
 }

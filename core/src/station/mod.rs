@@ -1,0 +1,379 @@
+//! The node's own protocols (name-ARP, RFC 826 ARP, data frames), seen at
+//! one instant: [`Station`], through which handlers and services act, its
+//! [`State`], and the [`Event`]s the node reports. This module depends on
+//! no service and on no run loop: services and the node are built on it.
+//!
+//! # Rules
+//!
+//! - A name-ARP *request* (its MAC field all zero) for the node's own name is
+//!   answered with a unicast reply to the requester. Requests for other names
+//!   are counted and ignored.
+//! - A name-ARP *reply* is accepted only when it is addressed to this node,
+//!   names the frame's own source MAC, and answers a resolution the node has
+//!   in progress. Anything else is counted and never cached, so nobody can
+//!   poison the cache by announcing a name.
+//! - For one [`Config::retry_interval`] after the first answer, a further
+//!   answer from another MAC is reported as [`Event::NameConflict`]; the
+//!   first answer stays cached.
+//! - A resolution sends up to [`Config::max_attempts`] broadcast requests,
+//!   [`Config::retry_interval`] apart, and fails one interval after the last.
+//!   After a failure the name is held off for [`Config::failure_holdoff`]:
+//!   no new request for it goes out before then (a per-name rate limit).
+//! - Traffic from a cached station does not refresh its name: only an answer
+//!   to the node's own request does. When a new answer replaces a different
+//!   MAC, [`Event::Resolved`] says which.
+//! - Data for a name whose MAC is cached goes out at once; otherwise it waits
+//!   in a bounded queue while the name resolves (or the device has no room),
+//!   and is dropped, with an event saying how many frames, if resolution
+//!   fails.
+//! - ARP follows the same rules with IPv4 addresses for names. In addition,
+//!   an ARP request whose sender matches a cached address and MAC refreshes
+//!   that entry (RFC 826's merge step, restricted: a *different* MAC is not
+//!   merged, only counted), and any ARP packet from another station that
+//!   uses one of the node's addresses as its own is reported as
+//!   [`Event::AddressClaimed`].
+//! - Frames from the node's own MAC, unicast frames for other stations and
+//!   frames of ethertypes nobody hosts are ignored; malformed frames and
+//!   frames cut short are counted and dropped.
+
+mod arp;
+mod data;
+mod event;
+mod names;
+mod resources;
+mod stats;
+mod transmit;
+
+use core::net::Ipv4Addr;
+
+pub use event::{AddressesFull, Delivery, Event, ResolveError, SendError};
+pub use resources::Resources;
+pub use stats::{DataStats, LinkStats, ResolutionStats, Stats};
+
+use crate::device::{LinkDevice, TransmitError};
+use crate::neighbor::NeighborCacheView;
+use crate::queue::FrameQueueView;
+pub use crate::resolver::Config;
+use crate::resolver::ResolverView;
+use crate::time::{self, Instant};
+use crate::wire::ethernet::MAX_PAYLOAD_LEN;
+use crate::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name};
+
+/// IPv4 addresses a node answers ARP for.
+pub const MAX_IPV4_ADDRESSES: usize = 4;
+
+/// What a node is and counts: everything of its state that has no capacity.
+pub(crate) struct Identity {
+    mac: EthernetAddress,
+    name: Name,
+    config: Config,
+    ipv4: heapless::Vec<Ipv4Addr, MAX_IPV4_ADDRESSES>,
+    stats: Stats,
+    /// Answer requests for our name (presence turns this off while it
+    /// probes whether the name is free).
+    answering: bool,
+    /// The device refused a frame during this poll: wait for room.
+    tx_blocked: bool,
+    /// The handler asked [`Node::run`](crate::Node::run) to return.
+    stop: bool,
+}
+
+impl Identity {
+    pub(crate) fn new(mac: EthernetAddress, name: Name, config: Config) -> Self {
+        Identity {
+            mac,
+            name,
+            config,
+            ipv4: heapless::Vec::new(),
+            stats: Stats::default(),
+            answering: true,
+            tx_blocked: false,
+            stop: false,
+        }
+    }
+}
+
+/// The state of a node's own protocols: its identity, counters, caches,
+/// resolutions and queue, borrowed from its [`Resources`]. A
+/// [`Node`](crate::Node) and a [`Station`] both dereference to it, so its
+/// accessors are the one place to read a node from.
+pub struct State<'a> {
+    id: &'a mut Identity,
+    cache: &'a mut NeighborCacheView<Name>,
+    resolver: &'a mut ResolverView<Name>,
+    arp_cache: &'a mut NeighborCacheView<Ipv4Addr>,
+    arp_resolver: &'a mut ResolverView<Ipv4Addr>,
+    queue: &'a mut FrameQueueView,
+}
+
+impl<'a> State<'a> {
+    /// The node's name.
+    pub fn name(&self) -> &Name {
+        &self.id.name
+    }
+
+    /// The node's MAC address.
+    pub fn mac_address(&self) -> EthernetAddress {
+        self.id.mac
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.id.config
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Stats {
+        &self.id.stats
+    }
+
+    /// The name cache.
+    pub fn cache(&self) -> &NeighborCacheView<Name> {
+        self.cache
+    }
+
+    /// The IPv4 (ARP) cache.
+    pub fn arp_cache(&self) -> &NeighborCacheView<Ipv4Addr> {
+        self.arp_cache
+    }
+
+    /// The IPv4 addresses the node answers ARP for.
+    pub fn ipv4_addresses(&self) -> &[Ipv4Addr] {
+        &self.id.ipv4
+    }
+
+    /// Whether the device refused a frame during the last poll: the frame
+    /// waits, and the caller should wait until the device has room.
+    pub fn is_tx_blocked(&self) -> bool {
+        self.id.tx_blocked
+    }
+
+    /// Answers ARP for `address` from now on (up to [`MAX_IPV4_ADDRESSES`]).
+    /// The first address is also the sender address of the node's own ARP
+    /// requests.
+    pub fn add_ipv4_address(&mut self, address: Ipv4Addr) -> Result<(), AddressesFull> {
+        if !self.id.ipv4.contains(&address) {
+            self.id.ipv4.push(address).map_err(|_| AddressesFull)?;
+        }
+        Ok(())
+    }
+
+    /// The same state, borrowed for a shorter time (for one [`Station`]).
+    pub(crate) fn reborrow(&mut self) -> State<'_> {
+        State {
+            id: self.id,
+            cache: self.cache,
+            resolver: self.resolver,
+            arp_cache: self.arp_cache,
+            arp_resolver: self.arp_resolver,
+            queue: self.queue,
+        }
+    }
+
+    /// Starts a poll: nothing refused yet.
+    pub(crate) fn begin_poll(&mut self) {
+        self.id.tx_blocked = false;
+    }
+
+    /// Notes that the device had no room for the frames a poll flushed.
+    pub(crate) fn flush_refused(&mut self) {
+        self.id.stats.link.tx_busy += 1;
+        self.id.tx_blocked = true;
+    }
+
+    /// Whether a handler asked the run loop to return; clears the request.
+    pub(crate) fn take_stop(&mut self) -> bool {
+        core::mem::take(&mut self.id.stop)
+    }
+
+    /// Counts a received frame and decides whether the node looks at it:
+    /// complete, well formed, not its own, and unicast to it or broadcast.
+    pub(crate) fn admit(&mut self, buffer: &[u8], len: usize) -> Option<EthernetRepr> {
+        let stats = &mut self.id.stats.link;
+        stats.rx_frames += 1;
+        let Some(frame) = buffer.get(..len) else {
+            stats.rx_truncated += 1;
+            return None;
+        };
+        let Ok(header) = EthernetFrame::new_checked(frame).and_then(|eth| EthernetRepr::parse(&eth)) else {
+            stats.rx_malformed += 1;
+            return None;
+        };
+        if header.src_addr == self.id.mac {
+            stats.rx_own += 1;
+            return None;
+        }
+        if !(header.dst_addr == self.id.mac || header.dst_addr.is_broadcast()) {
+            stats.rx_not_for_us += 1;
+            return None;
+        }
+        Some(header)
+    }
+
+    /// Counts a frame of an ethertype neither the node nor a service takes.
+    pub(crate) fn count_foreign(&mut self) {
+        self.id.stats.link.rx_foreign += 1;
+    }
+
+    /// Processes a name-ARP, ARP or data frame; returns what the application
+    /// should hear of it. `None` for other ethertypes.
+    pub(crate) fn process<'f, D: LinkDevice>(
+        &mut self,
+        device: &mut D,
+        now: Instant,
+        header: &EthernetRepr,
+        frame: &'f [u8],
+    ) -> Result<Option<Event<'f>>, D::Error> {
+        let body = &frame[crate::wire::ethernet::HEADER_LEN..];
+        match header.ethertype {
+            EtherType::NAME_ARP => self.process_name_arp(device, now, header, body),
+            EtherType::ARP => self.process_arp(device, now, header, body),
+            EtherType::DATA => Ok(self.process_data(now, header, frame.len(), body)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The next event of a timer due at `now` (a failed resolution, a
+    /// queued frame that cannot be resolved), sending the retries that are
+    /// due on the way. Call until it returns `None`.
+    pub(crate) fn next_timer_event<D: LinkDevice>(
+        &mut self,
+        device: &mut D,
+        now: Instant,
+    ) -> Result<Option<Event<'static>>, D::Error> {
+        if let Some(event) = self.next_name_timer(device, now)? {
+            return Ok(Some(event));
+        }
+        if let Some(event) = self.next_arp_timer(device, now)? {
+            return Ok(Some(event));
+        }
+        self.restart_orphan(device, now)
+    }
+
+    /// The earliest timer of the node's own protocols.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        time::earliest(self.resolver.next_deadline(), self.arp_resolver.next_deadline())
+    }
+}
+
+/// A node at one instant: its [`State`] (it dereferences to it), its
+/// device, and every action a handler or a service can take. Handlers get
+/// it through a [`Context`](crate::runtime::Context); services get it
+/// directly.
+pub struct Station<'a, D: LinkDevice> {
+    device: &'a mut D,
+    state: State<'a>,
+    now: Instant,
+}
+
+impl<'a, D: LinkDevice> Station<'a, D> {
+    pub(crate) fn new(device: &'a mut D, state: State<'a>, now: Instant) -> Self {
+        Station { device, state, now }
+    }
+
+    /// The time of the poll (or of [`Node::at`](crate::Node::at)).
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// The device.
+    pub fn device(&self) -> &D {
+        self.device
+    }
+
+    /// Largest data payload the device carries.
+    pub fn max_payload_len(&self) -> usize {
+        self.device.capabilities().mtu.min(MAX_PAYLOAD_LEN)
+    }
+
+    /// The cached MAC address of `name`, if any.
+    pub fn lookup(&self, name: &Name) -> Option<EthernetAddress> {
+        self.state.cache.lookup(name, self.now)
+    }
+
+    /// The cached MAC address of `address`, if any.
+    pub fn lookup_ipv4(&self, address: Ipv4Addr) -> Option<EthernetAddress> {
+        self.state.arp_cache.lookup(&address, self.now)
+    }
+
+    /// The cached name of the station at `hardware_addr`, if any.
+    pub fn reverse_lookup(&self, hardware_addr: EthernetAddress) -> Option<&Name> {
+        self.state.cache.reverse_lookup(hardware_addr, self.now)
+    }
+
+    /// Starts resolving `name` unless it is cached or already in progress.
+    ///
+    /// Returns its MAC address if cached; `Ok(None)` means a resolution is
+    /// running and a poll will report [`Event::Resolved`] or
+    /// [`Event::ResolutionFailed`].
+    pub fn resolve(&mut self, name: &Name) -> Result<Option<EthernetAddress>, ResolveError<D::Error>> {
+        if let Some(mac) = self.lookup(name) {
+            return Ok(Some(mac));
+        }
+        self.state.start_resolution(self.device, self.now, name)?;
+        Ok(None)
+    }
+
+    /// Starts an ARP resolution of `address` unless it is cached or already
+    /// in progress; like [`resolve`](Self::resolve), with
+    /// [`Event::ArpResolved`] or [`Event::ArpResolutionFailed`] to follow.
+    pub fn resolve_ipv4(&mut self, address: Ipv4Addr) -> Result<Option<EthernetAddress>, ResolveError<D::Error>> {
+        if let Some(mac) = self.lookup_ipv4(address) {
+            return Ok(Some(mac));
+        }
+        self.state.start_arp_resolution(self.device, self.now, address)?;
+        Ok(None)
+    }
+
+    /// Sends `payload` in a data frame to the station called `to`,
+    /// resolving the name first when it is not cached. Frames for one
+    /// station leave in the order they were given.
+    pub fn send(&mut self, to: &Name, payload: &[u8]) -> Result<Delivery, SendError<D::Error>> {
+        self.state.send(self.device, self.now, to, payload)
+    }
+
+    /// Sends `payload` in a data frame straight to a MAC address (for
+    /// example to answer the sender of a data frame). If the device has no
+    /// room the frame is queued and sent by a later poll.
+    pub fn send_to_address(&mut self, to: EthernetAddress, payload: &[u8]) -> Result<Delivery, SendError<D::Error>> {
+        self.state.send_to_address(self.device, to, payload)
+    }
+
+    /// Sends a frame of `ethertype` to `to` whose `payload_len` payload
+    /// bytes `fill` writes (for services: the node counts it, pads it and
+    /// notes a full device).
+    pub fn transmit(
+        &mut self,
+        to: EthernetAddress,
+        ethertype: EtherType,
+        payload_len: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> nb::Result<(), TransmitError<D::Error>> {
+        self.state.id.transmit(self.device, to, ethertype, payload_len, fill)
+    }
+
+    /// Whether the node answers name-ARP requests for its own name
+    /// (presence turns this off while it probes whether the name is free).
+    pub fn set_answering(&mut self, answering: bool) {
+        self.state.id.answering = answering;
+    }
+
+    /// Asks [`Node::run`](crate::Node::run) to return after this poll.
+    pub fn stop(&mut self) {
+        self.state.id.stop = true;
+    }
+}
+
+impl<'a, D: LinkDevice> core::ops::Deref for Station<'a, D> {
+    type Target = State<'a>;
+
+    fn deref(&self) -> &State<'a> {
+        &self.state
+    }
+}
+
+impl<'a, D: LinkDevice> core::ops::DerefMut for Station<'a, D> {
+    fn deref_mut(&mut self) -> &mut State<'a> {
+        &mut self.state
+    }
+}
