@@ -6,6 +6,8 @@
 //! 2001:db8::/32 (RFC 3849, documentation); nothing leaves the namespaces.
 #![allow(dead_code, unused_macros, unused_imports)] // each test binary uses a different part
 
+pub mod json;
+
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
