@@ -8,12 +8,13 @@
 //! directory.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
 
 use super::Failure;
 use super::report::{Report, WireBytes};
@@ -132,8 +133,8 @@ impl Outgoing {
 struct Incoming {
     from: Name,
     offer: FileOffer,
-    temp: PathBuf,
-    file: BufWriter<File>,
+    /// Removed when dropped: a file not kept leaves nothing behind.
+    file: BufWriter<NamedTempFile>,
     hasher: Sha256,
     received: u64,
     started: std::time::Instant,
@@ -200,15 +201,14 @@ impl Inbox {
             let status = if err == OfferError::BadName { verdict::BAD_NAME } else { verdict::BAD_OFFER };
             (status, format!("{err} ({})", Escaped::new(header)))
         })?;
-        let temp = self.dir.join(format!(".whohas-{}-{}.part", std::process::id(), conn));
-        let file = OpenOptions::new().write(true).create_new(true).open(&temp).map_err(|err| {
-            log::warn!("cannot create {}: {err}", temp.display());
-            (verdict::CANNOT_SAVE, format!("cannot create a file in {}: {err}", self.dir.display()))
-        })?;
+        let file =
+            tempfile::Builder::new().prefix(".whohas-").suffix(".part").tempfile_in(&self.dir).map_err(|err| {
+                log::warn!("cannot create a temporary file in {}: {err}", self.dir.display());
+                (verdict::CANNOT_SAVE, format!("cannot create a file in {}: {err}", self.dir.display()))
+            })?;
         let incoming = Incoming {
             from: from.clone(),
             offer,
-            temp,
             file: BufWriter::with_capacity(256 * 1024, file),
             hasher: Sha256::new(),
             received: 0,
@@ -248,10 +248,13 @@ impl Inbox {
         transfer: &mut Transfer<NC, W>,
         conn: ConnId,
     ) -> Option<Arrival> {
-        let mut f = self.files.remove(&conn)?;
+        let f = self.files.remove(&conn)?;
         let name = Escaped::new(&f.offer.name).to_string();
-        let digest: [u8; 32] = std::mem::take(&mut f.hasher).finalize().into();
-        let written = f.file.flush().and_then(|()| f.file.get_ref().sync_all());
+        let digest: [u8; 32] = f.hasher.finalize().into();
+        let written = f.file.into_inner().map_err(|err| err.into_error()).and_then(|temp| {
+            temp.as_file().sync_all()?;
+            Ok(temp)
+        });
         let (status, arrival) = if f.received != f.offer.size || digest != f.offer.sha256 {
             let reason = format!(
                 "{} bytes with SHA-256 {} instead of {} bytes with {}",
@@ -262,7 +265,7 @@ impl Inbox {
             );
             (verdict::HASH_MISMATCH, Arrival::Dropped { name, from: f.from.clone(), reason })
         } else {
-            match written.and_then(|()| save(&f.temp, &self.dir, &f.offer.name)) {
+            match written.and_then(|temp| save(temp, &self.dir, &f.offer.name)) {
                 Ok(path) => (
                     verdict::OK,
                     Arrival::Saved(Saved {
@@ -280,8 +283,6 @@ impl Inbox {
                 ),
             }
         };
-        // Gone already when it was saved.
-        let _ = fs::remove_file(&f.temp);
         let _ = transfer.close(conn, status);
         Some(arrival)
     }
@@ -289,38 +290,30 @@ impl Inbox {
     /// `conn` failed: its file is not kept. Its name (escaped) and sender,
     /// if it was a file of this inbox.
     pub fn failed(&mut self, conn: ConnId) -> Option<(String, Name)> {
+        // Dropped, its temporary file is removed (as are those of files
+        // still on their way when the program stops).
         let f = self.files.remove(&conn)?;
-        let _ = fs::remove_file(&f.temp);
         Some((Escaped::new(&f.offer.name).to_string(), f.from))
     }
 }
 
-impl Drop for Inbox {
-    /// Files still on their way when the program stops are not kept.
-    fn drop(&mut self) {
-        for f in self.files.values() {
-            let _ = fs::remove_file(&f.temp);
-        }
-    }
-}
-
-/// Saves `temp` in `dir` as `name`, or `name.1`, `name.2`… if taken:
-/// linked, so an existing file is never replaced, then `temp` removed.
-fn save(temp: &Path, dir: &Path, name: &[u8]) -> io::Result<PathBuf> {
+/// Keeps `temp` in `dir` as `name`, or `name.1`, `name.2`… if taken: never
+/// over an existing file (`persist_noclobber`), and durably (the directory
+/// is synced).
+fn save(mut temp: NamedTempFile, dir: &Path, name: &[u8]) -> io::Result<PathBuf> {
     for n in 0u32.. {
         let mut candidate = name.to_vec();
         if n > 0 {
             candidate.extend_from_slice(format!(".{n}").as_bytes());
         }
         let path = dir.join(std::ffi::OsStr::from_bytes(&candidate));
-        match fs::hard_link(temp, &path) {
-            Ok(()) => {
-                fs::remove_file(temp)?;
+        match temp.persist_noclobber(&path) {
+            Ok(_) => {
                 File::open(dir)?.sync_all()?;
                 return Ok(path);
             }
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(err) => return Err(err),
+            Err(err) if err.error.kind() == io::ErrorKind::AlreadyExists => temp = err.file,
+            Err(err) => return Err(err.error),
         }
     }
     Err(io::Error::other("no free name"))
