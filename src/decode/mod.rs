@@ -20,9 +20,13 @@ mod transfer;
 
 use std::collections::HashMap;
 use std::fmt::{self, Write};
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
-use etherparse::{IpNumber, Ipv4Slice, Ipv6Slice, TcpSlice, UdpSlice};
+use etherparse::icmpv4::TimeExceededCode;
+use etherparse::icmpv6::{Icmpv6PayloadSlice, NdpOptionSlice, NdpOptionsIterator};
+use etherparse::{
+    Icmpv4Slice, Icmpv4Type, Icmpv6Slice, Icmpv6Type, IpNumber, Ipv4Slice, Ipv6Slice, TcpSlice, UdpSlice,
+};
 use whohas_core::Duration;
 use whohas_core::auth::{Key, Signer, is_protected};
 use whohas_core::wire::{
@@ -270,97 +274,114 @@ impl Decoder {
     }
 
     fn icmpv4(&mut self, src: IpAddr, dst: IpAddr, ttl: u8, body: &[u8]) -> Layer {
-        if body.len() < 4 {
-            return Layer::link("ICMP", "[Malformed Packet]");
-        }
-        let (kind, code) = (body[0], body[1]);
-        let info = match kind {
-            0 | 8 if body.len() >= 8 => {
-                let (id, seq) = (u16::from_be_bytes([body[4], body[5]]), u16::from_be_bytes([body[6], body[7]]));
-                let request = kind == 8;
-                let suffix = self.echo(src, dst, 1, request, id, seq);
+        let Ok(icmp) = Icmpv4Slice::from_slice(body) else { return Layer::link("ICMP", "[Malformed Packet]") };
+        let info = match icmp.icmp_type() {
+            kind @ (Icmpv4Type::EchoRequest(echo) | Icmpv4Type::EchoReply(echo)) => {
+                let request = matches!(kind, Icmpv4Type::EchoRequest(_));
+                let suffix = self.echo(src, dst, 1, request, echo.id, echo.seq);
                 format!(
-                    "Echo (ping) {}id=0x{id:04x}, seq={seq}/{}, ttl={ttl}{suffix}",
+                    "Echo (ping) {}id=0x{:04x}, seq={}/{}, ttl={ttl}{suffix}",
                     if request { "request  " } else { "reply    " },
-                    seq.swap_bytes()
+                    echo.id,
+                    echo.seq,
+                    echo.seq.swap_bytes()
                 )
             }
-            3 => format!("Destination unreachable ({})", unreachable_v4(code)),
-            11 => match code {
-                0 => "Time-to-live exceeded (Time to live exceeded in transit)".to_owned(),
-                _ => "Time-to-live exceeded (Fragment reassembly time exceeded)".to_owned(),
-            },
-            _ => format!("Unknown ICMP (obsolete or malformed?) type {kind}"),
+            Icmpv4Type::DestinationUnreachable(_) => {
+                format!("Destination unreachable ({})", unreachable_v4(icmp.code_u8()))
+            }
+            Icmpv4Type::TimeExceeded(TimeExceededCode::TtlExceededInTransit) => {
+                "Time-to-live exceeded (Time to live exceeded in transit)".to_owned()
+            }
+            Icmpv4Type::TimeExceeded(_) => "Time-to-live exceeded (Fragment reassembly time exceeded)".to_owned(),
+            _ => format!("Unknown ICMP (obsolete or malformed?) type {}", icmp.type_u8()),
         };
         Layer::link("ICMP", info)
     }
 
     fn icmpv6(&mut self, src: IpAddr, dst: IpAddr, hop_limit: u8, body: &[u8]) -> Layer {
-        if body.len() < 4 {
-            return Layer::link("ICMPv6", "[Malformed Packet]");
-        }
-        let (kind, code) = (body[0], body[1]);
-        let link_option = |options: &[u8], wanted: u8| -> Option<EthernetAddress> {
-            let mut rest = options;
-            while rest.len() >= 8 {
-                let len = usize::from(rest[1]) * 8;
-                if len == 0 || len > rest.len() {
-                    return None;
-                }
-                if rest[0] == wanted {
-                    return EthernetAddress::from_bytes(&rest[2..8]);
-                }
-                rest = &rest[len..];
-            }
-            None
-        };
-        let target = || body.get(8..24).and_then(|b| <[u8; 16]>::try_from(b).ok()).map(Ipv6Addr::from);
-        let info = match kind {
-            128 | 129 if body.len() >= 8 => {
-                let (id, seq) = (u16::from_be_bytes([body[4], body[5]]), u16::from_be_bytes([body[6], body[7]]));
-                let request = kind == 128;
-                let suffix = self.echo(src, dst, 58, request, id, seq);
+        let Ok(icmp) = Icmpv6Slice::from_slice(body) else { return Layer::link("ICMPv6", "[Malformed Packet]") };
+        let kind = icmp.icmp_type();
+        let payload = Icmpv6PayloadSlice::from_slice(&kind, icmp.payload());
+        let info = match (kind, payload) {
+            (kind @ (Icmpv6Type::EchoRequest(echo) | Icmpv6Type::EchoReply(echo)), _) => {
+                let request = matches!(kind, Icmpv6Type::EchoRequest(_));
+                let suffix = self.echo(src, dst, 58, request, echo.id, echo.seq);
                 format!(
-                    "Echo (ping) {} id=0x{id:04x}, seq={seq}, hop limit={hop_limit}{suffix}",
-                    if request { "request" } else { "reply" }
+                    "Echo (ping) {} id=0x{:04x}, seq={}, hop limit={hop_limit}{suffix}",
+                    if request { "request" } else { "reply" },
+                    echo.id,
+                    echo.seq
                 )
             }
-            1 => format!("Destination Unreachable ({})", unreachable_v6(code)),
-            3 => "Time Exceeded (hop limit exceeded in transit)".to_owned(),
-            130 => "Multicast Listener Query".to_owned(),
-            131 => "Multicast Listener Report".to_owned(),
-            132 => "Multicast Listener Done".to_owned(),
-            143 => "Multicast Listener Report Message v2".to_owned(),
-            133 => match link_option(body.get(8..).unwrap_or_default(), 1) {
-                Some(mac) => format!("Router Solicitation from {mac}"),
-                None => "Router Solicitation".to_owned(),
-            },
-            134 => match link_option(body.get(16..).unwrap_or_default(), 1) {
-                Some(mac) => format!("Router Advertisement from {mac}"),
-                None => "Router Advertisement".to_owned(),
-            },
-            135 => match (target(), link_option(body.get(24..).unwrap_or_default(), 1)) {
-                (Some(target), Some(mac)) => format!("Neighbor Solicitation for {target} from {mac}"),
-                (Some(target), None) => format!("Neighbor Solicitation for {target}"),
-                _ => "[Malformed Packet]".to_owned(),
-            },
-            136 => {
-                let flags: Vec<&str> = [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")]
-                    .into_iter()
-                    .filter(|(bit, _)| body.get(4).is_some_and(|flags| flags & bit != 0))
-                    .map(|(_, name)| name)
-                    .collect();
-                let flags = if flags.is_empty() { String::new() } else { format!(" ({})", flags.join(", ")) };
-                match (target(), link_option(body.get(24..).unwrap_or_default(), 2)) {
-                    (Some(target), Some(mac)) => format!("Neighbor Advertisement {target}{flags} is at {mac}"),
-                    (Some(target), None) => format!("Neighbor Advertisement {target}{flags}"),
-                    _ => "[Malformed Packet]".to_owned(),
+            (Icmpv6Type::DestinationUnreachable(_), _) => {
+                format!("Destination Unreachable ({})", unreachable_v6(icmp.code_u8()))
+            }
+            (Icmpv6Type::TimeExceeded(_), _) => "Time Exceeded (hop limit exceeded in transit)".to_owned(),
+            (Icmpv6Type::RouterSolicitation, Ok(Icmpv6PayloadSlice::RouterSolicitation(rs))) => {
+                match link_layer_address(rs.options_iterator(), Link::Source) {
+                    Some(mac) => format!("Router Solicitation from {mac}"),
+                    None => "Router Solicitation".to_owned(),
                 }
             }
-            _ => format!("Unknown ICMPv6 type {kind} code {code}"),
+            (Icmpv6Type::RouterAdvertisement(_), Ok(Icmpv6PayloadSlice::RouterAdvertisement(ra))) => {
+                match link_layer_address(ra.options_iterator(), Link::Source) {
+                    Some(mac) => format!("Router Advertisement from {mac}"),
+                    None => "Router Advertisement".to_owned(),
+                }
+            }
+            (Icmpv6Type::NeighborSolicitation, Ok(Icmpv6PayloadSlice::NeighborSolicitation(ns))) => {
+                let target = ns.target_address();
+                match link_layer_address(ns.options_iterator(), Link::Source) {
+                    Some(mac) => format!("Neighbor Solicitation for {target} from {mac}"),
+                    None => format!("Neighbor Solicitation for {target}"),
+                }
+            }
+            (Icmpv6Type::NeighborAdvertisement(header), Ok(Icmpv6PayloadSlice::NeighborAdvertisement(na))) => {
+                let flags: Vec<&str> = [(header.router, "rtr"), (header.solicited, "sol"), (header.r#override, "ovr")]
+                    .into_iter()
+                    .filter_map(|(set, name)| set.then_some(name))
+                    .collect();
+                let flags = if flags.is_empty() { String::new() } else { format!(" ({})", flags.join(", ")) };
+                let target = na.target_address();
+                match link_layer_address(na.options_iterator(), Link::Target) {
+                    Some(mac) => format!("Neighbor Advertisement {target}{flags} is at {mac}"),
+                    None => format!("Neighbor Advertisement {target}{flags}"),
+                }
+            }
+            (Icmpv6Type::NeighborSolicitation | Icmpv6Type::NeighborAdvertisement(_), _) => {
+                "[Malformed Packet]".to_owned()
+            }
+            _ => match icmp.type_u8() {
+                130 => "Multicast Listener Query".to_owned(),
+                131 => "Multicast Listener Report".to_owned(),
+                132 => "Multicast Listener Done".to_owned(),
+                143 => "Multicast Listener Report Message v2".to_owned(),
+                kind => format!("Unknown ICMPv6 type {kind} code {}", icmp.code_u8()),
+            },
         };
         Layer::link("ICMPv6", info)
     }
+}
+
+/// Which link-layer address option of neighbour discovery.
+enum Link {
+    Source,
+    Target,
+}
+
+/// The first source (or target) link-layer address option that holds a MAC
+/// address; options after a malformed one are not read.
+fn link_layer_address(options: NdpOptionsIterator<'_>, which: Link) -> Option<EthernetAddress> {
+    options.map_while(Result::ok).find_map(|option| match (&which, option) {
+        (Link::Source, NdpOptionSlice::SourceLinkLayerAddress(address)) => {
+            EthernetAddress::from_bytes(address.link_layer_address().get(..6)?)
+        }
+        (Link::Target, NdpOptionSlice::TargetLinkLayerAddress(address)) => {
+            EthernetAddress::from_bytes(address.link_layer_address().get(..6)?)
+        }
+        _ => None,
+    })
 }
 
 fn unreachable_v4(code: u8) -> &'static str {
