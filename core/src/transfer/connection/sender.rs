@@ -1,0 +1,513 @@
+//! The sending end of a connection: the window of segments written and in
+//! flight, acknowledgements and SACK, retransmission (timeouts, and fast
+//! retransmit by transmission order, as RACK does), trains on jumbo links,
+//! FIN, keep-alives and window probes.
+
+use super::ring::{Ring, SlotState};
+use super::{End, Fields, Phase, Polled, Shared, Taken, stamp, stamp_before, status_of, syn_payload, transmit};
+use crate::device::LinkDevice;
+use crate::station::Station;
+use crate::time::{self, Duration, Instant};
+use crate::transfer::seq::{before, distance};
+use crate::transfer::{TransferConfig, TransferStats};
+use crate::wire::EthernetAddress;
+use crate::wire::transfer::{Kind, MAX_PAYLOAD, MAX_SEGMENT, SynAckPayload, TransferRepr};
+
+/// Frames one connection sends per poll at most, so one busy connection
+/// cannot starve the others and the node's other work.
+const SEND_BUDGET: usize = 64;
+
+/// A segment is taken for lost, and sent again without waiting for its
+/// timeout (fast retransmit), once a segment sent this many transmissions
+/// after it has been acknowledged: like TCP's three duplicate
+/// acknowledgements, but by transmission order (as RACK does), so a
+/// segment just sent again is not sent a third time on the same evidence.
+const REORDER_THRESHOLD: u32 = 3;
+
+/// What the sending end keeps.
+pub(super) struct Sender {
+    /// Oldest sequence number not acknowledged.
+    una: u32,
+    /// Next sequence number to send for the first time.
+    nxt: u32,
+    /// Next sequence number to write.
+    end: u32,
+    /// The application has written everything: FIN once it is acknowledged.
+    finish: bool,
+    /// Segments the receiver takes beyond `una`.
+    peer_window: u32,
+    /// The longest DATA payload the receiver takes (its SYN-ACK's offer):
+    /// above one segment, frames carry trains.
+    peer_max_payload: u16,
+    /// Messages below this were reported delivered (or undelivered).
+    reported: u32,
+    /// The application found the window full: tell it when there is room.
+    wants_room: bool,
+    /// Transmissions of data so far (the order of the next one).
+    tx_order: u32,
+    /// The latest transmission known to have arrived.
+    delivered_order: Option<u32>,
+}
+
+impl Sender {
+    /// A sender whose first segment is `isn`.
+    pub(super) const fn new(isn: u32) -> Sender {
+        Sender {
+            una: isn,
+            nxt: isn,
+            end: isn,
+            finish: false,
+            peer_window: 0,
+            peer_max_payload: MAX_SEGMENT as u16,
+            reported: isn,
+            wants_room: false,
+            tx_order: 0,
+            delivered_order: None,
+        }
+    }
+
+    /// Segments written and not yet acknowledged.
+    pub(super) fn unacknowledged(&self) -> u32 {
+        distance(self.una, self.end)
+    }
+
+    /// The sequence number of the next segment written.
+    pub(super) fn written(&self) -> u32 {
+        self.end
+    }
+
+    /// Whether the application has finished writing.
+    pub(super) fn finishing(&self) -> bool {
+        self.finish
+    }
+
+    /// The application has written everything.
+    pub(super) fn finish(&mut self) {
+        self.finish = true;
+    }
+
+    /// Whether a message was acknowledged that the application has not
+    /// heard of.
+    pub(super) fn has_delivered(&self) -> bool {
+        before(self.reported, self.una)
+    }
+
+    /// Whether messages were written that the application has not heard
+    /// the fate of.
+    pub(super) fn has_unreported(&self) -> bool {
+        before(self.reported, self.end)
+    }
+
+    /// The sequence number of the next message to report; it is reported.
+    pub(super) fn take_report(&mut self) -> u32 {
+        let reported = self.reported;
+        self.reported = reported.wrapping_add(1);
+        reported
+    }
+
+    /// Queues a segment holding `data` (at most one segment long), or says
+    /// the window is full.
+    pub(super) fn push_segment<const W: usize>(&mut self, ring: &mut Ring<W>, data: &[u8]) -> bool {
+        if self.unacknowledged() == Ring::<W>::LEN {
+            self.wants_room = true;
+            return false;
+        }
+        ring.at_mut(self.end).fill(self.end, data, SlotState::Queued);
+        self.end = self.end.wrapping_add(1);
+        true
+    }
+
+    /// Queues the next bytes of a stream in segments of at most
+    /// `max_segment` bytes, topping up the last unsent segment first;
+    /// returns how many fit.
+    pub(super) fn write_stream<const W: usize>(
+        &mut self,
+        ring: &mut Ring<W>,
+        data: &[u8],
+        max_segment: usize,
+    ) -> usize {
+        let mut taken = 0;
+        if self.end != self.nxt {
+            let last = ring.at_mut(self.end.wrapping_sub(1));
+            if last.state == SlotState::Queued {
+                taken = last.top_up(data, max_segment);
+            }
+        }
+        while taken < data.len() {
+            let len = (data.len() - taken).min(max_segment);
+            if !self.push_segment(ring, &data[taken..taken + len]) {
+                break;
+            }
+            taken += len;
+        }
+        taken
+    }
+
+    /// A frame from the receiving end.
+    pub(super) fn receive<const W: usize>(
+        &mut self,
+        shared: &mut Shared,
+        ring: &mut Ring<W>,
+        repr: &TransferRepr<'_>,
+        now: Instant,
+    ) -> Taken {
+        match repr.kind {
+            Kind::SynAck if shared.phase == Phase::Connecting => {
+                shared.take_rtt(repr.echo, now);
+                self.peer_window = u32::from(repr.window);
+                self.peer_max_payload = SynAckPayload::parse(repr.payload).max_payload;
+                shared.phase = Phase::Open;
+                shared.notify.connected = true;
+                Taken::Used
+            }
+            Kind::Ack => {
+                self.take_ack(shared, ring, repr, now);
+                Taken::Used
+            }
+            Kind::FinAck if shared.phase == Phase::Finishing => {
+                shared.take_rtt(repr.echo, now);
+                Taken::Ended(End::Closed(status_of(repr.payload)))
+            }
+            _ => Taken::OutOfPlace,
+        }
+    }
+
+    /// An acknowledgement.
+    fn take_ack<const W: usize>(
+        &mut self,
+        shared: &mut Shared,
+        ring: &mut Ring<W>,
+        repr: &TransferRepr<'_>,
+        now: Instant,
+    ) {
+        shared.take_rtt(repr.echo, now);
+        let ack = repr.ack;
+        // An acknowledgement of what was never sent is not believed.
+        if before(self.nxt, ack) {
+            return;
+        }
+        let mut freed = false;
+        while before(self.una, ack) {
+            let slot = ring.at_mut(self.una);
+            shared.stats.bytes += u64::from(slot.len);
+            let state = core::mem::replace(&mut slot.state, SlotState::Empty);
+            self.arrived(state, repr.echo);
+            self.una = self.una.wrapping_add(1);
+            freed = true;
+        }
+        self.peer_window = u32::from(repr.window);
+        // Every segment the bitmap says arrived above the acknowledgement.
+        for (byte, &bits) in repr.sack.iter().enumerate() {
+            for bit in (0..8).filter(|bit| bits & (1 << bit) != 0) {
+                let seq = ack.wrapping_add(1 + (byte * 8 + bit) as u32);
+                if !before(seq, self.nxt) {
+                    break;
+                }
+                let slot = ring.at_mut(seq);
+                if let state @ SlotState::InFlight { .. } = slot.state {
+                    slot.state = SlotState::Sacked;
+                    self.arrived(state, repr.echo);
+                }
+            }
+        }
+        if freed && self.wants_room {
+            self.wants_room = false;
+            shared.notify.writable = true;
+        }
+    }
+
+    /// A segment in `state` is known to have arrived, by an acknowledgement
+    /// echoing `echo` (the timestamp of the latest frame the receiver had):
+    /// its transmission order may be the latest delivered.
+    ///
+    /// Not so for a segment sent again after the frame the echo names: what
+    /// arrived was its first copy, sent long before (the Eifel detection of
+    /// RFC 3522, by timestamps; RFC 8985 section 6.2 step 2 says the same by
+    /// round trips). Taking the second copy's order would mark every segment
+    /// sent between the two as lost: one spurious timeout would resend the
+    /// whole window.
+    fn arrived(&mut self, state: SlotState, echo: u32) {
+        let SlotState::InFlight { order, sent_at, resent, .. } = state else { return };
+        if resent && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
+            return;
+        }
+        if self.delivered_order.is_none_or(|latest| before(latest, order)) {
+            self.delivered_order = Some(order);
+        }
+    }
+
+    /// Whether the segment sent as transmission `order` is lost: a later
+    /// one, far enough ahead, has arrived.
+    fn overtaken(&self, order: u32) -> bool {
+        self.delivered_order.is_some_and(|latest| distance(order, latest) >= REORDER_THRESHOLD && before(order, latest))
+    }
+
+    /// Sends what is due in the connection's phase.
+    pub(super) fn poll<D: LinkDevice, const W: usize>(
+        &mut self,
+        shared: &mut Shared,
+        ring: &mut Ring<W>,
+        station: &mut Station<'_, D>,
+        mac: EthernetAddress,
+        config: &TransferConfig,
+        stats: &mut TransferStats,
+    ) -> Result<Polled, D::Error> {
+        let next = match shared.phase {
+            Phase::Connecting => self.poll_control(shared, station, mac, Kind::Syn, config, stats)?,
+            Phase::Finishing => self.poll_control(shared, station, mac, Kind::Fin, config, stats)?,
+            Phase::Open => self.poll_open(shared, ring, station, mac, config, stats)?,
+            _ => None,
+        };
+        Ok(Polled::Next(next))
+    }
+
+    /// SYN or FIN, sent again each timeout until answered.
+    fn poll_control<D: LinkDevice>(
+        &mut self,
+        shared: &mut Shared,
+        station: &mut Station<'_, D>,
+        mac: EthernetAddress,
+        kind: Kind,
+        config: &TransferConfig,
+        stats: &mut TransferStats,
+    ) -> Result<Option<Instant>, D::Error> {
+        let now = station.now();
+        if now < shared.control_at {
+            return Ok(Some(shared.control_at));
+        }
+        let sent = match kind {
+            Kind::Syn => {
+                let mut buffer = [0u8; MAX_SEGMENT];
+                let payload = syn_payload(station.name(), &shared.header, &mut buffer);
+                self.send(shared, station, mac, Kind::Syn, payload, stats)?
+            }
+            _ => self.send(shared, station, mac, kind, &[], stats)?,
+        };
+        if !sent {
+            return Ok(Some(now));
+        }
+        shared.control_at = now + shared.rtt.rto(config.initial_rto, config.min_rto, config.max_rto);
+        shared.rtt.back_off();
+        Ok(Some(shared.control_at))
+    }
+
+    /// Retransmissions, new segments, FIN, keep-alive.
+    fn poll_open<D: LinkDevice, const W: usize>(
+        &mut self,
+        shared: &mut Shared,
+        ring: &mut Ring<W>,
+        station: &mut Station<'_, D>,
+        mac: EthernetAddress,
+        config: &TransferConfig,
+        stats: &mut TransferStats,
+    ) -> Result<Option<Instant>, D::Error> {
+        let now = station.now();
+        let mut budget = SEND_BUDGET;
+        let mut next = None;
+        let rto = shared.rtt.rto(config.initial_rto, config.min_rto, config.max_rto);
+        // Retransmissions first, oldest first: every segment known lost,
+        // and of those whose timeout expired only the oldest, as a probe:
+        // its acknowledgement tells which of the others really were lost.
+        let mut probed = false;
+        let mut seq = self.una;
+        while before(seq, self.nxt) {
+            if let SlotState::InFlight { deadline, rto: seg_rto, order, sent_at, resent } = ring.at(seq).state {
+                let resend = self.overtaken(order);
+                if !resend && now >= deadline && probed {
+                    // Another timeout: wait for the probe's answer.
+                    ring.at_mut(seq).state =
+                        SlotState::InFlight { deadline: now + seg_rto, rto: seg_rto, order, sent_at, resent };
+                } else if resend || now >= deadline {
+                    probed |= !resend;
+                    if budget == 0 || !self.send_train(shared, ring, station, mac, seq, 1, stats)? {
+                        return Ok(Some(now));
+                    }
+                    budget -= 1;
+                    shared.stats.retransmits += 1;
+                    stats.retransmits += 1;
+                    // A timeout backs this segment off by half; a fast
+                    // retransmit keeps its timeout.
+                    let grown = match resend {
+                        true => seg_rto,
+                        false => {
+                            Duration::from_micros(seg_rto.total_micros().saturating_mul(3) / 2).min(config.max_rto)
+                        }
+                    };
+                    let order = self.next_order();
+                    ring.at_mut(seq).state =
+                        SlotState::InFlight { deadline: now + grown, rto: grown, order, sent_at: now, resent: true };
+                }
+                if let SlotState::InFlight { deadline, .. } = ring.at(seq).state {
+                    next = time::earliest(next, Some(deadline));
+                }
+            }
+            seq = seq.wrapping_add(1);
+        }
+        // New segments, within the receiver's window: one a frame, or
+        // trains of full segments to a receiver that offered to take them.
+        let limit = self.una.wrapping_add(self.peer_window.min(Ring::<W>::LEN));
+        let room =
+            if shared.messages { MAX_SEGMENT } else { config.max_payload.min(usize::from(self.peer_max_payload)) };
+        while before(self.nxt, self.end) && before(self.nxt, limit) {
+            let first = self.nxt;
+            let count = self.train_at(ring, first, limit, room);
+            if budget == 0 || !self.send_train(shared, ring, station, mac, first, count, stats)? {
+                return Ok(Some(now));
+            }
+            budget -= 1;
+            for seq in (0..count).map(|i| first.wrapping_add(i)) {
+                shared.stats.segments += 1;
+                let order = self.next_order();
+                ring.at_mut(seq).state =
+                    SlotState::InFlight { deadline: now + rto, rto, order, sent_at: now, resent: false };
+            }
+            next = time::earliest(next, Some(now + rto));
+            self.nxt = first.wrapping_add(count);
+        }
+        let idle = self.una == self.end;
+        if idle && self.finish {
+            shared.phase = Phase::Finishing;
+            shared.control_at = now;
+            return self.poll_control(shared, station, mac, Kind::Fin, config, stats);
+        }
+        if idle
+            && shared.messages
+            && now - shared.last_sent >= config.idle_close
+            && now - shared.last_heard >= config.idle_close
+        {
+            self.finish = true;
+            return Ok(Some(now));
+        }
+        // A keep-alive when the peer has been quiet, or a window probe when
+        // data waits for room the receiver has not offered.
+        let stalled = before(self.nxt, self.end);
+        if idle || stalled {
+            if now >= shared.control_at {
+                if stalled || now - shared.last_heard >= config.keepalive {
+                    if !self.send(shared, station, mac, Kind::Ping, &[], stats)? {
+                        return Ok(Some(now));
+                    }
+                    shared.control_at = now + if stalled { rto } else { config.keepalive };
+                } else {
+                    shared.control_at = shared.last_heard + config.keepalive;
+                }
+            }
+            next = time::earliest(next, Some(shared.control_at));
+            if idle && shared.messages {
+                next = time::earliest(next, Some(shared.last_sent.max(shared.last_heard) + config.idle_close));
+            }
+        }
+        Ok(next)
+    }
+
+    fn next_order(&mut self) -> u32 {
+        let order = self.tx_order;
+        self.tx_order = self.tx_order.wrapping_add(1);
+        order
+    }
+
+    /// How many segments from `first` one frame carries: consecutive
+    /// segments below `limit` and the end, in at most `room` bytes, every
+    /// one full ([`MAX_SEGMENT`]) but the last.
+    fn train_at<const W: usize>(&self, ring: &Ring<W>, first: u32, limit: u32, room: usize) -> u32 {
+        let mut count = 1;
+        let mut bytes = usize::from(ring.at(first).len);
+        loop {
+            let last = ring.at(first.wrapping_add(count - 1));
+            let seq = first.wrapping_add(count);
+            if usize::from(last.len) != MAX_SEGMENT || !before(seq, self.end) || !before(seq, limit) {
+                return count;
+            }
+            let len = usize::from(ring.at(seq).len);
+            if bytes + len > room.min(MAX_PAYLOAD) {
+                return count;
+            }
+            bytes += len;
+            count += 1;
+        }
+    }
+
+    /// Sends `count` segments from `first`: one segment, or a train.
+    #[allow(clippy::too_many_arguments)]
+    fn send_train<D: LinkDevice, const W: usize>(
+        &self,
+        shared: &mut Shared,
+        ring: &Ring<W>,
+        station: &mut Station<'_, D>,
+        mac: EthernetAddress,
+        first: u32,
+        count: u32,
+        stats: &mut TransferStats,
+    ) -> Result<bool, D::Error> {
+        let sent = if count == 1 {
+            send_data(shared, station, mac, first, ring.at(first).bytes(), stats)?
+        } else {
+            send_joined(shared, ring, station, mac, first, count, stats)?
+        };
+        if sent {
+            shared.last_sent = station.now();
+        }
+        Ok(sent)
+    }
+
+    /// Sends a frame without data: SYN, FIN, keep-alive, RESET.
+    pub(super) fn send<D: LinkDevice>(
+        &self,
+        shared: &mut Shared,
+        station: &mut Station<'_, D>,
+        mac: EthernetAddress,
+        kind: Kind,
+        payload: &[u8],
+        stats: &mut TransferStats,
+    ) -> Result<bool, D::Error> {
+        let seq = if kind == Kind::Syn { shared.isn } else { self.end };
+        shared.send(station, mac, kind, true, Fields { seq, ack: 0, window: 0, sack: &[] }, payload, stats)
+    }
+}
+
+/// Sends a train: its segments copied into one payload (a frame's worth of
+/// stack, used only on jumbo links).
+#[inline(never)]
+fn send_joined<D: LinkDevice, const W: usize>(
+    shared: &Shared,
+    ring: &Ring<W>,
+    station: &mut Station<'_, D>,
+    mac: EthernetAddress,
+    first: u32,
+    count: u32,
+    stats: &mut TransferStats,
+) -> Result<bool, D::Error> {
+    let mut payload = [0u8; MAX_PAYLOAD];
+    let mut len = 0;
+    for seq in (0..count).map(|i| first.wrapping_add(i)) {
+        let bytes = ring.at(seq).bytes();
+        payload[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    }
+    send_data(shared, station, mac, first, &payload[..len], stats)
+}
+
+/// Sends a DATA frame: `payload` from segment `seq` on.
+fn send_data<D: LinkDevice>(
+    shared: &Shared,
+    station: &mut Station<'_, D>,
+    mac: EthernetAddress,
+    seq: u32,
+    payload: &[u8],
+    stats: &mut TransferStats,
+) -> Result<bool, D::Error> {
+    let repr = TransferRepr {
+        kind: Kind::Data,
+        from_initiator: true,
+        messages: shared.messages,
+        conn_id: shared.conn_id,
+        seq,
+        ack: 0,
+        window: 0,
+        timestamp: stamp(station.now()),
+        echo: shared.echo,
+        sack: &[],
+        payload,
+    };
+    transmit(station, mac, &repr, stats)
+}
