@@ -109,6 +109,7 @@ impl<K: Eq, S: VecStorage<Neighbor<K>> + ?Sized> NeighborCacheInner<K, S> {
     }
 
     /// The key of a valid entry for `hardware_addr`, if any.
+    #[inline]
     pub fn reverse_lookup(&self, hardware_addr: EthernetAddress, now: Instant) -> Option<&K> {
         self.iter(now).find(|entry| entry.hardware_addr == hardware_addr).map(|entry| &entry.key)
     }

@@ -17,7 +17,7 @@
 use core::ops::{Deref, DerefMut};
 
 use crate::device::LinkDevice;
-use crate::runtime::{Clock, Context, Flow, Handler};
+use crate::runtime::{Clock, Context, Flow, Handler, NodeEvent};
 use crate::service::Service;
 use crate::station::{Config, Resources, State, Station};
 use crate::time::{self, Instant};
@@ -151,22 +151,25 @@ impl<D: LinkDevice, S: Service> Node<'_, D, S> {
             let Some(header) = state.admit(&rx_buffer[..], len) else { continue };
             let frame = &rx_buffer[..len];
             let own = matches!(header.ethertype, EtherType::NAME_ARP | EtherType::ARP | EtherType::DATA);
-            let event = if own { state.process(device, now, &header, frame)? } else { None };
+            // The node's own event is built as the handler hears it (no
+            // conversion on the way): it borrows the frame until handled.
+            let event: Option<NodeEvent<'_, S>> = if own { state.process(device, now, &header, frame)? } else { None };
             if services.accepts(header.ethertype) {
                 services.receive(&mut Station::new(device, state.reborrow(), now), &header, frame)?;
             } else if !own {
                 state.count_foreign();
             }
-            if let Some(event) = event {
+            // Moved whole (`{ event }`): nothing of the frame is borrowed after.
+            if let Some(event) = { event } {
                 services.on_node_event(&mut Station::new(device, state.reborrow(), now), &event)?;
                 let mut ctx = Context::new(Station::new(device, state.reborrow(), now), services);
-                handler.on_event(&mut ctx, event.widen());
+                handler.on_event(&mut ctx, event);
             }
             drain_services(device, rx_buffer, state, services, now, handler);
         }
         while let Some(event) = state.next_timer_event(device, now)? {
             services.on_node_event(&mut Station::new(device, state.reborrow(), now), &event)?;
-            handler.on_event(&mut Context::new(Station::new(device, state.reborrow(), now), services), event.widen());
+            handler.on_event(&mut Context::new(Station::new(device, state.reborrow(), now), services), event);
         }
         let wanted = handler.on_poll(&mut Context::new(Station::new(device, state.reborrow(), now), services));
         // Services send what is due, including what the handler just gave

@@ -221,6 +221,7 @@ impl<K: Eq + Clone, S: VecStorage<Resolution<K>> + ?Sized> ResolverInner<K, S> {
     }
 
     /// The earliest timer.
+    #[inline]
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.pending.iter().map(Resolution::deadline).min()
     }

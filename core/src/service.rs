@@ -38,10 +38,10 @@ pub trait Service {
 
     /// An event of the node itself (a name resolved, say), before the
     /// application hears of it.
-    fn on_node_event<D: LinkDevice>(
+    fn on_node_event<D: LinkDevice, E>(
         &mut self,
         station: &mut Station<'_, D>,
-        event: &Event<'_>,
+        event: &Event<'_, E>,
     ) -> Result<(), D::Error> {
         let _ = (station, event);
         Ok(())
@@ -118,10 +118,10 @@ impl<T: Service + ?Sized> Service for &mut T {
         (**self).receive(station, header, frame)
     }
 
-    fn on_node_event<D: LinkDevice>(
+    fn on_node_event<D: LinkDevice, E>(
         &mut self,
         station: &mut Station<'_, D>,
-        event: &Event<'_>,
+        event: &Event<'_, E>,
     ) -> Result<(), D::Error> {
         (**self).on_node_event(station, event)
     }
@@ -165,10 +165,10 @@ impl<A: Service, B: Service> Service for (A, B) {
         Ok(())
     }
 
-    fn on_node_event<D: LinkDevice>(
+    fn on_node_event<D: LinkDevice, E>(
         &mut self,
         station: &mut Station<'_, D>,
-        event: &Event<'_>,
+        event: &Event<'_, E>,
     ) -> Result<(), D::Error> {
         self.0.on_node_event(station, event)?;
         self.1.on_node_event(station, event)

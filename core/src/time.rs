@@ -93,6 +93,7 @@ impl Duration {
 }
 
 /// The earlier of two optional deadlines; `None` stands for "no deadline".
+#[inline]
 pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),

@@ -460,10 +460,10 @@ impl<const N: usize> Service for Presence<N> {
         Ok(())
     }
 
-    fn on_node_event<D: LinkDevice>(
+    fn on_node_event<D: LinkDevice, E>(
         &mut self,
         station: &mut Station<'_, D>,
-        event: &Event<'_>,
+        event: &Event<'_, E>,
     ) -> Result<(), D::Error> {
         if let Event::Resolved { name, hardware_addr, .. } = event {
             let expiry = self.config.expiry;

@@ -10,13 +10,13 @@ use crate::time::Instant;
 use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetRepr};
 
 impl State<'_> {
-    pub(super) fn process_arp<D: LinkDevice>(
+    pub(super) fn process_arp<D: LinkDevice, E>(
         &mut self,
         device: &mut D,
         now: Instant,
         header: &EthernetRepr,
         body: &[u8],
-    ) -> Result<Option<Event<'static>>, D::Error> {
+    ) -> Result<Option<Event<'static, E>>, D::Error> {
         let arp = match ArpPacket::new_checked(body).and_then(|packet| ArpRepr::parse(&packet)) {
             Ok(arp) => arp,
             Err(err) => {
@@ -68,7 +68,7 @@ impl State<'_> {
         }
     }
 
-    fn take_arp_reply(&mut self, now: Instant, header: &EthernetRepr, arp: &ArpRepr) -> Option<Event<'static>> {
+    fn take_arp_reply<E>(&mut self, now: Instant, header: &EthernetRepr, arp: &ArpRepr) -> Option<Event<'static, E>> {
         let (address, hardware_addr) = (arp.source_protocol_addr, arp.source_hardware_addr);
         let stats = &mut self.id.stats.arp;
         if header.dst_addr != self.id.mac {
@@ -131,11 +131,11 @@ impl State<'_> {
     }
 
     /// Sends the ARP retries due at `now`; returns the first failure.
-    pub(super) fn next_arp_timer<D: LinkDevice>(
+    pub(super) fn next_arp_timer<D: LinkDevice, E>(
         &mut self,
         device: &mut D,
         now: Instant,
-    ) -> Result<Option<Event<'static>>, D::Error> {
+    ) -> Result<Option<Event<'static, E>>, D::Error> {
         while let Some((address, due)) = self.arp_resolver.next_due(now, &self.id.config) {
             match due {
                 Due::Retry => self.request_ipv4(device, address)?,

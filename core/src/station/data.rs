@@ -9,13 +9,14 @@ use crate::wire::ethernet::MAX_PAYLOAD_LEN;
 use crate::wire::{self, EtherType, EthernetAddress, EthernetRepr, Name};
 
 impl State<'_> {
-    pub(super) fn process_data<'f>(
+    #[inline]
+    pub(super) fn process_data<'f, E>(
         &mut self,
         now: Instant,
         header: &EthernetRepr,
         frame_len: usize,
         body: &'f [u8],
-    ) -> Option<Event<'f>> {
+    ) -> Option<Event<'f, E>> {
         let payload = wire::data::message(frame_len, body);
         self.id.stats.data.rx += 1;
         let from_name = self.cache.reverse_lookup(header.src_addr, now).cloned();
@@ -128,11 +129,11 @@ impl State<'_> {
     /// A queued frame whose name is neither cached nor being resolved (its
     /// entry expired or was evicted while it waited) gets a fresh
     /// resolution; if none can start, its frames are dropped and reported.
-    pub(super) fn restart_orphan<D: LinkDevice>(
+    pub(super) fn restart_orphan<D: LinkDevice, E>(
         &mut self,
         device: &mut D,
         now: Instant,
-    ) -> Result<Option<Event<'static>>, D::Error> {
+    ) -> Result<Option<Event<'static, E>>, D::Error> {
         loop {
             let orphan = self.queue.iter().find_map(|(destination, _)| match destination {
                 Destination::Name(name)

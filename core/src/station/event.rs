@@ -110,12 +110,14 @@ pub enum Event<'a, E = Infallible> {
 
 impl<'a, E> Event<'a, E> {
     /// The node's own event (`Ok`), or a hosted service's (`Err`).
+    #[inline]
     pub fn node_event(self) -> Result<Event<'a>, E> {
         self.own_or(|service| service)
     }
 
     /// The node's own event with another service type, or what `service`
     /// makes of a service's event.
+    #[inline]
     fn own_or<F, R>(self, service: impl FnOnce(E) -> R) -> Result<Event<'a, F>, R> {
         Ok(match self {
             Event::Data { from, from_name, payload } => Event::Data { from, from_name, payload },
@@ -132,17 +134,6 @@ impl<'a, E> Event<'a, E> {
             Event::AddressClaimed { address, by } => Event::AddressClaimed { address, by },
             Event::Service(event) => return Err(service(event)),
         })
-    }
-}
-
-impl<'a> Event<'a> {
-    /// The node's own event as an event of a node hosting services whose
-    /// events are `E`.
-    pub fn widen<E>(self) -> Event<'a, E> {
-        match self.own_or(|never| never) {
-            Ok(event) => event,
-            Err(never) => match never {},
-        }
     }
 }
 

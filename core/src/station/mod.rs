@@ -144,6 +144,7 @@ impl<'a> State<'a> {
 
     /// Whether the device refused a frame during the last poll: the frame
     /// waits, and the caller should wait until the device has room.
+    #[inline]
     pub fn is_tx_blocked(&self) -> bool {
         self.id.tx_blocked
     }
@@ -159,6 +160,7 @@ impl<'a> State<'a> {
     }
 
     /// The same state, borrowed for a shorter time (for one [`Station`]).
+    #[inline]
     pub(crate) fn reborrow(&mut self) -> State<'_> {
         State {
             id: self.id,
@@ -171,23 +173,27 @@ impl<'a> State<'a> {
     }
 
     /// Starts a poll: nothing refused yet.
+    #[inline]
     pub(crate) fn begin_poll(&mut self) {
         self.id.tx_blocked = false;
     }
 
     /// Notes that the device had no room for the frames a poll flushed.
+    #[inline]
     pub(crate) fn flush_refused(&mut self) {
         self.id.stats.link.tx_busy += 1;
         self.id.tx_blocked = true;
     }
 
     /// Whether a handler asked the run loop to return; clears the request.
+    #[inline]
     pub(crate) fn take_stop(&mut self) -> bool {
         core::mem::take(&mut self.id.stop)
     }
 
     /// Counts a received frame and decides whether the node looks at it:
     /// complete, well formed, not its own, and unicast to it or broadcast.
+    #[inline]
     pub(crate) fn admit(&mut self, buffer: &[u8], len: usize) -> Option<EthernetRepr> {
         let stats = &mut self.id.stats.link;
         stats.rx_frames += 1;
@@ -211,19 +217,21 @@ impl<'a> State<'a> {
     }
 
     /// Counts a frame of an ethertype neither the node nor a service takes.
+    #[inline]
     pub(crate) fn count_foreign(&mut self) {
         self.id.stats.link.rx_foreign += 1;
     }
 
     /// Processes a name-ARP, ARP or data frame; returns what the application
     /// should hear of it. `None` for other ethertypes.
-    pub(crate) fn process<'f, D: LinkDevice>(
+    #[inline]
+    pub(crate) fn process<'f, D: LinkDevice, E>(
         &mut self,
         device: &mut D,
         now: Instant,
         header: &EthernetRepr,
         frame: &'f [u8],
-    ) -> Result<Option<Event<'f>>, D::Error> {
+    ) -> Result<Option<Event<'f, E>>, D::Error> {
         let body = &frame[crate::wire::ethernet::HEADER_LEN..];
         match header.ethertype {
             EtherType::NAME_ARP => self.process_name_arp(device, now, header, body),
@@ -236,11 +244,11 @@ impl<'a> State<'a> {
     /// The next event of a timer due at `now` (a failed resolution, a
     /// queued frame that cannot be resolved), sending the retries that are
     /// due on the way. Call until it returns `None`.
-    pub(crate) fn next_timer_event<D: LinkDevice>(
+    pub(crate) fn next_timer_event<D: LinkDevice, E>(
         &mut self,
         device: &mut D,
         now: Instant,
-    ) -> Result<Option<Event<'static>>, D::Error> {
+    ) -> Result<Option<Event<'static, E>>, D::Error> {
         if let Some(event) = self.next_name_timer(device, now)? {
             return Ok(Some(event));
         }
@@ -251,6 +259,7 @@ impl<'a> State<'a> {
     }
 
     /// The earliest timer of the node's own protocols.
+    #[inline]
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         time::earliest(self.resolver.next_deadline(), self.arp_resolver.next_deadline())
     }

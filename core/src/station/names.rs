@@ -8,13 +8,13 @@ use crate::time::Instant;
 use crate::wire::{EthernetAddress, EthernetRepr, Name, NameArpPacket, NameArpRepr};
 
 impl State<'_> {
-    pub(super) fn process_name_arp<D: LinkDevice>(
+    pub(super) fn process_name_arp<D: LinkDevice, E>(
         &mut self,
         device: &mut D,
         now: Instant,
         header: &EthernetRepr,
         body: &[u8],
-    ) -> Result<Option<Event<'static>>, D::Error> {
+    ) -> Result<Option<Event<'static, E>>, D::Error> {
         let repr = match NameArpRepr::parse(&NameArpPacket::new_unchecked(body)) {
             Ok(repr) => repr,
             Err(err) => {
@@ -44,13 +44,13 @@ impl State<'_> {
 
     /// A reply to a name resolution: cached if it answers one in progress,
     /// a conflict if it contradicts a fresh answer, otherwise counted.
-    fn take_name_reply(
+    fn take_name_reply<E>(
         &mut self,
         now: Instant,
         header: &EthernetRepr,
         name: Name,
         hardware_addr: EthernetAddress,
-    ) -> Option<Event<'static>> {
+    ) -> Option<Event<'static, E>> {
         let stats = &mut self.id.stats.name_arp;
         if header.dst_addr != self.id.mac {
             debug!("ignoring broadcast reply {:?} is at {:?}", name, hardware_addr);
@@ -111,11 +111,11 @@ impl State<'_> {
     }
 
     /// Sends the name-ARP retries due at `now`; returns the first failure.
-    pub(super) fn next_name_timer<D: LinkDevice>(
+    pub(super) fn next_name_timer<D: LinkDevice, E>(
         &mut self,
         device: &mut D,
         now: Instant,
-    ) -> Result<Option<Event<'static>>, D::Error> {
+    ) -> Result<Option<Event<'static, E>>, D::Error> {
         while let Some((name, due)) = self.resolver.next_due(now, &self.id.config) {
             match due {
                 Due::Retry => self.request_name(device, &name)?,

@@ -55,8 +55,15 @@ pub struct Resources<
     /// their events once the frame is handled: storage rather than a stack
     /// array, so a poll does not clear 1514 bytes (9216 with `jumbo`) each
     /// time.
-    rx_buffer: [u8; MAX_BUFFERED_FRAME_LEN],
+    rx_buffer: FrameBuffer,
 }
+
+/// A frame's bytes, on a cache line of its own: a frame copied in is read
+/// back at once (its header), and a copy split across cache lines stalls
+/// that read (the store cannot be forwarded); measured, it halved the
+/// node's dispatch rate of data frames.
+#[repr(C, align(64))]
+struct FrameBuffer([u8; MAX_BUFFERED_FRAME_LEN]);
 
 impl<const N: usize, const NR: usize, const A: usize, const AR: usize, const Q: usize> Default
     for Resources<N, NR, A, AR, Q>
@@ -76,7 +83,7 @@ impl<const N: usize, const NR: usize, const A: usize, const AR: usize, const Q: 
             addresses: NeighborCache::new(),
             address_resolver: Resolver::new(),
             queue: FrameQueue::new(),
-            rx_buffer: [0; MAX_BUFFERED_FRAME_LEN],
+            rx_buffer: FrameBuffer([0; MAX_BUFFERED_FRAME_LEN]),
         }
     }
 
@@ -102,6 +109,6 @@ impl<const N: usize, const NR: usize, const A: usize, const AR: usize, const Q: 
             arp_resolver: &mut self.address_resolver,
             queue: &mut self.queue,
         };
-        (state, &mut self.rx_buffer)
+        (state, &mut self.rx_buffer.0)
     }
 }

@@ -236,10 +236,10 @@ impl<const CONNS: usize, const WINDOW: usize> Service for Transfer<CONNS, WINDOW
         Ok(())
     }
 
-    fn on_node_event<D: LinkDevice>(
+    fn on_node_event<D: LinkDevice, E>(
         &mut self,
         station: &mut Station<'_, D>,
-        event: &Event<'_>,
+        event: &Event<'_, E>,
     ) -> Result<(), D::Error> {
         let now = station.now();
         match event {

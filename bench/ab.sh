@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# A/B: this tree against another revision (default: the previous commit),
+# side by side in one run, for a change that must not cost speed. Node
+# dispatch (criterion, the core's `node dispatch` group) and `send --file`
+# goodput over a veth pair at 0 % and 5 % loss, runs alternating between
+# the two builds; medians, and the ratio this/base.
+#   bench/ab.sh [REV]      RUNS (transfer runs per build and loss, default 5),
+#                          SIZE_MB (default 200)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+REV=${1:-HEAD~1}
+RUNS=${RUNS:-5}
+SIZE_MB=${SIZE_MB:-200}
+work=$(mktemp -d /tmp/whohas-ab.XXXXXX)
+inbox=$(mktemp -d /dev/shm/whohas-ab.XXXXXX)
+file=$(mktemp /dev/shm/whohas-ab-file.XXXXXX)
+trap 'lan_down; git worktree remove --force "$work/base" 2>/dev/null || true; rm -rf "$work" "$inbox" "$file"' EXIT
+git worktree add -q --detach "$work/base" "$REV"
+base_rev=$(git -C "$work/base" rev-parse --short HEAD)
+this_rev="$(git rev-parse --short HEAD)$(git diff --quiet || echo +)"
+build() { (cd "$1" && CARGO_TARGET_DIR=$2 cargo build -q --release --bin whohas); }
+build "$work/base" "$work/target-base"
+build . "$work/target-this"
+declare -A bin=([base]=$work/target-base/release/whohas [this]=$work/target-this/release/whohas)
+
+# Dispatch: criterion's median throughput per case, two rounds each, alternating.
+dispatch() {
+    (cd "$1" && CARGO_TARGET_DIR=$2 cargo bench -q -p whohas-core --bench core -- 'node dispatch' 2>/dev/null) |
+        awk '/^node dispatch\// { name = $0; sub(/ +time:.*/, "", name); sub(/^node dispatch\//, "", name) }
+             /thrpt:/ && name != "" { line = $0; sub(/.*\[/, "", line); split(line, v, " ");
+                 m = v[3]; if (v[4] ~ /^K/) m /= 1000; if (v[4] ~ /^G/) m *= 1000; printf "%s\t%s\n", name, m; name = "" }'
+}
+: >"$work/dispatch"
+for round in 1 2; do
+    dispatch "$work/base" "$work/target-base" | sed 's/^/base\t/' >>"$work/dispatch"
+    dispatch . "$work/target-this" | sed 's/^/this\t/' >>"$work/dispatch"
+done
+
+pair_up
+for i in 1 2; do in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
+in_ns h2 nft add table netdev loss
+in_ns h2 nft add chain netdev loss in '{ type filter hook ingress device eth0 priority 0; }'
+in_ns h1 nft add table netdev loss
+in_ns h1 nft add chain netdev loss in '{ type filter hook ingress device eth0 priority 0; }'
+head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+: >"$work/transfer"
+for loss in 0 5; do
+    for h in h1 h2; do
+        in_ns "$h" nft flush chain netdev loss in
+        if ((loss > 0)); then in_ns "$h" nft add rule netdev loss in numgen random mod 100 "<" "$loss" drop; fi
+    done
+    for _ in $(seq "$RUNS"); do
+        for build in base this; do
+            bg_in_ns h2 "${bin[$build]}" receive -i eth0 -n B --dir "$inbox" -q >/dev/null 2>&1
+            receiver=$BG_PID
+            sleep 0.3
+            rate=$(in_ns h1 "${bin[$build]}" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json |
+                tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["mb_per_s"])')
+            kill "$receiver"
+            wait "$receiver" 2>/dev/null || true
+            rm -f "$inbox"/*
+            printf '%s\t%s\t%s\n' "$build" "$loss" "$rate" >>"$work/transfer"
+        done
+    done
+done
+
+echo "## A/B: $this_rev against $base_rev"
+echo
+echo "Side by side in one run: two criterion rounds of each build, alternating;"
+echo "$RUNS alternating \`send --file\` runs of $SIZE_MB MiB per build and loss over a veth"
+echo "pair (loss: an nftables ingress drop on each end). Medians; ratio this/base."
+echo "Command: \`bench/ab.sh $REV\`."
+echo
+echo "| benchmark | base | this | this / base |"
+echo "|---|---:|---:|---:|"
+for name in $(cut -f2 "$work/dispatch" | sort -u | tr ' ' '_'); do
+    label=${name//_/ }
+    b=$(awk -F'\t' -v n="$label" '$1 == "base" && $2 == n { print $3 }' "$work/dispatch" | median)
+    t=$(awk -F'\t' -v n="$label" '$1 == "this" && $2 == n { print $3 }' "$work/dispatch" | median)
+    printf '| dispatch: %s (M frames/s) | %.2f | %.2f | %.3f |\n' "$label" "$b" "$t" "$(echo "$t / $b" | bc -l)"
+done
+for loss in 0 5; do
+    b=$(awk -F'\t' -v l="$loss" '$1 == "base" && $2 == l { print $3 }' "$work/transfer" | median)
+    t=$(awk -F'\t' -v l="$loss" '$1 == "this" && $2 == l { print $3 }' "$work/transfer" | median)
+    printf '| send --file, %s %% loss each way (MB/s) | %.0f | %.0f | %.3f |\n' "$loss" "$b" "$t" "$(echo "$t / $b" | bc -l)"
+done
