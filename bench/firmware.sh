@@ -36,6 +36,7 @@ in_ns fw "$bin/examples/vm1" tap0 VM1 VM2 >/dev/null
 sleep 0.3
 stack=$(grep -oP 'stack_bytes=\K[0-9]+' "$work/vm2.log" | tail -1)
 node=$(grep -oP 'the node takes \K[0-9]+' "$work/vm2.log")
+resources=$(grep -oP 'its resources \K[0-9]+' "$work/vm2.log")
 stop_qemu
 ip netns del "$(ns fw)"
 
@@ -69,6 +70,7 @@ echo
 echo "| what | measured |"
 echo "|---|---:|"
 echo "| \`size_of::<Node<Lan9118<Mmio>>>()\` (logged by the firmware) | $node bytes |"
+echo "| \`size_of::<Resources>()\`, its storage (logged by the firmware) | $resources bytes |"
 echo "| stack high-water mark after the seed conversation (painted stack) | $stack bytes |"
 echo
 echo "Round trip of a 64-byte data frame, \`whohas pingpong ping --count $COUNT\`"
