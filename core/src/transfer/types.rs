@@ -83,7 +83,7 @@ impl fmt::Display for Failure {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TransferEvent<'a> {
     /// A station opened a connection to this node. It is accepted unless
-    /// the handler calls [`Transfer::reject`] while handling this event.
+    /// the handler calls [`Transfer::reject`](super::Transfer::reject) while handling this event.
     Incoming {
         /// The connection.
         conn: ConnId,
@@ -134,7 +134,7 @@ pub enum TransferEvent<'a> {
         conn: ConnId,
     },
     /// The sender has finished and every byte has been received: the
-    /// handler decides the verdict now ([`Transfer::close`] with a status;
+    /// handler decides the verdict now ([`Transfer::close`](super::Transfer::close) with a status;
     /// [`status::OK`] if it does nothing).
     Finished {
         /// The connection.
