@@ -461,7 +461,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         out,
         json: global.json,
         names,
-        reception: Reception::new(inbox, Vec::new(), "start chat with --dir DIR to accept files"),
+        reception: Reception::new(inbox.ok_or("start chat with --dir DIR to accept files"), Vec::new()),
         sent: HashMap::new(),
         undelivered: Vec::new(),
         sending: HashMap::new(),

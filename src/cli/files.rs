@@ -324,10 +324,9 @@ fn save(mut temp: NamedTempFile, dir: &Path, name: &[u8]) -> io::Result<PathBuf>
 /// are reported, files go to the inbox (or are refused without one) and are
 /// reported once verified.
 pub struct Reception {
-    inbox: Option<Inbox>,
+    /// Where files go, or why they are refused.
+    inbox: Result<Inbox, &'static str>,
     accept: Vec<Name>,
-    /// Why files are refused without an inbox.
-    no_inbox: &'static str,
     /// Files kept.
     pub files: u64,
     /// Messages received.
@@ -335,10 +334,10 @@ pub struct Reception {
 }
 
 impl Reception {
-    /// Files go to `inbox` (`None`: refused, saying `no_inbox`); only
-    /// stations in `accept` may send (all if it is empty).
-    pub fn new(inbox: Option<Inbox>, accept: Vec<Name>, no_inbox: &'static str) -> Reception {
-        Reception { inbox, accept, no_inbox, files: 0, messages: 0 }
+    /// Files go to `inbox` (`Err`: they are refused, for that reason);
+    /// only stations in `accept` may send (all if it is empty).
+    pub fn new(inbox: Result<Inbox, &'static str>, accept: Vec<Name>) -> Reception {
+        Reception { inbox, accept, files: 0, messages: 0 }
     }
 
     /// Handles an event of a transfer to this station; what to report of it.
@@ -356,13 +355,13 @@ impl Reception {
                     None
                 } else {
                     match &mut self.inbox {
-                        Some(inbox) => {
+                        Ok(inbox) => {
                             inbox.offered(conn, from, header).err().map(|(status, reason)| (status, None, reason))
                         }
-                        None => Some((
+                        Err(why) => Some((
                             verdict::REFUSED,
                             FileOffer::parse(header).ok().map(|offer| Escaped::new(&offer.name).to_string()),
-                            self.no_inbox.to_owned(),
+                            (*why).to_owned(),
                         )),
                     }
                 };
@@ -371,7 +370,7 @@ impl Reception {
                 Some(Report::Refused { from: from.to_string(), mac: mac.to_string(), file, reason })
             }
             TransferEvent::Received { conn, data } => {
-                if let Some(inbox) = &mut self.inbox {
+                if let Ok(inbox) = &mut self.inbox {
                     inbox.received(transfer, conn, data);
                 }
                 None
@@ -380,7 +379,7 @@ impl Reception {
                 self.messages += 1;
                 Some(Report::Message { from: from.to_string(), payload: WireBytes::new(data) })
             }
-            TransferEvent::Finished { conn } => match self.inbox.as_mut()?.finished(transfer, conn)? {
+            TransferEvent::Finished { conn } => match self.inbox.as_mut().ok()?.finished(transfer, conn)? {
                 Arrival::Saved(f) => {
                     self.files += 1;
                     Some(Report::File {
@@ -398,7 +397,7 @@ impl Reception {
                 }
             },
             TransferEvent::Failed { conn, failure } => {
-                let (file, from) = self.inbox.as_mut()?.failed(conn)?;
+                let (file, from) = self.inbox.as_mut().ok()?.failed(conn)?;
                 Some(Report::Failed { file, from: from.to_string(), reason: failure.to_string() })
             }
             _ => None,

@@ -72,7 +72,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let mut resources = HostResources::new();
     let mut node: Node<Device, &mut ReceiverTransfer> =
         Node::with_services(device, args.station.name()?, args.station.config(), &mut resources, &mut transfer);
-    let reception = Reception::new(Some(inbox), args.accept.clone(), "");
+    let reception = Reception::new(Ok(inbox), args.accept.clone());
     let mut receiver = Receiver { reception, json: global.json, failure: None };
     let listening = Report::Listening {
         name: node.name().to_string(),

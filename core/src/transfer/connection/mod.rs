@@ -149,10 +149,15 @@ fn stamp_before(a: u32, b: u32) -> bool {
 }
 
 impl Shared {
+    /// Whether the connection has ended (events may remain).
+    fn is_over(&self) -> bool {
+        matches!(self.phase, Phase::Ended { .. } | Phase::Resetting | Phase::Free)
+    }
+
     /// Ends the connection; the application hears `end`. A receiver keeps
     /// the slot a while (`linger`) to answer a late FIN.
     fn end_with(&mut self, end: End, now: Instant, linger: Option<Duration>) {
-        if matches!(self.phase, Phase::Ended { .. } | Phase::Resetting | Phase::Free) {
+        if self.is_over() {
             return;
         }
         self.phase = Phase::Ended { until: now + linger.unwrap_or(Duration::ZERO) };
@@ -406,18 +411,13 @@ impl<const W: usize> Connection<W> {
     /// if this end cannot write (it receives, carries messages, or
     /// finished).
     pub(super) fn write_stream(&mut self, data: &[u8], max_segment: usize) -> Option<usize> {
-        let writable = !self.shared.messages && !self.is_over();
+        let writable = !self.shared.messages && !self.shared.is_over();
         match &mut self.side {
             Side::Sender(sender) if writable && !sender.finishing() => {
                 Some(sender.write_stream(&mut self.ring, data, max_segment))
             }
             _ => None,
         }
-    }
-
-    /// Whether the connection has ended (events may remain).
-    fn is_over(&self) -> bool {
-        matches!(self.shared.phase, Phase::Ended { .. } | Phase::Resetting | Phase::Free)
     }
 
     /// Room for new segments in the window (none on a receiving end).
@@ -428,7 +428,7 @@ impl<const W: usize> Connection<W> {
     /// Ends a stream this node sends: a FIN once everything is
     /// acknowledged. `false` if it cannot (a receiving end, or over).
     pub(super) fn finish(&mut self) -> bool {
-        let over = self.is_over();
+        let over = self.shared.is_over();
         match &mut self.side {
             Side::Sender(sender) if !over => {
                 sender.finish();
