@@ -23,6 +23,13 @@ pub enum Error {
     GroupSource,
     /// The frame's checksum does not match: it was corrupted in flight.
     Checksum,
+    /// Neighbour discovery with a hop limit below 255: it may come from
+    /// beyond a router (RFC 4861 7.1).
+    HopLimit,
+    /// An option of length zero (RFC 4861 4.6).
+    ZeroLengthOption,
+    /// A neighbour discovery target that is a multicast address.
+    MulticastTarget,
 }
 
 impl fmt::Display for Error {
@@ -35,6 +42,9 @@ impl fmt::Display for Error {
             Error::Unsupported => "unsupported protocol field value",
             Error::GroupSource => "source address is a group address",
             Error::Checksum => "checksum mismatch",
+            Error::HopLimit => "neighbour discovery with a hop limit below 255",
+            Error::ZeroLengthOption => "option of length zero",
+            Error::MulticastTarget => "target is a multicast address",
         })
     }
 }
