@@ -382,7 +382,9 @@ fn ignores_foreign_own_and_other_stations_frames() {
     let mut vm2 = node(&segment, VM2, "VM2");
     let mut peer = segment.attach(PEER).unwrap();
     peer.transmit(&frame(PEER, VM2, 0x0800, &[0x45; 40])).unwrap();
-    peer.transmit(&frame(PEER, VM2, 0x86dd, &[0x60; 40])).unwrap();
+    // IPv6 other than neighbour discovery: a UDP header with no payload.
+    let udp6 = [&[0x60, 0, 0, 0, 0, 0, 17, 64][..], &[0x20; 32]].concat();
+    peer.transmit(&frame(PEER, VM2, 0x86dd, &udp6)).unwrap();
     peer.transmit(&frame(VM2, EthernetAddress::BROADCAST, 0xfffe, &request_body("VM2"))).unwrap();
     peer.transmit(&frame(PEER, VM1, 0xfffd, b"not for you")).unwrap();
     peer.transmit(&frame(PEER, EthernetAddress([0x01, 0, 0x5e, 0, 0, 1]), 0xfffd, b"multicast")).unwrap();

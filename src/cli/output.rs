@@ -200,7 +200,7 @@ pub fn stats(stats: &crate::station::Stats, reception: Option<&super::files::Rec
         rx_frames: link.rx_frames,
         data_in: stats.data.rx,
         foreign: link.rx_foreign,
-        malformed: link.rx_malformed + name_arp.rx_malformed + stats.arp.rx_malformed,
+        malformed: link.rx_malformed + name_arp.rx_malformed + stats.arp.rx_malformed + stats.ndp.rx_malformed,
         truncated: link.rx_truncated,
         not_for_us: link.rx_not_for_us,
         requests_for_others: name_arp.rx_requests_for_others,

@@ -9,7 +9,7 @@
 //! put in a report, so neither rendering writes it raw to a terminal.
 
 use std::fmt::{self, Display};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
@@ -97,6 +97,15 @@ pub enum Report {
     AddressConflict { address: Ipv4Addr, cached: String, other: String },
     /// Another station uses one of this station's IPv4 addresses.
     AddressClaimed { address: Ipv4Addr, by: String },
+    /// The station answered a neighbour solicitation for one of its IPv6
+    /// addresses.
+    Ipv6Answered { requester: String, address: Ipv6Addr },
+    /// An IPv6 address resolved.
+    Ipv6Resolved { address: Ipv6Addr, mac: String, previous: Option<String> },
+    /// An IPv6 address did not resolve.
+    Ipv6ResolutionFailed { address: Ipv6Addr },
+    /// Two stations advertised one IPv6 address.
+    Ipv6Conflict { address: Ipv6Addr, cached: String, other: String },
     /// A scan found a host (and maybe other MACs answering for it).
     Host { address: Ipv4Addr, mac: String, rtt_ms: f64, late: bool, duplicates: Vec<String> },
     /// A chat's name is this station's.
@@ -235,6 +244,14 @@ impl Report {
                 Report::AddressConflict { address, cached: mac(cached), other: mac(other) }
             }
             Event::AddressClaimed { address, by } => Report::AddressClaimed { address, by: mac(by) },
+            Event::Ipv6Answered { requester, address } => Report::Ipv6Answered { requester: mac(requester), address },
+            Event::Ipv6Resolved { address, hardware_addr, previous } => {
+                Report::Ipv6Resolved { address, mac: mac(hardware_addr), previous: previous.map(mac) }
+            }
+            Event::Ipv6ResolutionFailed { address } => Report::Ipv6ResolutionFailed { address },
+            Event::Ipv6Conflict { address, cached, other } => {
+                Report::Ipv6Conflict { address, cached: mac(cached), other: mac(other) }
+            }
             Event::Service(never) => match never {},
             // The node's events are all above; one added later is still
             // reported, as its debug text.
@@ -275,6 +292,7 @@ impl Report {
     pub fn examples() -> Vec<Report> {
         let (mac, other, ip) =
             ("02:00:00:00:00:01".to_owned(), "02:00:00:00:00:02".to_owned(), Ipv4Addr::new(198, 18, 0, 1));
+        let ip6 = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
         let bytes = WireBytes::new(b"hi\n");
         let name = || "VM2".to_owned();
         vec![
@@ -291,6 +309,10 @@ impl Report {
             Report::ArpResolutionFailed { address: ip },
             Report::AddressConflict { address: ip, cached: mac.clone(), other: other.clone() },
             Report::AddressClaimed { address: ip, by: other.clone() },
+            Report::Ipv6Answered { requester: mac.clone(), address: ip6 },
+            Report::Ipv6Resolved { address: ip6, mac: mac.clone(), previous: None },
+            Report::Ipv6ResolutionFailed { address: ip6 },
+            Report::Ipv6Conflict { address: ip6, cached: mac.clone(), other: other.clone() },
             Report::Host { address: ip, mac: mac.clone(), rtt_ms: 0.25, late: false, duplicates: vec![other.clone()] },
             Report::Claimed { name: name() },
             Report::NameTaken { name: name(), by: other.clone() },
@@ -447,6 +469,14 @@ impl Display for Report {
                 write!(f, "{address} is also at {other} (DUP: keeping the first answer, {cached})")
             }
             Report::AddressClaimed { address, by } => write!(f, "{by} claims our address {address}"),
+            Report::Ipv6Answered { requester, address } => {
+                write!(f, "answered neighbour solicitation for {address} from {requester}")
+            }
+            Report::Ipv6Resolved { address, mac, .. } => write!(f, "{address} is at {mac}"),
+            Report::Ipv6ResolutionFailed { address } => write!(f, "no answer for {address}"),
+            Report::Ipv6Conflict { address, cached, other } => {
+                write!(f, "{address} is also at {other} (DUP: keeping the first answer, {cached})")
+            }
             Report::Host { address, mac, rtt_ms, late, duplicates } => {
                 write!(f, "{:<15}  {mac:<17}  {rtt_ms:>7.3} ms", address.to_string())?;
                 if *late {

@@ -200,7 +200,10 @@ impl Lan {
     /// `count` hosts on a bridge, like machines on a switch.
     pub fn bridged(count: usize) -> Lan {
         let switch = Namespace::new("sw");
-        switch.ip(&["link", "add", "br0", "type", "bridge"]);
+        // No multicast snooping: the bridge would send IGMP and MLD of its
+        // own, and it floods multicast (IPv6 neighbour solicitations) to
+        // every port, as a plain switch does.
+        switch.ip(&["link", "add", "br0", "type", "bridge", "mcast_snooping", "0"]);
         // No forwarding delay, and no STP frames on the wire.
         switch.ip(&["link", "set", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0"]);
         switch.ip(&["link", "set", "br0", "up"]);
@@ -260,10 +263,11 @@ impl Lan {
     /// Enables IPv6 and gives host i the address 2001:db8::i/64 (RFC 3849, documentation).
     pub fn add_ipv6(&self) {
         for (i, host) in self.hosts.iter().enumerate() {
+            // No duplicate address detection delay before an address works
+            // (the link-local one included: set before IPv6 comes up).
+            host.ns.run("sysctl", &["-qw", "net.ipv6.conf.eth0.accept_dad=0"]);
             host.ns.run("sysctl", &["-qw", "net.ipv6.conf.all.disable_ipv6=0"]);
             host.ns.run("sysctl", &["-qw", "net.ipv6.conf.eth0.disable_ipv6=0"]);
-            // No duplicate address detection delay before the address works.
-            host.ns.run("sysctl", &["-qw", "net.ipv6.conf.eth0.accept_dad=0"]);
             host.ns.ip(&["-6", "addr", "add", &format!("2001:db8::{}/64", i + 1), "dev", "eth0", "nodad"]);
         }
     }

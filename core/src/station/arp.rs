@@ -3,9 +3,9 @@
 
 use core::net::Ipv4Addr;
 
+use super::resolution::{Protocol, Tables};
 use super::{Event, ResolveError, State};
 use crate::device::LinkDevice;
-use crate::resolver::{Answer, Due};
 use crate::time::Instant;
 use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetRepr};
 
@@ -51,7 +51,9 @@ impl State<'_> {
                 self.id.stats.arp.replies_sent += 1;
                 Ok(Some(Event::ArpAnswered { requester: arp.source_hardware_addr, address: arp.target_protocol_addr }))
             }
-            ArpOperation::Reply => Ok(self.take_arp_reply(now, header, &arp)),
+            ArpOperation::Reply => {
+                Ok(self.take_reply::<Arp, E>(now, header, arp.source_protocol_addr, arp.source_hardware_addr))
+            }
         }
     }
 
@@ -68,83 +70,57 @@ impl State<'_> {
         }
     }
 
-    fn take_arp_reply<E>(&mut self, now: Instant, header: &EthernetRepr, arp: &ArpRepr) -> Option<Event<'static, E>> {
-        let (address, hardware_addr) = (arp.source_protocol_addr, arp.source_hardware_addr);
-        let stats = &mut self.id.stats.arp;
-        if header.dst_addr != self.id.mac {
-            stats.rx_unsolicited_replies += 1;
-            return None;
-        }
-        if hardware_addr != header.src_addr {
-            stats.rx_mismatched_replies += 1;
-            return None;
-        }
-        match self.arp_resolver.answer(&address, hardware_addr, now, &self.id.config) {
-            Answer::First(address) => {
-                stats.rx_answers += 1;
-                let previous = self.arp_cache.last_known(&address).filter(|&previous| previous != hardware_addr);
-                self.arp_cache.fill(address, hardware_addr, now, self.id.config.cache_ttl);
-                Some(Event::ArpResolved { address, hardware_addr, previous })
-            }
-            Answer::Repeat => {
-                stats.rx_repeated_replies += 1;
-                None
-            }
-            Answer::Conflict { cached } => {
-                stats.rx_answers += 1;
-                stats.conflicts += 1;
-                Some(Event::AddressConflict { address, cached, other: hardware_addr })
-            }
-            Answer::Unsolicited => {
-                stats.rx_unsolicited_replies += 1;
-                None
-            }
-        }
-    }
-
     pub(super) fn start_arp_resolution<D: LinkDevice>(
         &mut self,
         device: &mut D,
         now: Instant,
         address: Ipv4Addr,
     ) -> Result<(), ResolveError<D::Error>> {
-        if self.arp_resolver.start(now, &address, &self.id.config)? {
-            self.request_ipv4(device, address).map_err(ResolveError::Device)?;
+        self.start_resolving::<Arp, D>(device, now, &address)
+    }
+}
+
+/// RFC 826 ARP as a resolution protocol: IPv4 addresses to MACs.
+pub(super) struct Arp;
+
+impl Protocol for Arp {
+    type Key = Ipv4Addr;
+
+    fn tables<'s>(state: &'s mut State<'_>) -> Tables<'s, Ipv4Addr> {
+        Tables {
+            config: &state.id.config,
+            stats: &mut state.id.stats.arp,
+            cache: state.arp_cache,
+            resolver: state.arp_resolver,
         }
-        Ok(())
     }
 
     /// Broadcasts "who has `target`? tell" the node's first address, or
     /// 0.0.0.0 (like an RFC 5227 probe) if it has none.
-    fn request_ipv4<D: LinkDevice>(&mut self, device: &mut D, target: Ipv4Addr) -> Result<(), D::Error> {
+    fn request<D: LinkDevice>(state: &mut State<'_>, device: &mut D, target: &Ipv4Addr) -> Result<bool, D::Error> {
         let request = ArpRepr {
             operation: ArpOperation::Request,
-            source_hardware_addr: self.id.mac,
-            source_protocol_addr: self.id.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
+            source_hardware_addr: state.id.mac,
+            source_protocol_addr: state.id.ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED),
             target_hardware_addr: EthernetAddress::UNSPECIFIED,
-            target_protocol_addr: target,
+            target_protocol_addr: *target,
         };
-        if self.send_body(device, EthernetAddress::BROADCAST, &request)? {
-            self.id.stats.arp.requests_sent += 1;
-        }
-        Ok(())
+        state.send_body(device, EthernetAddress::BROADCAST, &request)
     }
 
-    /// Sends the ARP retries due at `now`; returns the first failure.
-    pub(super) fn next_arp_timer<D: LinkDevice, E>(
-        &mut self,
-        device: &mut D,
-        now: Instant,
-    ) -> Result<Option<Event<'static, E>>, D::Error> {
-        while let Some((address, due)) = self.arp_resolver.next_due(now, &self.id.config) {
-            match due {
-                Due::Retry => self.request_ipv4(device, address)?,
-                Due::Failed { .. } => {
-                    self.id.stats.arp.failures += 1;
-                    return Ok(Some(Event::ArpResolutionFailed { address }));
-                }
-            }
-        }
-        Ok(None)
+    fn resolved<E>(
+        address: Ipv4Addr,
+        hardware_addr: EthernetAddress,
+        previous: Option<EthernetAddress>,
+    ) -> Event<'static, E> {
+        Event::ArpResolved { address, hardware_addr, previous }
+    }
+
+    fn conflict<E>(address: Ipv4Addr, cached: EthernetAddress, other: EthernetAddress) -> Event<'static, E> {
+        Event::AddressConflict { address, cached, other }
+    }
+
+    fn failed<E>(_: &mut State<'_>, address: Ipv4Addr) -> Event<'static, E> {
+        Event::ArpResolutionFailed { address }
     }
 }

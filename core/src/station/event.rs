@@ -2,7 +2,7 @@
 //! can fail.
 
 use core::fmt;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use core::convert::Infallible;
 
@@ -96,6 +96,37 @@ pub enum Event<'a, E = Infallible> {
         /// The other MAC address.
         other: EthernetAddress,
     },
+    /// This node answered a neighbour solicitation for one of its IPv6
+    /// addresses.
+    Ipv6Answered {
+        /// Who asked.
+        requester: EthernetAddress,
+        /// The address asked for.
+        address: Ipv6Addr,
+    },
+    /// An IPv6 address this node asked for was resolved and cached.
+    Ipv6Resolved {
+        /// The address.
+        address: Ipv6Addr,
+        /// Its MAC address.
+        hardware_addr: EthernetAddress,
+        /// The different MAC address it had before, if any.
+        previous: Option<EthernetAddress>,
+    },
+    /// Nobody advertised an IPv6 address this node solicited.
+    Ipv6ResolutionFailed {
+        /// The address nobody answered for.
+        address: Ipv6Addr,
+    },
+    /// A second station advertised an IPv6 address this node solicited.
+    Ipv6Conflict {
+        /// The address two stations claim.
+        address: Ipv6Addr,
+        /// The MAC address that answered first, now cached.
+        cached: EthernetAddress,
+        /// The other MAC address.
+        other: EthernetAddress,
+    },
     /// Another station uses one of this node's IPv4 addresses as its own
     /// (a gratuitous ARP, or any ARP packet with it as the sender address).
     AddressClaimed {
@@ -132,6 +163,12 @@ impl<'a, E> Event<'a, E> {
             Event::ArpResolutionFailed { address } => Event::ArpResolutionFailed { address },
             Event::AddressConflict { address, cached, other } => Event::AddressConflict { address, cached, other },
             Event::AddressClaimed { address, by } => Event::AddressClaimed { address, by },
+            Event::Ipv6Answered { requester, address } => Event::Ipv6Answered { requester, address },
+            Event::Ipv6Resolved { address, hardware_addr, previous } => {
+                Event::Ipv6Resolved { address, hardware_addr, previous }
+            }
+            Event::Ipv6ResolutionFailed { address } => Event::Ipv6ResolutionFailed { address },
+            Event::Ipv6Conflict { address, cached, other } => Event::Ipv6Conflict { address, cached, other },
             Event::Service(event) => return Err(service(event)),
         })
     }

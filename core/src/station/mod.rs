@@ -32,6 +32,11 @@
 //!   merged, only counted), and any ARP packet from another station that
 //!   uses one of the node's addresses as its own is reported as
 //!   [`Event::AddressClaimed`].
+//! - IPv6 neighbour discovery follows the ARP rules with IPv6 addresses:
+//!   solicitations for the node's IPv6 addresses are answered, only
+//!   solicited advertisements unicast to the node are cached, and a
+//!   station advertising or probing for one of the node's addresses is
+//!   counted as a claim. Other IPv6 traffic is foreign.
 //! - Frames from the node's own MAC, unicast frames for other stations and
 //!   frames of ethertypes nobody hosts are ignored; malformed frames and
 //!   frames cut short are counted and dropped.
@@ -40,11 +45,13 @@ mod arp;
 mod data;
 mod event;
 mod names;
+mod ndp;
+mod resolution;
 mod resources;
 mod stats;
 mod transmit;
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 pub use event::{AddressesFull, Delivery, Event, ResolveError, SendError};
 pub use resources::Resources;
@@ -57,10 +64,13 @@ pub use crate::resolver::Config;
 use crate::resolver::ResolverView;
 use crate::time::{self, Instant};
 use crate::wire::ethernet::MAX_PAYLOAD_LEN;
-use crate::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name};
+use crate::wire::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr, Name, ipv6};
 
 /// IPv4 addresses a node answers ARP for.
 pub const MAX_IPV4_ADDRESSES: usize = 4;
+
+/// IPv6 addresses a node answers neighbour solicitations for.
+pub const MAX_IPV6_ADDRESSES: usize = 4;
 
 /// What a node is and counts: everything of its state that has no capacity.
 pub(crate) struct Identity {
@@ -68,6 +78,7 @@ pub(crate) struct Identity {
     name: Name,
     config: Config,
     ipv4: heapless::Vec<Ipv4Addr, MAX_IPV4_ADDRESSES>,
+    ipv6: heapless::Vec<Ipv6Addr, MAX_IPV6_ADDRESSES>,
     stats: Stats,
     /// Answer requests for our name (presence turns this off while it
     /// probes whether the name is free).
@@ -85,6 +96,7 @@ impl Identity {
             name,
             config,
             ipv4: heapless::Vec::new(),
+            ipv6: heapless::Vec::new(),
             stats: Stats::default(),
             answering: true,
             tx_blocked: false,
@@ -103,6 +115,8 @@ pub struct State<'a> {
     resolver: &'a mut ResolverView<Name>,
     arp_cache: &'a mut NeighborCacheView<Ipv4Addr>,
     arp_resolver: &'a mut ResolverView<Ipv4Addr>,
+    ndp_cache: &'a mut NeighborCacheView<Ipv6Addr>,
+    ndp_resolver: &'a mut ResolverView<Ipv6Addr>,
     queue: &'a mut FrameQueueView,
 }
 
@@ -142,6 +156,16 @@ impl<'a> State<'a> {
         &self.id.ipv4
     }
 
+    /// The IPv6 neighbour cache.
+    pub fn ndp_cache(&self) -> &NeighborCacheView<Ipv6Addr> {
+        self.ndp_cache
+    }
+
+    /// The IPv6 addresses the node answers neighbour solicitations for.
+    pub fn ipv6_addresses(&self) -> &[Ipv6Addr] {
+        &self.id.ipv6
+    }
+
     /// Whether the device refused a frame during the last poll: the frame
     /// waits, and the caller should wait until the device has room.
     #[inline]
@@ -159,6 +183,17 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    /// Answers neighbour solicitations for `address` from now on (up to
+    /// [`MAX_IPV6_ADDRESSES`]). Solicitations the node sends come from its
+    /// first address of the target's scope, or from its link-local address
+    /// derived from its MAC.
+    pub fn add_ipv6_address(&mut self, address: Ipv6Addr) -> Result<(), AddressesFull> {
+        if !self.id.ipv6.contains(&address) {
+            self.id.ipv6.push(address).map_err(|_| AddressesFull)?;
+        }
+        Ok(())
+    }
+
     /// The same state, borrowed for a shorter time (for one [`Station`]).
     #[inline]
     pub(crate) fn reborrow(&mut self) -> State<'_> {
@@ -168,6 +203,8 @@ impl<'a> State<'a> {
             resolver: self.resolver,
             arp_cache: self.arp_cache,
             arp_resolver: self.arp_resolver,
+            ndp_cache: self.ndp_cache,
+            ndp_resolver: self.ndp_resolver,
             queue: self.queue,
         }
     }
@@ -209,7 +246,10 @@ impl<'a> State<'a> {
             stats.rx_own += 1;
             return None;
         }
-        if !(header.dst_addr == self.id.mac || header.dst_addr.is_broadcast()) {
+        if !(header.dst_addr == self.id.mac
+            || header.dst_addr.is_broadcast()
+            || ipv6::is_multicast_mac(header.dst_addr))
+        {
             stats.rx_not_for_us += 1;
             return None;
         }
@@ -237,6 +277,7 @@ impl<'a> State<'a> {
             EtherType::NAME_ARP => self.process_name_arp(device, now, header, body),
             EtherType::ARP => self.process_arp(device, now, header, body),
             EtherType::DATA => Ok(self.process_data(now, header, frame.len(), body)),
+            EtherType::IPV6 => self.process_ipv6(device, now, header, body),
             _ => Ok(None),
         }
     }
@@ -249,10 +290,13 @@ impl<'a> State<'a> {
         device: &mut D,
         now: Instant,
     ) -> Result<Option<Event<'static, E>>, D::Error> {
-        if let Some(event) = self.next_name_timer(device, now)? {
+        if let Some(event) = self.next_resolution_timer::<names::NameArp, D, E>(device, now)? {
             return Ok(Some(event));
         }
-        if let Some(event) = self.next_arp_timer(device, now)? {
+        if let Some(event) = self.next_resolution_timer::<arp::Arp, D, E>(device, now)? {
+            return Ok(Some(event));
+        }
+        if let Some(event) = self.next_resolution_timer::<ndp::Ndp, D, E>(device, now)? {
             return Ok(Some(event));
         }
         self.restart_orphan(device, now)
@@ -261,7 +305,8 @@ impl<'a> State<'a> {
     /// The earliest timer of the node's own protocols.
     #[inline]
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        time::earliest(self.resolver.next_deadline(), self.arp_resolver.next_deadline())
+        let arp = time::earliest(self.resolver.next_deadline(), self.arp_resolver.next_deadline());
+        time::earliest(arp, self.ndp_resolver.next_deadline())
     }
 }
 
@@ -305,6 +350,11 @@ impl<'a, D: LinkDevice> Station<'a, D> {
         self.state.arp_cache.lookup(&address, self.now)
     }
 
+    /// The cached MAC address of the IPv6 `address`, if any.
+    pub fn lookup_ipv6(&self, address: Ipv6Addr) -> Option<EthernetAddress> {
+        self.state.ndp_cache.lookup(&address, self.now)
+    }
+
     /// The cached name of the station at `hardware_addr`, if any.
     pub fn reverse_lookup(&self, hardware_addr: EthernetAddress) -> Option<&Name> {
         self.state.cache.reverse_lookup(hardware_addr, self.now)
@@ -331,6 +381,18 @@ impl<'a, D: LinkDevice> Station<'a, D> {
             return Ok(Some(mac));
         }
         self.state.start_arp_resolution(self.device, self.now, address)?;
+        Ok(None)
+    }
+
+    /// Starts resolving the IPv6 `address` by neighbour solicitation unless
+    /// it is cached or already in progress; like [`resolve`](Self::resolve),
+    /// with [`Event::Ipv6Resolved`] or [`Event::Ipv6ResolutionFailed`] to
+    /// follow.
+    pub fn resolve_ipv6(&mut self, address: Ipv6Addr) -> Result<Option<EthernetAddress>, ResolveError<D::Error>> {
+        if let Some(mac) = self.lookup_ipv6(address) {
+            return Ok(Some(mac));
+        }
+        self.state.start_ipv6_resolution(self.device, self.now, address)?;
         Ok(None)
     }
 

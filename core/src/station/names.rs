@@ -1,9 +1,9 @@
 //! name-ARP (ethertype 0xFFFE): answering for the node's name, resolving
 //! other names.
 
+use super::resolution::{Protocol, Tables};
 use super::{Event, ResolveError, State};
 use crate::device::LinkDevice;
-use crate::resolver::{Answer, Due};
 use crate::time::Instant;
 use crate::wire::{EthernetAddress, EthernetRepr, Name, NameArpPacket, NameArpRepr};
 
@@ -38,95 +38,57 @@ impl State<'_> {
                 debug!("answered {:?} for our name", header.src_addr);
                 Ok(Some(Event::Answered { requester: header.src_addr }))
             }
-            NameArpRepr::Reply { name, hardware_addr } => Ok(self.take_name_reply(now, header, name, hardware_addr)),
-        }
-    }
-
-    /// A reply to a name resolution: cached if it answers one in progress,
-    /// a conflict if it contradicts a fresh answer, otherwise counted.
-    fn take_name_reply<E>(
-        &mut self,
-        now: Instant,
-        header: &EthernetRepr,
-        name: Name,
-        hardware_addr: EthernetAddress,
-    ) -> Option<Event<'static, E>> {
-        let stats = &mut self.id.stats.name_arp;
-        if header.dst_addr != self.id.mac {
-            debug!("ignoring broadcast reply {:?} is at {:?}", name, hardware_addr);
-            stats.rx_unsolicited_replies += 1;
-            return None;
-        }
-        if hardware_addr != header.src_addr {
-            debug!("ignoring reply for {:?} naming {:?} but sent by {:?}", name, hardware_addr, header.src_addr);
-            stats.rx_mismatched_replies += 1;
-            return None;
-        }
-        match self.resolver.answer(&name, hardware_addr, now, &self.id.config) {
-            Answer::First(name) => {
-                stats.rx_answers += 1;
-                debug!("{:?} is at {:?}", name, hardware_addr);
-                let previous = self.cache.last_known(&name).filter(|&previous| previous != hardware_addr);
-                self.cache.fill(name.clone(), hardware_addr, now, self.id.config.cache_ttl);
-                Some(Event::Resolved { name, hardware_addr, previous })
-            }
-            Answer::Repeat => {
-                stats.rx_repeated_replies += 1;
-                None
-            }
-            Answer::Conflict { cached } => {
-                info!("{:?} answered by {:?} and {:?}", name, cached, hardware_addr);
-                stats.rx_answers += 1;
-                stats.conflicts += 1;
-                Some(Event::NameConflict { name, cached, other: hardware_addr })
-            }
-            Answer::Unsolicited => {
-                debug!("ignoring unsolicited reply {:?} is at {:?}", name, hardware_addr);
-                stats.rx_unsolicited_replies += 1;
-                None
+            NameArpRepr::Reply { name, hardware_addr } => {
+                Ok(self.take_reply::<NameArp, E>(now, header, name, hardware_addr))
             }
         }
     }
 
+    /// Starts resolving `name`.
     pub(super) fn start_resolution<D: LinkDevice>(
         &mut self,
         device: &mut D,
         now: Instant,
         name: &Name,
     ) -> Result<(), ResolveError<D::Error>> {
-        if self.resolver.start(now, name, &self.id.config)? {
-            debug!("resolving {:?}", name);
-            self.request_name(device, name).map_err(ResolveError::Device)?;
+        self.start_resolving::<NameArp, D>(device, now, name)
+    }
+}
+
+/// name-ARP as a resolution protocol: names to MACs.
+pub(super) struct NameArp;
+
+impl Protocol for NameArp {
+    type Key = Name;
+
+    fn tables<'s>(state: &'s mut State<'_>) -> Tables<'s, Name> {
+        Tables {
+            config: &state.id.config,
+            stats: &mut state.id.stats.name_arp,
+            cache: state.cache,
+            resolver: state.resolver,
         }
-        Ok(())
     }
 
     /// Broadcasts "who has `name`?".
-    fn request_name<D: LinkDevice>(&mut self, device: &mut D, name: &Name) -> Result<(), D::Error> {
-        let request = NameArpRepr::Request { name: name.clone() };
-        if self.send_body(device, EthernetAddress::BROADCAST, &request)? {
-            self.id.stats.name_arp.requests_sent += 1;
-        }
-        Ok(())
+    fn request<D: LinkDevice>(state: &mut State<'_>, device: &mut D, name: &Name) -> Result<bool, D::Error> {
+        debug!("resolving {:?}", name);
+        state.send_body(device, EthernetAddress::BROADCAST, &NameArpRepr::Request { name: name.clone() })
     }
 
-    /// Sends the name-ARP retries due at `now`; returns the first failure.
-    pub(super) fn next_name_timer<D: LinkDevice, E>(
-        &mut self,
-        device: &mut D,
-        now: Instant,
-    ) -> Result<Option<Event<'static, E>>, D::Error> {
-        while let Some((name, due)) = self.resolver.next_due(now, &self.id.config) {
-            match due {
-                Due::Retry => self.request_name(device, &name)?,
-                Due::Failed { attempts } => {
-                    debug!("no answer for {:?} after {} requests", name, attempts);
-                    self.id.stats.name_arp.failures += 1;
-                    let dropped_frames = self.drop_queued_for(&name);
-                    return Ok(Some(Event::ResolutionFailed { name, dropped_frames }));
-                }
-            }
-        }
-        Ok(None)
+    fn resolved<E>(name: Name, hardware_addr: EthernetAddress, previous: Option<EthernetAddress>) -> Event<'static, E> {
+        Event::Resolved { name, hardware_addr, previous }
+    }
+
+    fn conflict<E>(name: Name, cached: EthernetAddress, other: EthernetAddress) -> Event<'static, E> {
+        info!("{:?} answered by {:?} and {:?}", name, cached, other);
+        Event::NameConflict { name, cached, other }
+    }
+
+    /// The frames queued for `name` are dropped, and the event says how many.
+    fn failed<E>(state: &mut State<'_>, name: Name) -> Event<'static, E> {
+        debug!("no answer for {:?}", name);
+        let dropped_frames = state.drop_queued_for(&name);
+        Event::ResolutionFailed { name, dropped_frames }
     }
 }

@@ -2,7 +2,7 @@
 //! `StackResources` is: the capacities appear where a node is built and
 //! nowhere else.
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use super::{Config, Identity, State};
 use crate::neighbor::NeighborCache;
@@ -16,8 +16,10 @@ use crate::wire::{EthernetAddress, Name};
 /// - `NAMES`: names cached (default 8);
 /// - `NAME_RESOLUTIONS`: name resolutions in progress, recently answered or
 ///   held off at once (default 4);
-/// - `ADDRESSES`: IPv4 addresses cached (default 8);
-/// - `ADDRESS_RESOLUTIONS`: the same for ARP (default 4);
+/// - `ADDRESSES`: IPv4 addresses cached, and as many IPv6 addresses
+///   (default 8);
+/// - `ADDRESS_RESOLUTIONS`: the same for ARP, and for IPv6 neighbour
+///   discovery (default 4);
 /// - `QUEUE_BYTES`: room for data waiting for resolution or for the device
 ///   (default 2048, one full-MTU frame plus small messages);
 /// - and the receive buffer, one frame long.
@@ -50,6 +52,8 @@ pub struct Resources<
     name_resolver: Resolver<Name, NAME_RESOLUTIONS>,
     addresses: NeighborCache<Ipv4Addr, ADDRESSES>,
     address_resolver: Resolver<Ipv4Addr, ADDRESS_RESOLUTIONS>,
+    neighbors: NeighborCache<Ipv6Addr, ADDRESSES>,
+    neighbor_resolver: Resolver<Ipv6Addr, ADDRESS_RESOLUTIONS>,
     queue: FrameQueue<QUEUE_BYTES>,
     /// Where frames are received, and where services put the payloads of
     /// their events once the frame is handled: storage rather than a stack
@@ -82,6 +86,8 @@ impl<const N: usize, const NR: usize, const A: usize, const AR: usize, const Q: 
             name_resolver: Resolver::new(),
             addresses: NeighborCache::new(),
             address_resolver: Resolver::new(),
+            neighbors: NeighborCache::new(),
+            neighbor_resolver: Resolver::new(),
             queue: FrameQueue::new(),
             rx_buffer: FrameBuffer([0; MAX_BUFFERED_FRAME_LEN]),
         }
@@ -98,6 +104,8 @@ impl<const N: usize, const NR: usize, const A: usize, const AR: usize, const Q: 
         // A node built on storage another node used starts empty all the same.
         self.names.flush();
         self.addresses.flush();
+        self.neighbors.flush();
+        self.neighbor_resolver = Resolver::new();
         self.name_resolver = Resolver::new();
         self.address_resolver = Resolver::new();
         self.queue = FrameQueue::new();
@@ -107,6 +115,8 @@ impl<const N: usize, const NR: usize, const A: usize, const AR: usize, const Q: 
             resolver: &mut self.name_resolver,
             arp_cache: &mut self.addresses,
             arp_resolver: &mut self.address_resolver,
+            ndp_cache: &mut self.neighbors,
+            ndp_resolver: &mut self.neighbor_resolver,
             queue: &mut self.queue,
         };
         (state, &mut self.rx_buffer.0)

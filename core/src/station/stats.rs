@@ -10,6 +10,8 @@ pub struct Stats {
     pub name_arp: ResolutionStats,
     /// RFC 826 ARP (ethertype 0x0806).
     pub arp: ResolutionStats,
+    /// IPv6 neighbour discovery (ICMPv6 in ethertype 0x86DD).
+    pub ndp: ResolutionStats,
     /// Data frames (ethertype 0xFFFD).
     pub data: DataStats,
 }
@@ -27,6 +29,7 @@ impl Stats {
             + link.rx_not_for_us
             + self.name_arp.rx_accounted()
             + self.arp.rx_accounted()
+            + self.ndp.rx_accounted()
             + self.data.rx
     }
 }
@@ -69,7 +72,7 @@ pub struct LinkStats {
     pub tx_busy: u64,
 }
 
-/// A resolution protocol: name-ARP or ARP.
+/// A resolution protocol: name-ARP, ARP or IPv6 neighbour discovery.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ResolutionStats {
@@ -88,7 +91,7 @@ pub struct ResolutionStats {
     /// second answers from another MAC (a conflict, also in `conflicts`).
     pub rx_answers: u64,
     /// Packets from another station claiming one of this node's own
-    /// addresses (ARP only: reported, never merged).
+    /// addresses (ARP and NDP: reported, never merged).
     pub rx_claims: u64,
     /// Requests for this node left unanswered because the device was busy
     /// (the requester asks again).

@@ -3,7 +3,9 @@
 
 use super::{Identity, State};
 use crate::device::{self, LinkDevice, TransmitError};
-use crate::wire::{ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetRepr, NameArpPacket, NameArpRepr};
+use crate::wire::{
+    ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetRepr, Icmpv6Packet, NameArpPacket, NameArpRepr,
+};
 
 /// A protocol body the node sends in an Ethernet frame of its own ethertype.
 pub(super) trait Body {
@@ -29,6 +31,16 @@ impl Body for ArpRepr {
     }
     fn write(&self, payload: &mut [u8]) {
         self.emit(&mut ArpPacket::new_unchecked(payload))
+    }
+}
+
+impl Body for Icmpv6Packet<'_> {
+    const ETHERTYPE: EtherType = EtherType::IPV6;
+    fn len(&self) -> usize {
+        self.buffer_len()
+    }
+    fn write(&self, payload: &mut [u8]) {
+        self.emit(payload)
     }
 }
 
@@ -58,7 +70,7 @@ impl Identity {
 }
 
 impl State<'_> {
-    /// Sends a name-ARP or ARP body and says whether it went out. A device
+    /// Sends a name-ARP, ARP or NDP body and says whether it went out. A device
     /// with no room drops it: for a request the retry timer covers it as if
     /// it were lost on the wire, for a reply the requester's retry does.
     pub(super) fn send_body<D: LinkDevice, B: Body>(
@@ -67,7 +79,7 @@ impl State<'_> {
         to: EthernetAddress,
         body: &B,
     ) -> Result<bool, D::Error> {
-        // Bodies are at most 78 bytes: never too long for a frame.
+        // The node's bodies are at most 78 bytes: never too long for a frame.
         device::went_out(self.id.transmit(device, to, B::ETHERTYPE, body.len(), |payload| body.write(payload)))
     }
 }

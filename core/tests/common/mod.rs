@@ -2,7 +2,7 @@
 //! owned copies of events, polling with a recording handler.
 #![allow(dead_code)] // each test binary uses a different part
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use std::convert::Infallible;
 use whohas_core::device::LinkDevice;
@@ -41,6 +41,10 @@ pub enum Seen {
     ArpFailed(Ipv4Addr),
     AddressConflict(Ipv4Addr, EthernetAddress, EthernetAddress),
     AddressClaimed(Ipv4Addr, EthernetAddress),
+    Ipv6Answered(EthernetAddress, Ipv6Addr),
+    Ipv6Resolved(Ipv6Addr, EthernetAddress),
+    Ipv6Failed(Ipv6Addr),
+    Ipv6Conflict(Ipv6Addr, EthernetAddress, EthernetAddress),
     Scan(ScanEvent),
 }
 
@@ -78,6 +82,10 @@ impl<E: Into<Seen> + std::fmt::Debug> From<Event<'_, E>> for Seen {
             Event::ArpResolutionFailed { address } => Seen::ArpFailed(address),
             Event::AddressConflict { address, cached, other } => Seen::AddressConflict(address, cached, other),
             Event::AddressClaimed { address, by } => Seen::AddressClaimed(address, by),
+            Event::Ipv6Answered { requester, address } => Seen::Ipv6Answered(requester, address),
+            Event::Ipv6Resolved { address, hardware_addr, .. } => Seen::Ipv6Resolved(address, hardware_addr),
+            Event::Ipv6ResolutionFailed { address } => Seen::Ipv6Failed(address),
+            Event::Ipv6Conflict { address, cached, other } => Seen::Ipv6Conflict(address, cached, other),
             Event::Service(event) => event.into(),
             other => panic!("an event the tests do not know: {other:?}"),
         }
