@@ -31,3 +31,6 @@ pub type ChatTransfer = Transfer<32, 64>;
 
 /// The table of a scan: the largest range scanned at once, a /16.
 pub type ScanTable = Scanner<65_536>;
+
+/// The table of an IPv6 scan: addresses heard on one link.
+pub type Ipv6ScanTable = crate::scan::Ipv6Scanner<4096>;

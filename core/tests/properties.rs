@@ -195,7 +195,6 @@ proptest! {
         let segment: Segment<1, 4> = Segment::new();
         let port = segment.attach(EthernetAddress([2, 0, 0, 0, 0, 1])).unwrap();
         let config = ScanConfig {
-            source_ip: Ipv4Addr::new(198, 18, 0, 1),
             rate: Rate::PacketsPerSecond(pps),
             attempts,
             timeout: Duration::from_micros(timeout_micros),
@@ -204,7 +203,7 @@ proptest! {
         };
         let range: Ipv4Range = "198.18.0.0/30".parse().unwrap();
         let mut now = Instant::from_micros(start);
-        let scanner: Scanner<4> = Scanner::new(range, config, now).unwrap();
+        let scanner: Scanner<4> = Scanner::new(range, Ipv4Addr::new(198, 18, 0, 1), config, now).unwrap();
         let mut node: Node<_, _> = Node::with_services(port, Name::try_from("scanner").unwrap(), Config::default(), common::resources(), scanner);
         let hosts = range.len();
         let rounds = u64::from(attempts.max(1));

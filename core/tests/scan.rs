@@ -40,7 +40,7 @@ fn host<'a>(lan: &'a Lan, last: u8, mac_last: u8) -> Node<'a, Port<'a>> {
 }
 
 fn config() -> ScanConfig {
-    ScanConfig { source_ip: ip(1), rate: Rate::PacketsPerSecond(10_000), ..ScanConfig::default() }
+    ScanConfig { rate: Rate::PacketsPerSecond(10_000), ..ScanConfig::default() }
 }
 
 struct Outcome {
@@ -120,7 +120,7 @@ fn finds_every_live_host_once_and_asks_only_the_silent_again() {
     let live = [2u8, 3, 50, 100, 254];
     let mut hosts: Vec<_> = live.iter().map(|&last| host(&lan, last, last)).collect();
     let range: Ipv4Range = "198.18.0.0/24".parse().unwrap();
-    let mut scanner = Scanner::new(range, config(), Instant::from_secs(100)).unwrap();
+    let mut scanner = Scanner::new(range, ip(1), config(), Instant::from_secs(100)).unwrap();
     let outcome = run(&mut scanner, &mut port, &mut hosts, &mut monitor, None);
 
     assert_eq!(found(&outcome), live.iter().map(|&last| (ip(last), mac(last))).collect::<Vec<_>>());
@@ -146,7 +146,7 @@ fn paces_requests_at_the_configured_rate() {
     let mut monitor = lan.attach(EthernetAddress([2, 0, 0, 0, 0, 0xee])).unwrap();
     let range: Ipv4Range = "198.18.0.0/27".parse().unwrap();
     let config = ScanConfig { rate: Rate::PacketsPerSecond(1000), attempts: 1, ..config() };
-    let mut scanner = Scanner::new(range, config, Instant::from_secs(100)).unwrap();
+    let mut scanner = Scanner::new(range, ip(1), config, Instant::from_secs(100)).unwrap();
     let outcome = run(&mut scanner, &mut port, &mut [], &mut monitor, None);
     assert_eq!(outcome.requests.len(), 30);
     for pair in outcome.requests.windows(2) {
@@ -164,7 +164,8 @@ fn adaptive_wait_ends_the_scan_sooner_with_the_same_hosts() {
         let mut monitor = lan.attach(EthernetAddress([2, 0, 0, 0, 0, 0xee])).unwrap();
         let mut hosts: Vec<_> = [2u8, 9].iter().map(|&last| host(&lan, last, last)).collect();
         let range: Ipv4Range = "198.18.0.0/28".parse().unwrap();
-        let mut scanner = Scanner::new(range, ScanConfig { adaptive, ..config() }, Instant::from_secs(100)).unwrap();
+        let mut scanner =
+            Scanner::new(range, ip(1), ScanConfig { adaptive, ..config() }, Instant::from_secs(100)).unwrap();
         let outcome = run(&mut scanner, &mut port, &mut hosts, &mut monitor, None);
         (found(&outcome), outcome.finished_at - Instant::from_secs(100))
     };
@@ -186,7 +187,7 @@ fn flags_duplicate_addresses_and_late_replies() {
     let mut hosts = vec![host(&lan, 5, 5), host(&lan, 5, 55), host(&lan, 6, 6)];
     let range: Ipv4Range = "198.18.0.0/24".parse().unwrap();
     let config = ScanConfig { adaptive: false, rate: Rate::PacketsPerSecond(1000), ..config() };
-    let mut scanner = Scanner::new(range, config, Instant::from_secs(100)).unwrap();
+    let mut scanner = Scanner::new(range, ip(1), config, Instant::from_secs(100)).unwrap();
     let slow_from = Instant::from_secs(100) + Duration::from_millis(600);
     let outcome = run(&mut scanner, &mut port, &mut hosts, &mut monitor, Some((2, slow_from)));
     let duplicates: Vec<_> = outcome.events.iter().filter(|(_, e)| matches!(e, ScanEvent::Duplicate { .. })).collect();
@@ -213,7 +214,8 @@ fn finds_everybody_through_a_lossy_link_with_more_attempts() {
     let live = [2u8, 3, 4, 5, 6, 7, 8, 9];
     let mut hosts: Vec<_> = live.iter().map(|&last| host(&lan, last, last)).collect();
     let range: Ipv4Range = "198.18.0.0/28".parse().unwrap();
-    let mut scanner = Scanner::new(range, ScanConfig { attempts: 6, ..config() }, Instant::from_secs(100)).unwrap();
+    let mut scanner =
+        Scanner::new(range, ip(1), ScanConfig { attempts: 6, ..config() }, Instant::from_secs(100)).unwrap();
     let outcome = run(&mut scanner, &mut device, &mut hosts, &mut monitor, None);
     assert_eq!(found(&outcome).len(), live.len(), "30 % loss each way, 6 attempts");
     assert!(device.stats().dropped > 0);
@@ -222,12 +224,12 @@ fn finds_everybody_through_a_lossy_link_with_more_attempts() {
 #[test]
 fn refuses_a_range_larger_than_its_slots() {
     let range: Ipv4Range = "198.18.0.0/23".parse().unwrap();
-    let refused = Scanner::<256>::new(range, config(), Instant::ZERO).err();
+    let refused = Scanner::<256>::new(range, ip(1), config(), Instant::ZERO).err();
     assert_eq!(refused, Some(RangeTooLarge { len: 510, capacity: 256 }));
-    assert!(Scanner::<512>::new(range, config(), Instant::ZERO).is_ok());
+    assert!(Scanner::<512>::new(range, ip(1), config(), Instant::ZERO).is_ok());
     let everything = Ipv4Range::new(Ipv4Addr::UNSPECIFIED, Ipv4Addr::BROADCAST);
     assert_eq!(everything.len(), 1 << 32, "counted in 64 bits on every target");
-    assert_eq!(Scanner::<256>::new(everything, config(), Instant::ZERO).err().map(|e| e.len), Some(1 << 32));
+    assert_eq!(Scanner::<256>::new(everything, ip(1), config(), Instant::ZERO).err().map(|e| e.len), Some(1 << 32));
 }
 
 #[test]
@@ -237,7 +239,7 @@ fn the_scanning_node_answers_arp_while_it_scans() {
     let mut monitor = lan.attach(EthernetAddress([2, 0, 0, 0, 0, 0xee])).unwrap();
     let mut asker = lan.attach(mac(9)).unwrap();
     let range: Ipv4Range = "198.18.0.0/28".parse().unwrap();
-    let mut scanner: Scanner = Scanner::new(range, config(), Instant::from_secs(100)).unwrap();
+    let mut scanner: Scanner = Scanner::new(range, ip(1), config(), Instant::from_secs(100)).unwrap();
     let mut node: Node<_, _> = Node::with_services(
         &mut port,
         Name::try_from("scanner").unwrap(),

@@ -1,8 +1,8 @@
 //! Network interfaces as a user of a VM needs them: name, MAC, MTU, state,
-//! IPv4 networks, and which one carries the default route.
+//! IPv4 and IPv6 addresses, and which one carries the default route.
 
 use std::fs;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nix::ifaddrs::getifaddrs;
 use nix::net::if_::InterfaceFlags;
@@ -59,6 +59,8 @@ pub struct Interface {
     pub running: bool,
     /// Its IPv4 addresses.
     pub ipv4: Vec<Ipv4Network>,
+    /// Its IPv6 addresses (link-local and global).
+    pub ipv6: Vec<Ipv6Addr>,
 }
 
 impl Interface {
@@ -84,6 +86,7 @@ pub fn list() -> Result<Vec<Interface>, Error> {
                     up: entry.flags.contains(InterfaceFlags::IFF_UP),
                     running: entry.flags.contains(InterfaceFlags::IFF_RUNNING),
                     ipv4: Vec::new(),
+                    ipv6: Vec::new(),
                 });
                 interfaces.len() - 1
             }
@@ -100,6 +103,8 @@ pub fn list() -> Result<Vec<Interface>, Error> {
                 .and_then(|mask| mask.as_sockaddr_in().map(|m| u32::from(m.ip()).leading_ones() as u8))
                 .unwrap_or(32);
             interface.ipv4.push(Ipv4Network { address: inet.ip(), prefix_len });
+        } else if let Some(inet6) = address.as_sockaddr_in6() {
+            interface.ipv6.push(inet6.ip());
         }
     }
     interfaces.retain(|interface| interface.index != 0);

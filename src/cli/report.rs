@@ -9,7 +9,7 @@
 //! put in a report, so neither rendering writes it raw to a terminal.
 
 use std::fmt::{self, Display};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
@@ -107,7 +107,7 @@ pub enum Report {
     /// Two stations advertised one IPv6 address.
     Ipv6Conflict { address: Ipv6Addr, cached: String, other: String },
     /// A scan found a host (and maybe other MACs answering for it).
-    Host { address: Ipv4Addr, mac: String, rtt_ms: f64, late: bool, duplicates: Vec<String> },
+    Host { address: IpAddr, mac: String, rtt_ms: f64, late: bool, duplicates: Vec<String> },
     /// A chat's name is this station's.
     Claimed { name: String },
     /// A chat's name is another station's.
@@ -313,7 +313,14 @@ impl Report {
             Report::Ipv6Resolved { address: ip6, mac: mac.clone(), previous: None },
             Report::Ipv6ResolutionFailed { address: ip6 },
             Report::Ipv6Conflict { address: ip6, cached: mac.clone(), other: other.clone() },
-            Report::Host { address: ip, mac: mac.clone(), rtt_ms: 0.25, late: false, duplicates: vec![other.clone()] },
+            Report::Host {
+                address: ip.into(),
+                mac: mac.clone(),
+                rtt_ms: 0.25,
+                late: false,
+                duplicates: vec![other.clone()],
+            },
+            Report::Host { address: ip6.into(), mac: mac.clone(), rtt_ms: 0.25, late: false, duplicates: vec![] },
             Report::Claimed { name: name() },
             Report::NameTaken { name: name(), by: other.clone() },
             Report::Joined { name: name(), mac: mac.clone() },
@@ -478,7 +485,8 @@ impl Display for Report {
                 write!(f, "{address} is also at {other} (DUP: keeping the first answer, {cached})")
             }
             Report::Host { address, mac, rtt_ms, late, duplicates } => {
-                write!(f, "{:<15}  {mac:<17}  {rtt_ms:>7.3} ms", address.to_string())?;
+                let width = if address.is_ipv4() { 15 } else { 25 };
+                write!(f, "{:<width$}  {mac:<17}  {rtt_ms:>7.3} ms", address.to_string())?;
                 if *late {
                     f.write_str("  (late)")?;
                 }

@@ -76,6 +76,7 @@ fn has_type(value: &Value, kind: &str) -> bool {
         "mac" => value.as_str().is_some_and(|s| s.parse::<whohas::EthernetAddress>().is_ok()),
         "ipv4" => value.as_str().is_some_and(|s| s.parse::<std::net::Ipv4Addr>().is_ok()),
         "ipv6" => value.as_str().is_some_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok()),
+        "ip" => value.as_str().is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok()),
         "bytes" => {
             value.get("text").is_some_and(Value::is_string)
                 && value

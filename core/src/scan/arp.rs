@@ -1,4 +1,4 @@
-//! An ARP scanner: who is on this IPv4 subnet, and at which MAC address?
+//! The ARP scan: who is on this IPv4 subnet, and at which MAC address?
 //!
 //! The scanner walks a range of addresses in rounds. Round 0 asks every
 //! address, paced at a packet or bit rate; each later round (up to
@@ -9,38 +9,23 @@
 //! address answered from two MACs) and flagged late when they arrive after
 //! the wait of their round.
 //!
-//! The wait is *adaptive* by default: once replies arrive, a round waits
-//! eight times the slowest round trip seen (at least 20 ms) instead of the
-//! full [`ScanConfig::timeout`], which stays the upper bound. On a LAN, where
-//! hosts answer within a millisecond, that ends a scan long before a fixed
-//! half-second timeout would, with the same hosts found.
-//!
-//! Nothing is allocated: per-address state lives in a fixed array of `HOSTS`
-//! slots (16 bytes each), and results leave as [`ScanEvent`]s of the node (in [`Event::Service`](crate::Event::Service))
-//! hosting the scanner. Time arithmetic saturates: extreme retry counts,
-//! back-offs and scan durations cannot overflow.
+//! Per-address state lives in a fixed array of `HOSTS` slots (16 bytes
+//! each).
 
 use core::fmt;
 use core::net::Ipv4Addr;
 
 use heapless::Deque;
 
+use super::{BUDGET, Phase, ScanConfig, ScanEvent, ScanStats, ScanStatus, Sent};
 use crate::device::LinkDevice;
-use crate::device::TransmitError;
 use crate::service::Service;
 use crate::station::Station;
 use crate::time::{Duration, Instant};
 use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetRepr};
 
-/// Requests sent per poll at most.
-const BUDGET: usize = 64;
-/// Bits one ARP request occupies on the wire: a 60-byte frame, FCS, preamble
-/// and inter-frame gap (60 + 4 + 8 + 12 bytes).
-const WIRE_BITS_PER_REQUEST: u64 = (60 + 4 + 8 + 12) * 8;
-/// The shortest adaptive wait.
-const MIN_ADAPTIVE_WAIT: Duration = Duration::from_millis(20);
-/// The adaptive wait is this many times the slowest round trip seen.
-const ADAPTIVE_FACTOR: u64 = 8;
+/// An ARP request's frame: padded to Ethernet's minimum.
+const REQUEST_FRAME_LEN: usize = crate::wire::ethernet::MIN_FRAME_LEN;
 
 /// A contiguous range of IPv4 addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,122 +127,6 @@ impl fmt::Display for Ipv4Range {
     }
 }
 
-/// How fast to send requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Rate {
-    /// Requests per second.
-    PacketsPerSecond(u32),
-    /// Bits per second on the wire (each request counts 672 bits: frame,
-    /// FCS, preamble and inter-frame gap).
-    BitsPerSecond(u64),
-}
-
-impl Rate {
-    /// Time between two requests.
-    pub fn interval(&self) -> Duration {
-        match *self {
-            Rate::PacketsPerSecond(pps) => Duration::from_micros(1_000_000 / u64::from(pps.max(1))),
-            Rate::BitsPerSecond(bps) => Duration::from_micros(WIRE_BITS_PER_REQUEST * 1_000_000 / bps.max(1)),
-        }
-    }
-}
-
-/// How to scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct ScanConfig {
-    /// Sender address of the requests (the interface's; 0.0.0.0 if none).
-    pub source_ip: Ipv4Addr,
-    /// Pacing.
-    pub rate: Rate,
-    /// Requests per address at most, the first included (arp-scan's
-    /// `--retry`).
-    pub attempts: u8,
-    /// The longest wait after a round before the next one (or the end).
-    pub timeout: Duration,
-    /// Growth of the wait per round, in percent (150: ×1.5 per round).
-    pub backoff_percent: u16,
-    /// Shorten the wait to the round trips actually seen.
-    pub adaptive: bool,
-}
-
-impl Default for ScanConfig {
-    /// arp-scan's defaults: 2 attempts, 500 ms timeout growing ×1.5,
-    /// 256 kbit/s; plus the adaptive wait.
-    fn default() -> Self {
-        ScanConfig {
-            source_ip: Ipv4Addr::UNSPECIFIED,
-            rate: Rate::BitsPerSecond(256_000),
-            attempts: 2,
-            timeout: Duration::from_millis(500),
-            backoff_percent: 150,
-            adaptive: true,
-        }
-    }
-}
-
-/// What a scan finds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ScanEvent {
-    /// `address` answered for the first time.
-    Host {
-        /// The address.
-        address: Ipv4Addr,
-        /// The MAC address that answered.
-        hardware_addr: EthernetAddress,
-        /// From the latest request to that address to this reply.
-        rtt: Duration,
-        /// The reply came after the wait of its round had ended.
-        late: bool,
-    },
-    /// `address` answered again from a different MAC: two stations claim it.
-    Duplicate {
-        /// The address.
-        address: Ipv4Addr,
-        /// The MAC of the first answer.
-        first: EthernetAddress,
-        /// The MAC of this answer.
-        other: EthernetAddress,
-    },
-    /// Every round is over: the scan is complete.
-    Done,
-}
-
-/// Where a scan stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ScanStatus {
-    /// Poll again at `next_poll_at` at the latest (or when a frame arrives).
-    Running {
-        /// The next deadline.
-        next_poll_at: Instant,
-    },
-    /// Every round is over.
-    Done,
-}
-
-/// Counters of a scan.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct ScanStats {
-    /// Requests sent.
-    pub requests_sent: u64,
-    /// Addresses that answered.
-    pub hosts: u64,
-    /// Replies from an already-answered address with the same MAC.
-    pub repeated_replies: u64,
-    /// Replies from an already-answered address with another MAC.
-    pub duplicates: u64,
-    /// Replies after their round's wait.
-    pub late_replies: u64,
-    /// Frames that were not replies to this scan.
-    pub ignored_frames: u64,
-    /// Requests the device was too busy to take (sent again later).
-    pub busy: u64,
-}
-
 /// Per-address state.
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
@@ -267,19 +136,6 @@ struct Slot {
     answered: bool,
     /// Requests sent to this address (0: never asked).
     attempts: u8,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Sending round `round`; the next candidate is at `cursor`.
-    Sending {
-        cursor: usize,
-    },
-    /// Round over; the next one (or the end) at `until`.
-    Waiting {
-        until: Instant,
-    },
-    Done,
 }
 
 /// The scan error: the range is larger than the scanner's `HOSTS` slots.
@@ -307,6 +163,7 @@ pub struct Scanner<const HOSTS: usize = 256> {
     range: Ipv4Range,
     /// `range.len()`, known to fit `HOSTS`.
     len: usize,
+    source_ip: Ipv4Addr,
     config: ScanConfig,
     slots: [Slot; HOSTS],
     round: u8,
@@ -319,13 +176,15 @@ pub struct Scanner<const HOSTS: usize = 256> {
 }
 
 impl<const HOSTS: usize> Scanner<HOSTS> {
-    /// A scan of `range` whose first request goes out at `now`.
-    pub fn new(range: Ipv4Range, config: ScanConfig, now: Instant) -> Result<Self, RangeTooLarge> {
+    /// A scan of `range` whose first request goes out at `now`, asking
+    /// from `source_ip` (the interface's address; 0.0.0.0 if it has none).
+    pub fn new(range: Ipv4Range, source_ip: Ipv4Addr, config: ScanConfig, now: Instant) -> Result<Self, RangeTooLarge> {
         let too_large = RangeTooLarge { len: range.len(), capacity: HOSTS };
         let len = usize::try_from(range.len()).ok().filter(|&len| len <= HOSTS).ok_or(too_large)?;
         Ok(Scanner {
             range,
             len,
+            source_ip,
             config,
             slots: [Slot::default(); HOSTS],
             round: 0,
@@ -365,18 +224,8 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
         }
     }
 
-    /// The wait after round `round`: the timeout grown by the back-off once
-    /// per round (saturating), or the adaptive wait if shorter.
     fn wait(&self, round: u8) -> Duration {
-        let mut limit = self.config.timeout;
-        for _ in 0..round {
-            let grown = limit.total_micros().saturating_mul(u64::from(self.config.backoff_percent)) / 100;
-            limit = Duration::from_micros(grown);
-        }
-        match self.slowest_rtt {
-            Some(rtt) if self.config.adaptive => rtt.saturating_mul(ADAPTIVE_FACTOR).max(MIN_ADAPTIVE_WAIT).min(limit),
-            _ => limit,
-        }
+        self.config.wait(round, self.slowest_rtt)
     }
 
     fn finish(&mut self) {
@@ -394,7 +243,7 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
 
     fn send_due<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
         let (now, mac) = (station.now(), station.mac_address());
-        let interval = self.config.rate.interval();
+        let interval = self.config.rate.interval(REQUEST_FRAME_LEN);
         for _ in 0..BUDGET {
             let Phase::Sending { cursor } = self.phase else { return Ok(()) };
             if now < self.next_send_at {
@@ -409,23 +258,15 @@ impl<const HOSTS: usize> Scanner<HOSTS> {
             let request = ArpRepr {
                 operation: ArpOperation::Request,
                 source_hardware_addr: mac,
-                source_protocol_addr: self.config.source_ip,
+                source_protocol_addr: self.source_ip,
                 target_hardware_addr: EthernetAddress::UNSPECIFIED,
                 target_protocol_addr: self.range.get(index).unwrap_or(Ipv4Addr::UNSPECIFIED),
             };
             let sent = station.transmit(EthernetAddress::BROADCAST, EtherType::ARP, request.buffer_len(), |payload| {
                 request.emit(&mut ArpPacket::new_unchecked(payload))
             });
-            match sent {
-                Ok(()) => {}
-                // The node notes the full device; this address is asked later.
-                Err(nb::Error::WouldBlock) => {
-                    self.stats.busy += 1;
-                    return Ok(());
-                }
-                Err(nb::Error::Other(TransmitError::Device(err))) => return Err(err),
-                // A 28-byte request always fits.
-                Err(nb::Error::Other(TransmitError::PayloadTooLong { .. })) => return Ok(()),
+            if Sent::of(sent, &mut self.stats)? == Sent::Later {
+                return Ok(());
             }
             let slot = &mut self.slots[index];
             slot.asked_at = now;
@@ -549,11 +390,5 @@ mod tests {
         assert_eq!("198.18.0.0/31".parse::<Ipv4Range>().unwrap().len(), 2);
         assert_eq!("198.18.0.0/33".parse::<Ipv4Range>(), Err(ParseRangeError));
         assert_eq!("nonsense/24".parse::<Ipv4Range>(), Err(ParseRangeError));
-    }
-
-    #[test]
-    fn rates_become_intervals() {
-        assert_eq!(Rate::PacketsPerSecond(1000).interval(), Duration::from_millis(1));
-        assert_eq!(Rate::BitsPerSecond(672_000).interval(), Duration::from_millis(1));
     }
 }

@@ -1,0 +1,331 @@
+//! The IPv6 scan: which stations answer on this link, at which addresses
+//! and MACs?
+//!
+//! An IPv6 subnet cannot be swept (a /64 holds 2^64 addresses), so the
+//! scanner asks those who are there:
+//!
+//! 1. Each round sends an echo request to the all-nodes group `ff02::1` from
+//!    each of its source addresses. Hosts answer from their address of the
+//!    same scope: a link-local source hears link-local addresses, a source
+//!    in a global prefix hears the hosts' addresses in it. (A host first
+//!    solicits the scanner's address to answer; the hosting node answers
+//!    that when it has the source address, and the solicitation itself
+//!    tells the scanner of the host.)
+//! 2. Every address heard is confirmed by a neighbour solicitation to its
+//!    solicited-node group, as the kernel would resolve it; the
+//!    advertisement gives its MAC and the round-trip time. Addresses that
+//!    never advertise are not reported.
+//!
+//! Answers to another identifier, to another station, or advertisements
+//! nobody solicited are counted and ignored; a second MAC advertising an
+//! address is a [`ScanEvent::Duplicate`].
+
+use core::net::Ipv6Addr;
+
+use heapless::{Deque, Vec};
+
+use super::{BUDGET, Phase, ScanConfig, ScanEvent, ScanStats, ScanStatus, Sent};
+use crate::device::LinkDevice;
+use crate::service::Service;
+use crate::station::Station;
+use crate::time::{Duration, Instant};
+use crate::wire::ipv6::{self, ALL_NODES, multicast_mac, solicited_node};
+use crate::wire::{EtherType, EthernetAddress, EthernetRepr, Icmpv6Packet, Icmpv6Repr};
+
+/// Source addresses a scan asks from at most.
+pub const MAX_SOURCES: usize = 4;
+/// A neighbour solicitation's frame: Ethernet, IPv6, the message and the
+/// source link-layer address option.
+const SOLICITATION_FRAME_LEN: usize = 14 + 40 + 24 + 8;
+/// Bytes of data in an echo request: the scan's name, for who reads a
+/// capture.
+const ECHO_DATA: &[u8] = b"whohas scan";
+
+/// An address heard, and what the scan has of it.
+#[derive(Debug, Clone, Copy)]
+struct Heard {
+    address: Ipv6Addr,
+    /// The advertised MAC once confirmed.
+    mac: EthernetAddress,
+    confirmed: bool,
+    /// When the latest solicitation for it went out.
+    asked_at: Instant,
+    /// Solicitations sent for it.
+    attempts: u8,
+}
+
+/// An IPv6 scan of the link that records up to `HOSTS` addresses, hosted
+/// by a node as a [`Service`] (the node answers solicitations for the
+/// scan's source addresses meanwhile, when they are its own). Its findings
+/// arrive as [`ScanEvent`]s of IPv6 addresses.
+pub struct Ipv6Scanner<const HOSTS: usize = 256> {
+    sources: Vec<Ipv6Addr, MAX_SOURCES>,
+    ident: u16,
+    config: ScanConfig,
+    heard: Vec<Heard, HOSTS>,
+    round: u8,
+    /// Echo requests of this round already sent (one per source).
+    echoes_sent: usize,
+    phase: Phase,
+    next_send_at: Instant,
+    slowest_rtt: Option<Duration>,
+    stats: ScanStats,
+    /// Addresses heard but not recorded: the table was full.
+    overflow: u64,
+    events: Deque<ScanEvent<Ipv6Addr>, 2>,
+}
+
+impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
+    /// A scan asking from `sources` (a link-local address first; up to
+    /// [`MAX_SOURCES`], the rest are ignored), its echo requests carrying
+    /// the identifier `ident`; the first request goes out at `now`.
+    pub fn new(sources: &[Ipv6Addr], ident: u16, config: ScanConfig, now: Instant) -> Self {
+        Ipv6Scanner {
+            sources: sources.iter().copied().take(MAX_SOURCES).collect(),
+            ident,
+            config,
+            heard: Vec::new(),
+            round: 0,
+            echoes_sent: 0,
+            phase: Phase::Sending { cursor: 0 },
+            next_send_at: now,
+            slowest_rtt: None,
+            stats: ScanStats::default(),
+            overflow: 0,
+            events: Deque::new(),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &ScanStats {
+        &self.stats
+    }
+
+    /// Addresses heard that did not fit the table.
+    pub fn overflow(&self) -> u64 {
+        self.overflow
+    }
+
+    /// The addresses the scan asks from.
+    pub fn sources(&self) -> &[Ipv6Addr] {
+        &self.sources
+    }
+
+    /// Requests sent so far, and the most the scan will have sent for what
+    /// it has heard so far.
+    pub fn progress(&self) -> (u64, u64) {
+        let attempts = u64::from(self.config.attempts.max(1));
+        let most = (self.sources.len() + self.heard.len()) as u64 * attempts;
+        (self.stats.requests_sent, most.max(self.stats.requests_sent))
+    }
+
+    /// Where the scan stands.
+    pub fn status(&self) -> ScanStatus {
+        match self.phase {
+            Phase::Done => ScanStatus::Done,
+            Phase::Waiting { until } => ScanStatus::Running { next_poll_at: until },
+            Phase::Sending { .. } => ScanStatus::Running { next_poll_at: self.next_send_at },
+        }
+    }
+
+    fn push_event(&mut self, event: ScanEvent<Ipv6Addr>) {
+        // At most one finding per frame and one `Done`, drained after each
+        // frame and poll: the queue never holds more than two.
+        let _ = self.events.push_back(event);
+    }
+
+    /// The source to ask `target` from: one of the same scope, if any.
+    fn source_for(&self, target: Ipv6Addr) -> Ipv6Addr {
+        let scope = ipv6::is_link_local(target);
+        let same_scope = self.sources.iter().find(|&&source| ipv6::is_link_local(source) == scope);
+        same_scope.or(self.sources.first()).copied().unwrap_or(Ipv6Addr::UNSPECIFIED)
+    }
+
+    /// The next request of this round: an echo from the next source, or a
+    /// solicitation for the next address heard that is unconfirmed and has
+    /// attempts left (its index).
+    fn next_request(&self, cursor: usize, mac: EthernetAddress) -> Option<(Icmpv6Packet<'static>, Option<usize>)> {
+        if self.round < self.config.attempts {
+            if let Some(&source) = self.sources.get(self.echoes_sent) {
+                let message =
+                    Icmpv6Repr::EchoRequest { ident: self.ident, seq_no: u16::from(self.round), data: ECHO_DATA };
+                return Some((Icmpv6Packet { src_addr: source, dst_addr: ALL_NODES, message }, None));
+            }
+        }
+        let index = (cursor..self.heard.len())
+            .find(|&i| !self.heard[i].confirmed && self.heard[i].attempts < self.config.attempts)?;
+        let target = self.heard[index].address;
+        let solicitation = Icmpv6Packet {
+            src_addr: self.source_for(target),
+            dst_addr: solicited_node(target),
+            message: Icmpv6Repr::NeighborSolicit { target, source_lladdr: Some(mac) },
+        };
+        Some((solicitation, Some(index)))
+    }
+
+    fn send_due<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
+        let (now, mac) = (station.now(), station.mac_address());
+        let interval = self.config.rate.interval(SOLICITATION_FRAME_LEN);
+        for _ in 0..BUDGET {
+            let Phase::Sending { cursor } = self.phase else { return Ok(()) };
+            if now < self.next_send_at {
+                return Ok(());
+            }
+            let Some((packet, slot)) = self.next_request(cursor, mac) else {
+                // The round is over once its last request has had its wait.
+                let last = self.next_send_at.max(now);
+                self.phase = Phase::Waiting { until: last + self.config.wait(self.round, self.slowest_rtt) };
+                return Ok(());
+            };
+            let to = multicast_mac(packet.dst_addr);
+            let sent = station.transmit(to, EtherType::IPV6, packet.buffer_len(), |payload| packet.emit(payload));
+            if Sent::of(sent, &mut self.stats)? == Sent::Later {
+                return Ok(());
+            }
+            self.stats.requests_sent += 1;
+            match slot {
+                None => self.echoes_sent += 1,
+                Some(index) => {
+                    let heard = &mut self.heard[index];
+                    heard.asked_at = now;
+                    heard.attempts = heard.attempts.saturating_add(1);
+                    self.phase = Phase::Sending { cursor: index + 1 };
+                }
+            }
+            // Keep the pace even when polled late, without bursting to catch up.
+            self.next_send_at = (self.next_send_at + interval).max(now);
+        }
+        Ok(())
+    }
+
+    /// Notes an address a station answers at (its solicitation is sent
+    /// in this round or the next).
+    fn hear(&mut self, address: Ipv6Addr) {
+        if address.is_unspecified() || self.sources.contains(&address) {
+            self.stats.ignored_frames += 1;
+            return;
+        }
+        if self.heard.iter().any(|heard| heard.address == address) {
+            self.stats.repeated_replies += 1;
+            return;
+        }
+        let heard = Heard {
+            address,
+            mac: EthernetAddress::UNSPECIFIED,
+            confirmed: false,
+            asked_at: Instant::ZERO,
+            attempts: 0,
+        };
+        if self.heard.push(heard).is_err() {
+            self.overflow += 1;
+        }
+    }
+
+    /// An advertisement of `target` at `mac`: the answer to a solicitation.
+    fn confirm(&mut self, now: Instant, target: Ipv6Addr, mac: EthernetAddress) {
+        let Some(index) = self.heard.iter().position(|heard| heard.address == target && heard.attempts > 0) else {
+            self.stats.ignored_frames += 1;
+            return;
+        };
+        let heard = self.heard[index];
+        if heard.confirmed {
+            if heard.mac == mac {
+                self.stats.repeated_replies += 1;
+            } else {
+                self.stats.duplicates += 1;
+                self.push_event(ScanEvent::Duplicate { address: target, first: heard.mac, other: mac });
+            }
+            return;
+        }
+        let rtt = now - heard.asked_at;
+        let late = rtt > self.config.wait(heard.attempts.saturating_sub(1), self.slowest_rtt);
+        self.heard[index] = Heard { confirmed: true, mac, ..heard };
+        self.slowest_rtt = Some(self.slowest_rtt.map_or(rtt, |slowest| slowest.max(rtt)));
+        self.stats.hosts += 1;
+        self.stats.late_replies += u64::from(late);
+        self.push_event(ScanEvent::Host { address: target, hardware_addr: mac, rtt, late });
+    }
+
+    fn process(&mut self, mac: EthernetAddress, now: Instant, header: &EthernetRepr, body: &[u8]) {
+        let Ok((_, packet)) = Icmpv6Packet::parse(body) else {
+            self.stats.ignored_frames += 1;
+            return;
+        };
+        match packet.message {
+            Icmpv6Repr::EchoReply { ident, .. }
+                if ident == self.ident && header.dst_addr == mac && self.sources.contains(&packet.dst_addr) =>
+            {
+                self.hear(packet.src_addr)
+            }
+            // A host resolving a source address to answer the echo.
+            Icmpv6Repr::NeighborSolicit { target, .. } if self.sources.contains(&target) => self.hear(packet.src_addr),
+            Icmpv6Repr::NeighborAdvert { flags, target, target_lladdr }
+                if flags.solicited && header.dst_addr == mac =>
+            {
+                match target_lladdr {
+                    Some(advertised) if advertised != header.src_addr => self.stats.ignored_frames += 1,
+                    _ => self.confirm(now, target, header.src_addr),
+                }
+            }
+            _ => self.stats.ignored_frames += 1,
+        }
+    }
+
+    fn end_of_wait<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
+        let attempts = self.config.attempts;
+        let unconfirmed = self.heard.iter().any(|heard| !heard.confirmed && heard.attempts < attempts);
+        if self.round.saturating_add(1) < attempts || unconfirmed {
+            self.round = self.round.saturating_add(1);
+            self.echoes_sent = 0;
+            self.phase = Phase::Sending { cursor: 0 };
+            self.send_due(station)
+        } else {
+            self.phase = Phase::Done;
+            self.push_event(ScanEvent::Done);
+            Ok(())
+        }
+    }
+}
+
+impl<const HOSTS: usize> Service for Ipv6Scanner<HOSTS> {
+    type Event<'s> = ScanEvent<Ipv6Addr>;
+
+    fn accepts(&self, ethertype: EtherType) -> bool {
+        ethertype == EtherType::IPV6
+    }
+
+    fn receive<D: LinkDevice>(
+        &mut self,
+        station: &mut Station<'_, D>,
+        header: &EthernetRepr,
+        frame: &[u8],
+    ) -> Result<(), D::Error> {
+        self.process(station.mac_address(), station.now(), header, &frame[crate::wire::ethernet::HEADER_LEN..]);
+        Ok(())
+    }
+
+    fn poll<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
+        self.send_due(station)?;
+        if let Phase::Waiting { until } = self.phase {
+            if station.now() >= until {
+                self.end_of_wait(station)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_at(&self) -> Option<Instant> {
+        match self.status() {
+            ScanStatus::Done => None,
+            ScanStatus::Running { next_poll_at } => Some(next_poll_at),
+        }
+    }
+
+    fn has_event(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    fn next_event(&mut self, _: &mut [u8]) -> Option<ScanEvent<Ipv6Addr>> {
+        self.events.pop_front()
+    }
+}
