@@ -188,3 +188,46 @@ fn malformed_neighbour_discovery_is_counted_and_dropped() {
     peer.transmit(&good).unwrap();
     assert_eq!(poll(&mut vm2, Instant::ZERO), vec![Seen::Ipv6Answered(PEER, b)]);
 }
+
+/// The example frames of docs/PROTOCOL.md's IPv6 section: the hex before
+/// each line's comment (three spaces or more set it apart).
+fn protocol_md_examples() -> Vec<Vec<u8>> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md")).unwrap();
+    let section = doc.split("## IPv6 neighbour discovery").nth(1).unwrap().split("\n## ").next().unwrap();
+    let mut frames = Vec::new();
+    for example in section.split("### Example").skip(1) {
+        let block = example.split("```").nth(1).unwrap();
+        let bytes = block
+            .lines()
+            .flat_map(|line| line.split("   ").next().unwrap().split_whitespace().collect::<Vec<_>>())
+            .map(|byte| u8::from_str_radix(byte, 16).unwrap())
+            .collect();
+        frames.push(bytes);
+    }
+    frames
+}
+
+#[test]
+fn the_examples_of_protocol_md_are_what_the_codec_reads_and_writes() {
+    let frames = protocol_md_examples();
+    let (me, host) = (link_local(VM1), ip("2001:db8::2"));
+    let expected = [
+        Icmpv6Packet {
+            src_addr: me,
+            dst_addr: ipv6::ALL_NODES,
+            message: Icmpv6Repr::EchoRequest { ident: 0x1234, seq_no: 0, data: b"whohas scan" },
+        },
+        Icmpv6Packet {
+            src_addr: me,
+            dst_addr: solicited_node(host),
+            message: Icmpv6Repr::NeighborSolicit { target: host, source_lladdr: Some(VM1) },
+        },
+        advert(host, me, true, VM2),
+    ];
+    let macs = [(multicast_mac(ipv6::ALL_NODES), VM1), (multicast_mac(solicited_node(host)), VM1), (VM1, VM2)];
+    assert_eq!(frames.len(), expected.len());
+    for ((frame, packet), (dst, src)) in frames.iter().zip(&expected).zip(macs) {
+        assert_eq!(parsed(frame), *packet);
+        assert_eq!(*frame, ipv6_frame(src, dst, packet), "{packet:?}");
+    }
+}
