@@ -1,7 +1,8 @@
 # Shared helpers for the benchmark scripts: throw-away network namespaces
 # on a bridge, addresses from 198.18.0.0/15 (RFC 2544) only, removed on exit.
 # Source it; call `lan_up N` for hosts h1..hN (198.18.0.i/24, MAC
-# 02:00:00:00:XX:YY), or `pair_up` for two hosts on one veth pair.
+# 02:00:00:00:XX:YY), `lan6_up N` for the same with IPv6 only, or `pair_up`
+# for two hosts on one veth pair.
 
 BENCH_PREFIX="whb$$"
 BENCH_NAMESPACES=()
@@ -38,6 +39,27 @@ lan_up() {
         ip -n "$(ns sw)" link set "p$i" up
         ip -n "$(ns "h$i")" link set eth0 up
         ip -n "$(ns "h$i")" addr add "198.18.0.$i/24" dev eth0
+    done
+}
+
+# `lan6_up N`: hosts h1..hN on a bridge with IPv6 only: link-local and
+# 2001:db8::i/64, duplicate address detection off, no IPv4 address, and no
+# multicast snooping (the bridge floods solicitations to every port).
+lan6_up() {
+    local count=$1
+    new_ns sw
+    ip -n "$(ns sw)" link add br0 type bridge mcast_snooping 0
+    ip -n "$(ns sw)" link set br0 type bridge forward_delay 0 stp_state 0
+    ip -n "$(ns sw)" link set br0 up
+    for i in $(seq 1 "$count"); do
+        new_ns "h$i"
+        ip link add "p$i" netns "$(ns sw)" type veth peer name eth0 netns "$(ns "h$i")" address "$(host_mac "$i")"
+        ip -n "$(ns sw)" link set "p$i" master br0
+        ip -n "$(ns sw)" link set "p$i" up
+        ip netns exec "$(ns "h$i")" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.all.disable_ipv6=0 \
+            net.ipv6.conf.eth0.disable_ipv6=0
+        ip -n "$(ns "h$i")" link set eth0 up
+        ip -n "$(ns "h$i")" -6 addr add "2001:db8::$(printf %x "$i")/64" dev eth0 nodad
     done
 }
 

@@ -28,6 +28,8 @@ cargo build -q --release --bins --examples
     echo
     bench/scan.sh
     echo
+    bench/scan6.sh
+    echo
     bench/latency.sh
     echo
     bench/transfer.sh

@@ -200,6 +200,9 @@ impl Lan {
     /// `count` hosts on a bridge, like machines on a switch.
     pub fn bridged(count: usize) -> Lan {
         let switch = Namespace::new("sw");
+        // The switch is not a station: its bridge gets no IPv6 address.
+        switch.run("sysctl", &["-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+        switch.run("sysctl", &["-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
         // No multicast snooping: the bridge would send IGMP and MLD of its
         // own, and it floods multicast (IPv6 neighbour solicitations) to
         // every port, as a plain switch does.
