@@ -116,8 +116,13 @@ fn scan_ipv6_finds_every_address_of_every_host_grouped_by_mac_as_the_kernel_know
     lan.host(6).ns.ip(&["-6", "addr", "add", "2001:db8:1::66/64", "dev", "eth0", "nodad"]);
     let scanner = &lan.host(1).ns;
     scanner.ip(&["-6", "addr", "add", "2001:db8:1::1/64", "dev", "eth0", "nodad"]);
+    let scratch = Scratch::new("ipv6-scan");
+    let mut capture = Tcpdump::start(scanner, scratch.path("scan.pcap"), "");
     let out = scanner.whohas(&["scan", "-i", "eth0", "--ipv6", "--pps", "5000", "--csv"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    capture.barrier(&lan.host(2).ns);
+    // The scan's echoes, solicitations and the hosts' answers as tshark reads them.
+    support::assert_decode_matches_tshark(&capture.stop(), &[], &[]);
     let rows = csv_rows(&out.stdout);
     // Grouped by MAC, the link-local address first.
     let mut expected = Vec::new();

@@ -5,7 +5,7 @@
 mod common;
 
 use proptest::prelude::*;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use whohas_core::device::{LinkDevice, Segment};
 use whohas_core::node::Node;
 use whohas_core::runtime::from_fn;
@@ -16,8 +16,8 @@ use whohas_core::time::{Duration, Instant};
 use whohas_core::wire::presence::{PresenceKind, PresenceRepr};
 use whohas_core::wire::transfer::{Kind, TransferRepr};
 use whohas_core::wire::{
-    ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr, NAME_MAX, Name,
-    NameArpPacket, NameArpRepr, PrettyFrame,
+    AdvertFlags, ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetAddress, EthernetFrame, EthernetRepr,
+    Icmpv6Packet, Icmpv6Repr, NAME_MAX, Name, NameArpPacket, NameArpRepr, PrettyFrame,
 };
 
 fn unicast() -> impl Strategy<Value = EthernetAddress> {
@@ -53,6 +53,43 @@ proptest! {
         if let Ok(packet) = ArpPacket::new_checked(&bytes[..]) {
             let _ = ArpRepr::parse(&packet);
         }
+        let _ = Icmpv6Packet::parse(&bytes);
+    }
+
+    /// ICMPv6 echo, NS and NA: emit then parse is the identity, and bytes
+    /// after the IPv6 payload (Ethernet padding) change nothing.
+    #[test]
+    fn icmpv6_round_trips(
+        src in any::<[u8; 16]>(),
+        dst in any::<[u8; 16]>(),
+        target in any::<[u8; 16]>(),
+        kind in 0u8..4,
+        numbers in any::<(u16, u16)>(),
+        data in prop::collection::vec(any::<u8>(), 0..64),
+        flags in any::<(bool, bool, bool)>(),
+        lladdr in prop::option::of(unicast()),
+        padding in prop::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let (mut src, mut target) = (Ipv6Addr::from(src), Ipv6Addr::from(target));
+        // A multicast source or target is rejected, as it should be.
+        if src.is_multicast() { src = Ipv6Addr::UNSPECIFIED; }
+        if target.is_multicast() { target = Ipv6Addr::LOCALHOST; }
+        let (ident, seq_no) = numbers;
+        let message = match kind {
+            0 => Icmpv6Repr::EchoRequest { ident, seq_no, data: &data },
+            1 => Icmpv6Repr::EchoReply { ident, seq_no, data: &data },
+            2 => Icmpv6Repr::NeighborSolicit { target, source_lladdr: lladdr },
+            _ => Icmpv6Repr::NeighborAdvert {
+                flags: AdvertFlags { router: flags.0, solicited: flags.1, override_: flags.2 },
+                target,
+                target_lladdr: lladdr,
+            },
+        };
+        let packet = Icmpv6Packet { src_addr: src, dst_addr: Ipv6Addr::from(dst), message };
+        let mut bytes = vec![0u8; packet.buffer_len()];
+        packet.emit(&mut bytes);
+        bytes.extend_from_slice(&padding);
+        prop_assert_eq!(Icmpv6Packet::parse(&bytes).map(|(_, parsed)| parsed), Ok(packet));
     }
 
     #[test]

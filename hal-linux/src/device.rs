@@ -18,7 +18,8 @@ use crate::{Error, filter, sys};
 pub struct Options {
     /// Ethertypes the kernel passes up; everything else is dropped in the
     /// kernel by a BPF filter. `None`: every frame; an empty list: none (a
-    /// transmit-only socket).
+    /// transmit-only socket). With IPv6 among them (or `None`), the socket
+    /// also asks the interface for every multicast frame while it is open.
     pub ethertypes: Option<Vec<EtherType>>,
     /// Send straight to the driver, bypassing the kernel's qdisc
     /// (`PACKET_QDISC_BYPASS`): faster injection, no traffic control.
@@ -186,6 +187,13 @@ impl AfPacketDevice {
             .map_err(|errno| Error::io("building the interface address", errno))?;
         socket::bind(fd.as_raw_fd(), &address)
             .map_err(|errno| open_error(interface, "binding the socket to the interface", errno))?;
+        // IPv6 neighbour discovery goes to multicast groups (solicited-node,
+        // all-nodes) that a NIC's filter may not pass unless the kernel
+        // joined them itself.
+        if options.ethertypes.as_ref().is_none_or(|ethertypes| ethertypes.contains(&EtherType::IPV6)) {
+            sys::all_multicast(fd.as_fd(), info.index)
+                .map_err(|errno| Error::io("asking the interface for all multicast frames", errno))?;
+        }
         log::debug!("opened AF_PACKET socket on {} ({}, MTU {})", info.name, info.mac, info.mtu);
         let slot_len = info.mtu + HEADER_LEN;
         Ok(AfPacketDevice {

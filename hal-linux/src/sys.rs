@@ -51,6 +51,18 @@ pub(crate) fn bypass_qdisc(fd: BorrowedFd<'_>) -> Result<(), Errno> {
     set_option(fd, libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, &1 as &libc::c_int)
 }
 
+/// Asks the interface for every multicast frame while the socket is open
+/// (`PACKET_ADD_MEMBERSHIP` with `PACKET_MR_ALLMULTI`; the kernel drops the
+/// membership when the socket closes).
+pub(crate) fn all_multicast(fd: BorrowedFd<'_>, ifindex: u32) -> Result<(), Errno> {
+    // SAFETY: packet_mreq is a plain C struct of integers and a byte array;
+    // all-zero is a valid value of it.
+    let mut request: libc::packet_mreq = unsafe { mem::zeroed() };
+    request.mr_ifindex = i32::try_from(ifindex).map_err(|_| Errno::EINVAL)?;
+    request.mr_type = libc::PACKET_MR_ALLMULTI as u16;
+    set_option(fd, libc::SOL_PACKET, libc::PACKET_ADD_MEMBERSHIP, &request)
+}
+
 /// Attaches a classic BPF program (`SO_ATTACH_FILTER`).
 pub(crate) fn attach_filter(fd: BorrowedFd<'_>, program: &[libc::sock_filter]) -> Result<(), Errno> {
     let fprog = libc::sock_fprog {
