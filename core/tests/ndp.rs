@@ -219,12 +219,18 @@ fn the_examples_of_protocol_md_are_what_the_codec_reads_and_writes() {
         },
         Icmpv6Packet {
             src_addr: me,
+            dst_addr: ipv6::ALL_NODES,
+            message: Icmpv6Repr::MldQuery { max_response_ms: 500 },
+        },
+        Icmpv6Packet {
+            src_addr: me,
             dst_addr: solicited_node(host),
             message: Icmpv6Repr::NeighborSolicit { target: host, source_lladdr: Some(VM1) },
         },
         advert(host, me, true, VM2),
     ];
-    let macs = [(multicast_mac(ipv6::ALL_NODES), VM1), (multicast_mac(solicited_node(host)), VM1), (VM1, VM2)];
+    let all_nodes = multicast_mac(ipv6::ALL_NODES);
+    let macs = [(all_nodes, VM1), (all_nodes, VM1), (multicast_mac(solicited_node(host)), VM1), (VM1, VM2)];
     assert_eq!(frames.len(), expected.len());
     for ((frame, packet), (dst, src)) in frames.iter().zip(&expected).zip(macs) {
         assert_eq!(parsed(frame), *packet);

@@ -11,10 +11,17 @@
 //!    solicits the scanner's address to answer; the hosting node answers
 //!    that when it has the source address, and the solicitation itself
 //!    tells the scanner of the host.)
-//! 2. Every address heard is confirmed by a neighbour solicitation to its
-//!    solicited-node group, as the kernel would resolve it; the
-//!    advertisement gives its MAC and the round-trip time. Addresses that
-//!    never advertise are not reported.
+//! 2. The first round also sends an MLD general query: each host reports the
+//!    groups it listens to, among them the solicited-node group of each of
+//!    its addresses, which gives the last 24 bits of the address. A host
+//!    answers an echo from one address per prefix; its other addresses in
+//!    that prefix are found, after the first round, from a reported group
+//!    that no address heard explains: the address heard with those 24 bits
+//!    (and the SLAAC address of the MAC in each prefix the scan asks from).
+//! 3. Every address heard or so derived is confirmed by a neighbour
+//!    solicitation to its solicited-node group, as the kernel would resolve
+//!    it; the advertisement gives its MAC and the round-trip time. Addresses
+//!    that never advertise are not reported.
 //!
 //! The first round waits at least 1.1 s, whatever the adaptive wait: hosts
 //! answer only after resolving the scanner's address, and a solicitation of
@@ -33,7 +40,7 @@ use crate::device::LinkDevice;
 use crate::service::Service;
 use crate::station::Station;
 use crate::time::{Duration, Instant};
-use crate::wire::ipv6::{self, ALL_NODES, multicast_mac, solicited_node};
+use crate::wire::ipv6::{self, ALL_NODES, link_local, multicast_mac, solicited_node, with_interface_id};
 use crate::wire::{EtherType, EthernetAddress, EthernetRepr, Icmpv6Packet, Icmpv6Repr};
 
 /// Source addresses a scan asks from at most.
@@ -41,6 +48,9 @@ pub const MAX_SOURCES: usize = 4;
 /// A neighbour solicitation's frame: Ethernet, IPv6, the message and the
 /// source link-layer address option.
 const SOLICITATION_FRAME_LEN: usize = 14 + 40 + 24 + 8;
+/// The longest delay the MLD query allows a host before it reports: the
+/// reports of many hosts spread over it instead of arriving at once.
+const QUERY_RESPONSE_MS: u16 = 500;
 /// Bytes of data in an echo request: the scan's name, for who reads a
 /// capture.
 const ECHO_DATA: &[u8] = b"whohas scan";
@@ -60,6 +70,8 @@ const ECHO_SPACING: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, Copy)]
 struct Heard {
     address: Ipv6Addr,
+    /// The station that told of it (its answer's or report's source).
+    from: EthernetAddress,
     /// The advertised MAC once confirmed.
     mac: EthernetAddress,
     confirmed: bool,
@@ -81,6 +93,11 @@ pub struct Ipv6Scanner<const HOSTS: usize = 256> {
     round: u8,
     /// Echo requests of this round already sent (one per source).
     echoes_sent: usize,
+    /// The MLD query of the first round went out.
+    queried: bool,
+    /// The last 24 bits of addresses stations reported (their
+    /// solicited-node groups), with the station.
+    reported: Vec<(EthernetAddress, [u8; 3]), HOSTS>,
     phase: Phase,
     next_send_at: Instant,
     slowest_rtt: Option<Duration>,
@@ -102,6 +119,8 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
             heard: Vec::new(),
             round: 0,
             echoes_sent: 0,
+            queried: false,
+            reported: Vec::new(),
             phase: Phase::Sending { cursor: 0 },
             next_send_at: now,
             slowest_rtt: None,
@@ -130,7 +149,7 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
     /// it has heard so far.
     pub fn progress(&self) -> (u64, u64) {
         let attempts = u64::from(self.config.attempts.max(1));
-        let most = (self.sources.len() + self.heard.len()) as u64 * attempts;
+        let most = (self.sources.len() + self.heard.len()) as u64 * attempts + 1;
         (self.stats.requests_sent, most.max(self.stats.requests_sent))
     }
 
@@ -156,15 +175,22 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
         same_scope.or(self.sources.first()).copied().unwrap_or(Ipv6Addr::UNSPECIFIED)
     }
 
-    /// The next request of this round: an echo from the next source, or a
+    /// The next request of this round: the MLD query (first round, first:
+    /// the reports spread over the wait), an echo from the next source, or a
     /// solicitation for the next address heard that is unconfirmed and has
-    /// attempts left (its index).
-    fn next_request(&self, cursor: usize, mac: EthernetAddress) -> Option<(Icmpv6Packet<'static>, Option<usize>)> {
+    /// attempts left.
+    fn next_request(&self, cursor: usize, mac: EthernetAddress) -> Option<(Icmpv6Packet<'static>, Request)> {
+        if !self.queried {
+            // MLD speaks from a link-local address only (RFC 3810 5).
+            let source = self.sources.iter().copied().find(|&a| ipv6::is_link_local(a)).unwrap_or(link_local(mac));
+            let message = Icmpv6Repr::MldQuery { max_response_ms: QUERY_RESPONSE_MS };
+            return Some((Icmpv6Packet { src_addr: source, dst_addr: ALL_NODES, message }, Request::Query));
+        }
         if self.round < self.config.attempts {
             if let Some(&source) = self.sources.get(self.echoes_sent) {
                 let message =
                     Icmpv6Repr::EchoRequest { ident: self.ident, seq_no: u16::from(self.round), data: ECHO_DATA };
-                return Some((Icmpv6Packet { src_addr: source, dst_addr: ALL_NODES, message }, None));
+                return Some((Icmpv6Packet { src_addr: source, dst_addr: ALL_NODES, message }, Request::Echo));
             }
         }
         let index = (cursor..self.heard.len())
@@ -175,7 +201,7 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
             dst_addr: solicited_node(target),
             message: Icmpv6Repr::NeighborSolicit { target, source_lladdr: Some(mac) },
         };
-        Some((solicitation, Some(index)))
+        Some((solicitation, Request::Solicit(index)))
     }
 
     fn send_due<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
@@ -186,7 +212,7 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
             if now < self.next_send_at {
                 return Ok(());
             }
-            let Some((packet, slot)) = self.next_request(cursor, mac) else {
+            let Some((packet, request)) = self.next_request(cursor, mac) else {
                 // The round is over once its last request has had its wait.
                 let last = self.next_send_at.max(now);
                 let mut wait = self.config.wait(self.round, self.slowest_rtt);
@@ -202,27 +228,30 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
                 return Ok(());
             }
             self.stats.requests_sent += 1;
-            match slot {
-                None => self.echoes_sent += 1,
-                Some(index) => {
+            // Keep the pace even when polled late, without bursting to catch up.
+            self.next_send_at = (self.next_send_at + interval).max(now);
+            match request {
+                Request::Echo => {
+                    self.echoes_sent += 1;
+                    if self.round == 0 && self.echoes_sent < self.sources.len() {
+                        self.next_send_at = self.next_send_at.max(now + ECHO_SPACING);
+                    }
+                }
+                Request::Query => self.queried = true,
+                Request::Solicit(index) => {
                     let heard = &mut self.heard[index];
                     heard.asked_at = now;
                     heard.attempts = heard.attempts.saturating_add(1);
                     self.phase = Phase::Sending { cursor: index + 1 };
                 }
             }
-            // Keep the pace even when polled late, without bursting to catch up.
-            self.next_send_at = (self.next_send_at + interval).max(now);
-            if slot.is_none() && self.round == 0 {
-                self.next_send_at = self.next_send_at.max(now + ECHO_SPACING);
-            }
         }
         Ok(())
     }
 
-    /// Notes an address a station answers at (its solicitation is sent
-    /// in this round or the next).
-    fn hear(&mut self, address: Ipv6Addr) {
+    /// Notes an address `from` answers at (its solicitation is sent in
+    /// this round or the next).
+    fn hear(&mut self, address: Ipv6Addr, from: EthernetAddress) {
         if address.is_unspecified() || self.sources.contains(&address) {
             self.stats.ignored_frames += 1;
             return;
@@ -231,8 +260,59 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
             self.stats.repeated_replies += 1;
             return;
         }
+        self.record(address, from);
+    }
+
+    /// An MLD report from `from` naming `group`: if it is a solicited-node
+    /// group, the last 24 bits of one of its addresses, kept until the
+    /// first round is over.
+    fn reported_group(&mut self, group: Ipv6Addr, from: EthernetAddress) {
+        let octets = group.octets();
+        if octets[..13] != solicited_node(Ipv6Addr::UNSPECIFIED).octets()[..13] {
+            return;
+        }
+        let low = [octets[13], octets[14], octets[15]];
+        if !self.reported.contains(&(from, low)) && self.reported.push((from, low)).is_err() {
+            self.overflow += 1;
+        }
+    }
+
+    /// After the first round: a reported group stands for an address of its
+    /// station with those last 24 bits. In each /64 the station was heard
+    /// in, that address is the one heard with its last 24 bits replaced (the
+    /// same address if it was heard); in each prefix the scan asks from
+    /// where no address heard explains the group, it may be the station's
+    /// SLAAC address.
+    fn derive_from_reports(&mut self) {
+        for r in 0..self.reported.len() {
+            let (from, low) = self.reported[r];
+            for i in 0..self.heard.len() {
+                if self.heard[i].from == from {
+                    self.record(with_low_bits(self.heard[i].address, low), from);
+                }
+            }
+            for i in 0..self.sources.len() {
+                let slaac = with_interface_id(self.sources[i], from);
+                let explained = self.heard.iter().any(|heard| {
+                    heard.from == from
+                        && heard.address.octets()[..8] == slaac.octets()[..8]
+                        && heard.address.octets()[13..] == low
+                });
+                if !ipv6::is_link_local(slaac) && slaac.octets()[13..] == low && !explained {
+                    self.record(slaac, from);
+                }
+            }
+        }
+    }
+
+    /// Adds `address` to the table unless it is there.
+    fn record(&mut self, address: Ipv6Addr, from: EthernetAddress) {
+        if self.heard.iter().any(|heard| heard.address == address) {
+            return;
+        }
         let heard = Heard {
             address,
+            from,
             mac: EthernetAddress::UNSPECIFIED,
             confirmed: false,
             asked_at: Instant::ZERO,
@@ -277,10 +357,17 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
             Icmpv6Repr::EchoReply { ident, .. }
                 if ident == self.ident && header.dst_addr == mac && self.sources.contains(&packet.dst_addr) =>
             {
-                self.hear(packet.src_addr)
+                self.hear(packet.src_addr, header.src_addr)
             }
             // A host resolving a source address to answer the echo.
-            Icmpv6Repr::NeighborSolicit { target, .. } if self.sources.contains(&target) => self.hear(packet.src_addr),
+            Icmpv6Repr::NeighborSolicit { target, .. } if self.sources.contains(&target) => {
+                self.hear(packet.src_addr, header.src_addr)
+            }
+            Icmpv6Repr::MldReport(records) => {
+                for group in records.groups() {
+                    self.reported_group(group, header.src_addr);
+                }
+            }
             Icmpv6Repr::NeighborAdvert { flags, target, target_lladdr }
                 if flags.solicited && header.dst_addr == mac =>
             {
@@ -294,6 +381,9 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
     }
 
     fn end_of_wait<D: LinkDevice>(&mut self, station: &mut Station<'_, D>) -> Result<(), D::Error> {
+        if self.round == 0 {
+            self.derive_from_reports();
+        }
         let attempts = self.config.attempts;
         let unconfirmed = self.heard.iter().any(|heard| !heard.confirmed && heard.attempts < attempts);
         if self.round.saturating_add(1) < attempts || unconfirmed {
@@ -307,6 +397,22 @@ impl<const HOSTS: usize> Ipv6Scanner<HOSTS> {
             Ok(())
         }
     }
+}
+
+/// What a request of the scan is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Request {
+    Echo,
+    Query,
+    /// A solicitation for the address at this index.
+    Solicit(usize),
+}
+
+/// `address` with its last 24 bits replaced by `low`.
+fn with_low_bits(address: Ipv6Addr, low: [u8; 3]) -> Ipv6Addr {
+    let mut octets = address.octets();
+    octets[13..].copy_from_slice(&low);
+    Ipv6Addr::from(octets)
 }
 
 impl<const HOSTS: usize> Service for Ipv6Scanner<HOSTS> {

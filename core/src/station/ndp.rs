@@ -77,7 +77,10 @@ impl State<'_> {
                 let hardware_addr = target_lladdr.unwrap_or(header.src_addr);
                 Ok(self.take_reply::<Ndp, E>(now, header, target, hardware_addr))
             }
-            Icmpv6Repr::EchoRequest { .. } | Icmpv6Repr::EchoReply { .. } => {
+            Icmpv6Repr::EchoRequest { .. }
+            | Icmpv6Repr::EchoReply { .. }
+            | Icmpv6Repr::MldQuery { .. }
+            | Icmpv6Repr::MldReport(_) => {
                 self.id.stats.link.rx_foreign += 1;
                 Ok(None)
             }

@@ -1,5 +1,6 @@
-//! ICMPv6 echo (RFC 4443) and neighbour discovery's solicitation and
-//! advertisement (RFC 4861), in IPv6 (ethertype 0x86DD).
+//! ICMPv6 echo (RFC 4443), neighbour discovery's solicitation and
+//! advertisement (RFC 4861), and the MLDv2 general query and report
+//! (RFC 3810), in IPv6 (ethertype 0x86DD).
 //!
 //! ```text
 //! offset  size  field (from the start of the ICMPv6 message)
@@ -16,6 +17,14 @@
 //!      8    16  target address
 //!     24     …  options: type (1 source, 2 target link-layer address),
 //!               length in units of 8 bytes, value (a MAC: 6 bytes)
+//! MLDv2 query (130) / report (143), after a hop-by-hop header with the
+//! router alert option, hop limit 1:
+//!      4     2  query: maximum response delay (ms); report: reserved
+//!      6     2  query: reserved; report: number of address records
+//!      8     …  query: multicast address (:: for all), flags, QQIC,
+//!               number of sources; report: records of type (1), aux length
+//!               (1, in 4 bytes), number of sources (2), multicast address
+//!               (16), the sources and the aux data
 //! ```
 //!
 //! What is rejected, as RFC 4861 7.1 says: a wrong checksum, neighbour
@@ -32,6 +41,8 @@ use super::{Error, EthernetAddress, Result};
 mod kind {
     pub const ECHO_REQUEST: u8 = 128;
     pub const ECHO_REPLY: u8 = 129;
+    pub const MLD_QUERY: u8 = 130;
+    pub const MLD_REPORT: u8 = 143;
     pub const NEIGHBOR_SOLICIT: u8 = 135;
     pub const NEIGHBOR_ADVERT: u8 = 136;
 }
@@ -46,6 +57,19 @@ const NDP_FIXED_LEN: usize = 24;
 const LLADDR_OPTION_LEN: usize = 8;
 /// The hop limit neighbour discovery is sent with and must arrive with.
 pub const NDP_HOP_LIMIT: u8 = 255;
+/// The hop limit of MLD (RFC 3810 5: it never leaves the link).
+const MLD_HOP_LIMIT: u8 = 1;
+/// The next-header value of the hop-by-hop options header.
+const NEXT_HEADER_HOP_BY_HOP: u8 = 0;
+/// The hop-by-hop header MLD travels behind: ICMPv6 next, 8 bytes, a router
+/// alert option for MLD (type 5, length 2, value 0) and a 2-byte PadN.
+const MLD_HOP_BY_HOP: [u8; 8] = [58, 0, 5, 2, 0, 0, 1, 0];
+/// An MLDv2 general query.
+const MLD_QUERY_LEN: usize = 28;
+/// An MLDv2 report's fixed part, before its records.
+const MLD_REPORT_FIXED_LEN: usize = 8;
+/// An address record's fixed part, before its sources and aux data.
+const MLD_RECORD_FIXED_LEN: usize = 20;
 
 /// The flags of a neighbour advertisement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -100,6 +124,17 @@ pub enum Icmpv6Repr<'a> {
         /// source is `::`, in duplicate address detection).
         source_lladdr: Option<EthernetAddress>,
     },
+    /// An MLD query (type 130), read as the general query this crate
+    /// sends: "which groups do you listen to?", answered after a random
+    /// delay up to `max_response_ms`.
+    MldQuery {
+        /// The longest delay before an answer, in milliseconds.
+        max_response_ms: u16,
+    },
+    /// An MLDv2 report (type 143): the groups a station listens to. Its
+    /// solicited-node groups tell the last 24 bits of each of its
+    /// addresses.
+    MldReport(MldRecords<'a>),
     /// "`target` is at `target_lladdr`" (type 136).
     NeighborAdvert {
         /// Router, solicited and override flags.
@@ -190,8 +225,20 @@ impl<'a> Icmpv6Repr<'a> {
                     }
                 })
             }
+            kind::MLD_QUERY if message.len() >= 24 => Ok(Icmpv6Repr::MldQuery { max_response_ms: u16_at(message, 4) }),
+            kind::MLD_REPORT if message.len() >= MLD_REPORT_FIXED_LEN => {
+                let records = MldRecords { count: u16_at(message, 6), bytes: &message[MLD_REPORT_FIXED_LEN..] };
+                records.check()?;
+                Ok(Icmpv6Repr::MldReport(records))
+            }
+            kind::MLD_QUERY | kind::MLD_REPORT => Err(Error::Truncated),
             _ => Err(Error::Unsupported),
         }
+    }
+
+    /// Whether this is MLD (sent with hop limit 1 behind a router alert).
+    pub fn is_mld(&self) -> bool {
+        matches!(self, Icmpv6Repr::MldQuery { .. } | Icmpv6Repr::MldReport(_))
     }
 
     /// Whether this is neighbour discovery (sent with hop limit 255).
@@ -206,6 +253,8 @@ impl<'a> Icmpv6Repr<'a> {
             Icmpv6Repr::EchoRequest { data, .. } | Icmpv6Repr::EchoReply { data, .. } => 8 + data.len(),
             Icmpv6Repr::NeighborSolicit { source_lladdr, .. } => NDP_FIXED_LEN + lladdr_len(source_lladdr),
             Icmpv6Repr::NeighborAdvert { target_lladdr, .. } => NDP_FIXED_LEN + lladdr_len(target_lladdr),
+            Icmpv6Repr::MldQuery { .. } => MLD_QUERY_LEN,
+            Icmpv6Repr::MldReport(records) => MLD_REPORT_FIXED_LEN + records.bytes.len(),
         }
     }
 
@@ -232,6 +281,17 @@ impl<'a> Icmpv6Repr<'a> {
                 message[8..24].copy_from_slice(&target.octets());
                 write_lladdr(&mut message[NDP_FIXED_LEN..], OPTION_TARGET_LLADDR, target_lladdr);
             }
+            Icmpv6Repr::MldQuery { max_response_ms } => {
+                // A general query: group ::, no sources, QQIC 125 s.
+                message[0] = kind::MLD_QUERY;
+                message[4..6].copy_from_slice(&max_response_ms.to_be_bytes());
+                message[25] = 125;
+            }
+            Icmpv6Repr::MldReport(records) => {
+                message[0] = kind::MLD_REPORT;
+                message[6..8].copy_from_slice(&records.count.to_be_bytes());
+                message[MLD_REPORT_FIXED_LEN..].copy_from_slice(records.bytes);
+            }
         }
         let sum = ipv6::checksum(src, dst, NEXT_HEADER_ICMPV6, message);
         message[2..4].copy_from_slice(&sum.to_be_bytes());
@@ -246,9 +306,52 @@ fn write_lladdr(option: &mut [u8], kind: u8, lladdr: Option<EthernetAddress>) {
     }
 }
 
+/// The address records of an MLDv2 report, checked to lie within it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MldRecords<'a> {
+    count: u16,
+    bytes: &'a [u8],
+}
+
+impl<'a> MldRecords<'a> {
+    /// The records of `count` whose bytes are `bytes`, unchecked.
+    pub fn new(count: u16, bytes: &'a [u8]) -> Self {
+        MldRecords { count, bytes }
+    }
+
+    /// Every record lies within the report (what follows them is ignored).
+    fn check(&self) -> Result<()> {
+        let mut at = 0;
+        for _ in 0..self.count {
+            at = self.record_end(at).ok_or(Error::LengthBeyondBuffer)?;
+        }
+        Ok(())
+    }
+
+    /// Where the record starting at `at` ends, if it lies within the bytes.
+    fn record_end(&self, at: usize) -> Option<usize> {
+        let fixed = self.bytes.get(at..at + MLD_RECORD_FIXED_LEN)?;
+        let len = MLD_RECORD_FIXED_LEN + usize::from(fixed[1]) * 4 + usize::from(u16_at(fixed, 2)) * 16;
+        (at + len <= self.bytes.len()).then_some(at + len)
+    }
+
+    /// The multicast groups the records are about.
+    pub fn groups(&self) -> impl Iterator<Item = Ipv6Addr> + 'a {
+        let records = *self;
+        let mut at = 0;
+        (0..self.count).map_while(move |_| {
+            let end = records.record_end(at)?;
+            let group = ipv6_at(records.bytes, at + 4);
+            at = end;
+            Some(group)
+        })
+    }
+}
+
 /// An ICMPv6 message in its IPv6 packet: an Ethernet payload of ethertype
 /// 0x86DD. Sent with hop limit 255, which neighbour discovery requires and
-/// an echo may carry.
+/// an echo may carry; MLD with hop limit 1 behind a router alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Icmpv6Packet<'a> {
@@ -262,37 +365,58 @@ pub struct Icmpv6Packet<'a> {
 
 impl<'a> Icmpv6Packet<'a> {
     /// Reads an IPv6 packet carrying ICMPv6 (`body` is the Ethernet
-    /// payload). A packet of another protocol, or an ICMPv6 type not
-    /// spoken here, is [`Error::Unsupported`]; extension headers are not
-    /// followed (neighbour discovery never uses them).
+    /// payload), directly or behind one hop-by-hop header (as MLD travels).
+    /// A packet of another protocol, or an ICMPv6 type not spoken here, is
+    /// [`Error::Unsupported`].
     pub fn parse(body: &'a [u8]) -> Result<(Ipv6Repr, Icmpv6Packet<'a>)> {
         let packet = Ipv6Packet::new_checked(body)?;
         let ip = Ipv6Repr::parse(&packet)?;
-        if ip.next_header != NEXT_HEADER_ICMPV6 {
+        let mut payload = &body[HEADER_LEN..ip.buffer_len()];
+        let mut next_header = ip.next_header;
+        if next_header == NEXT_HEADER_HOP_BY_HOP {
+            let [next, units, ..] = *payload else { return Err(Error::Truncated) };
+            let len = (usize::from(units) + 1) * 8;
+            payload = payload.get(len..).ok_or(Error::LengthBeyondBuffer)?;
+            next_header = next;
+        }
+        if next_header != NEXT_HEADER_ICMPV6 {
             return Err(Error::Unsupported);
         }
-        let message = Icmpv6Repr::parse(&ip, &body[HEADER_LEN..ip.buffer_len()])?;
+        let message = Icmpv6Repr::parse(&ip, payload)?;
         Ok((ip, Icmpv6Packet { src_addr: ip.src_addr, dst_addr: ip.dst_addr, message }))
     }
 
     /// Bytes of the IPv6 packet.
     pub fn buffer_len(&self) -> usize {
-        HEADER_LEN + self.message.buffer_len()
+        HEADER_LEN + self.extension_len() + self.message.buffer_len()
+    }
+
+    /// MLD travels behind a hop-by-hop header with a router alert.
+    fn extension_len(&self) -> usize {
+        if self.message.is_mld() { MLD_HOP_BY_HOP.len() } else { 0 }
     }
 
     /// Writes the IPv6 packet into `buffer` (exactly
     /// [`buffer_len`](Self::buffer_len) bytes).
     pub fn emit(&self, buffer: &mut [u8]) {
+        let mld = self.message.is_mld();
         let ip = Ipv6Repr {
             src_addr: self.src_addr,
             dst_addr: self.dst_addr,
-            next_header: NEXT_HEADER_ICMPV6,
-            payload_len: self.message.buffer_len() as u16,
-            hop_limit: NDP_HOP_LIMIT,
+            next_header: if mld { NEXT_HEADER_HOP_BY_HOP } else { NEXT_HEADER_ICMPV6 },
+            payload_len: (self.extension_len() + self.message.buffer_len()) as u16,
+            hop_limit: if mld { MLD_HOP_LIMIT } else { NDP_HOP_LIMIT },
         };
         let mut packet = Ipv6Packet::new_unchecked(buffer);
         ip.emit(&mut packet);
-        self.message.emit(&self.src_addr, &self.dst_addr, packet.payload_mut());
+        let payload = packet.payload_mut();
+        let message = if mld {
+            payload[..MLD_HOP_BY_HOP.len()].copy_from_slice(&MLD_HOP_BY_HOP);
+            &mut payload[MLD_HOP_BY_HOP.len()..]
+        } else {
+            payload
+        };
+        self.message.emit(&self.src_addr, &self.dst_addr, message);
     }
 }
 
@@ -314,6 +438,14 @@ mod tests {
     const KERNEL_NA: &str = "6000000000203aff 20010db8000000000000000000000002 20010db8000000000000000000000001 \
         88002c61 60000000 20010db8000000000000000000000002 0201 02005e100002";
 
+    /// An MLDv2 report as a Linux kernel sent it on joining the
+    /// solicited-node groups of 2001:db8::a5 and ::a6 (tshark: "Multicast
+    /// Listener Report Message v2", 4 records, checksum correct).
+    const KERNEL_MLD_REPORT: &str = "600000000060 0001 fe8000000000000000005efffe100001 ff020000000000000000000000000016 \
+        3a00050200000100 8f000c4d 00000004 \
+        04000000 ff0200000000000000000001ff0000a6 04000000 ff0200000000000000000001ff0000a5 \
+        04000000 ff0200000000000000000001ff100001 04000000 ff0200000000000000000001ff000001";
+
     fn hex(text: &str) -> std::vec::Vec<u8> {
         let digits: std::string::String = text.chars().filter(|c| !c.is_whitespace()).collect();
         (0..digits.len()).step_by(2).map(|i| u8::from_str_radix(&digits[i..i + 2], 16).unwrap()).collect()
@@ -323,7 +455,7 @@ mod tests {
         let mut bytes = std::vec![0xa5u8; packet.buffer_len()];
         packet.emit(&mut bytes);
         let (ip, parsed) = Icmpv6Packet::parse(&bytes).unwrap();
-        assert_eq!(ip.hop_limit, 255);
+        assert_eq!(ip.hop_limit, if packet.message.is_mld() { 1 } else { 255 });
         assert_eq!(parsed, packet);
         bytes
     }
@@ -350,6 +482,31 @@ mod tests {
             assert_eq!(Icmpv6Packet::parse(&bytes).unwrap().1, expected);
             assert_eq!(round_trip(expected), bytes);
         }
+    }
+
+    #[test]
+    fn reads_a_kernels_mld_report_behind_its_router_alert_and_writes_it_back() {
+        let bytes = hex(KERNEL_MLD_REPORT);
+        let (ip, packet) = Icmpv6Packet::parse(&bytes).unwrap();
+        assert_eq!(ip.hop_limit, 1);
+        let Icmpv6Repr::MldReport(records) = packet.message else { panic!("{packet:?}") };
+        let groups: std::vec::Vec<std::string::String> = records.groups().map(|g| std::format!("{g}")).collect();
+        assert_eq!(groups, ["ff02::1:ff00:a6", "ff02::1:ff00:a5", "ff02::1:ff10:1", "ff02::1:ff00:1"]);
+        assert_eq!(round_trip(packet), bytes);
+        // A record running past the report is refused.
+        let mut short = bytes.clone();
+        short[57] = 5;
+        assert_eq!(parse(&short), Err(Error::Checksum));
+        fix_checksum_at(&mut short, 48);
+        assert_eq!(parse(&short), Err(Error::LengthBeyondBuffer));
+        // The general query whohas sends, behind the same header.
+        let query = Icmpv6Packet {
+            src_addr: ip.src_addr,
+            dst_addr: crate::wire::ipv6::ALL_NODES,
+            message: Icmpv6Repr::MldQuery { max_response_ms: 500 },
+        };
+        let bytes = round_trip(query);
+        assert_eq!((bytes[6], bytes[7], &bytes[40..48]), (0, 1, &MLD_HOP_BY_HOP[..]));
     }
 
     #[test]
@@ -414,10 +571,15 @@ mod tests {
     }
 
     fn fix_checksum(bytes: &mut [u8]) {
-        bytes[42..44].fill(0);
+        fix_checksum_at(bytes, HEADER_LEN);
+    }
+
+    /// Recomputes the checksum of the ICMPv6 message starting at `start`.
+    fn fix_checksum_at(bytes: &mut [u8], start: usize) {
+        bytes[start + 2..start + 4].fill(0);
         let (src, dst) = (ipv6_at(bytes, 8), ipv6_at(bytes, 24));
         let end = HEADER_LEN + usize::from(u16_at(bytes, 4));
-        let sum = ipv6::checksum(&src, &dst, NEXT_HEADER_ICMPV6, &bytes[HEADER_LEN..end]);
-        bytes[42..44].copy_from_slice(&sum.to_be_bytes());
+        let sum = ipv6::checksum(&src, &dst, NEXT_HEADER_ICMPV6, &bytes[start..end]);
+        bytes[start + 2..start + 4].copy_from_slice(&sum.to_be_bytes());
     }
 }
