@@ -3,8 +3,10 @@
 //! the fault injector. Callers seed it: hosts from the operating system,
 //! firmware from whatever entropy the board has.
 
-/// xorshift64*: small, fast, seedable. Not cryptographic: keyed mode takes
-/// its nonces from the caller's generator instead (see `auth`).
+/// xorshift64*: small, fast, seedable. Not cryptographic: keyed mode's
+/// epochs and challenge nonces need to be unique, not secret (every frame
+/// that uses them is signed), which a 64-bit seed from a random source
+/// gives.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
 

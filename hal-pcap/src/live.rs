@@ -210,7 +210,7 @@ mod tests {
     fn filters_are_built_from_the_ethertype_list() {
         assert_eq!(
             ethertype_filter(&EtherType::WHOHAS),
-            "ether proto 0xfffe or ether proto 0xfffd or ether proto 0x0806 or ether proto 0x88b5 or ether proto 0x88b6"
+            "ether proto 0xfffe or ether proto 0xfffd or ether proto 0x0806 or ether proto 0x88b5 or ether proto 0x88b6 or ether proto 0xfffc"
         );
         assert_eq!(ethertype_filter(&[]), "less 1");
     }

@@ -163,12 +163,21 @@ impl EtherType {
     pub const TRANSFER: EtherType = EtherType(0x88b5);
     /// whohas' presence: IEEE 802's Local Experimental Ethertype 2.
     pub const PRESENCE: EtherType = EtherType(0x88b6);
+    /// Keyed mode's handshake (a challenge and its answer), beside the
+    /// original C program's two ethertypes.
+    pub const KEYED: EtherType = EtherType(0xfffc);
 
     /// Every ethertype whohas speaks: what a device's filter should let
     /// through to a node (the AF_PACKET BPF program and the libpcap filter
     /// are both built from this list).
-    pub const WHOHAS: [EtherType; 5] =
-        [EtherType::NAME_ARP, EtherType::DATA, EtherType::ARP, EtherType::TRANSFER, EtherType::PRESENCE];
+    pub const WHOHAS: [EtherType; 6] = [
+        EtherType::NAME_ARP,
+        EtherType::DATA,
+        EtherType::ARP,
+        EtherType::TRANSFER,
+        EtherType::PRESENCE,
+        EtherType::KEYED,
+    ];
 }
 
 impl fmt::Debug for EtherType {

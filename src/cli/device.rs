@@ -164,6 +164,13 @@ pub fn keyed(stats: &AuthStats) -> super::report::Report {
         rx_auth_failures: stats.rx_auth_failures,
         rx_replays: stats.rx_replays,
         rx_stale_replies: stats.rx_stale_replies,
+        rx_unadmitted: stats.rx_unadmitted,
+        rx_reflected: stats.rx_reflected,
+        rx_misdirected: stats.rx_misdirected,
+        rx_stale_handshakes: stats.rx_stale_handshakes,
+        tx_challenges: stats.tx_challenges,
+        tx_answers: stats.tx_answers,
+        admissions: stats.admissions,
     }
 }
 

@@ -172,7 +172,20 @@ pub enum Report {
         messages: Option<u64>,
     },
     /// Keyed mode's counters.
-    Keyed { tx_signed: u64, rx_verified: u64, rx_auth_failures: u64, rx_replays: u64, rx_stale_replies: u64 },
+    Keyed {
+        tx_signed: u64,
+        rx_verified: u64,
+        rx_auth_failures: u64,
+        rx_replays: u64,
+        rx_stale_replies: u64,
+        rx_unadmitted: u64,
+        rx_reflected: u64,
+        rx_misdirected: u64,
+        rx_stale_handshakes: u64,
+        tx_challenges: u64,
+        tx_answers: u64,
+        admissions: u64,
+    },
     /// `pingpong echo` stopped.
     Echoed { frames: u64 },
     /// `pingpong ping`'s round trips.
@@ -379,7 +392,20 @@ impl Report {
                 files: Some(1),
                 messages: Some(0),
             },
-            Report::Keyed { tx_signed: 1, rx_verified: 1, rx_auth_failures: 0, rx_replays: 0, rx_stale_replies: 0 },
+            Report::Keyed {
+                tx_signed: 1,
+                rx_verified: 1,
+                rx_auth_failures: 0,
+                rx_replays: 0,
+                rx_stale_replies: 0,
+                rx_unadmitted: 1,
+                rx_reflected: 0,
+                rx_misdirected: 0,
+                rx_stale_handshakes: 0,
+                tx_challenges: 1,
+                tx_answers: 0,
+                admissions: 1,
+            },
             Report::Echoed { frames: 10 },
             Report::Rtt {
                 echoed: 10,
@@ -585,9 +611,25 @@ impl Display for Report {
                      {conflicts} conflicts"
                 )
             }
-            Report::Keyed { tx_signed, rx_verified, rx_auth_failures, rx_replays, rx_stale_replies } => write!(
+            Report::Keyed {
+                tx_signed,
+                rx_verified,
+                rx_auth_failures,
+                rx_replays,
+                rx_stale_replies,
+                rx_unadmitted,
+                rx_reflected,
+                rx_misdirected,
+                rx_stale_handshakes,
+                tx_challenges,
+                tx_answers,
+                admissions,
+            } => write!(
                 f,
-                "keyed: {tx_signed} frames signed, {rx_verified} verified; dropped {rx_auth_failures} with a bad or missing tag, {rx_replays} replayed, {rx_stale_replies} stale replies"
+                "keyed: {tx_signed} frames signed, {rx_verified} verified; dropped {rx_auth_failures} with a bad or missing tag, \
+                 {rx_replays} replayed, {rx_stale_replies} stale replies, {rx_unadmitted} from senders not admitted, \
+                 {rx_reflected} reflected, {rx_misdirected} for other stations, {rx_stale_handshakes} stale handshakes; \
+                 {tx_challenges} challenges sent, {tx_answers} answered, {admissions} senders admitted"
             ),
             Report::Echoed { frames } => write!(f, "echoed {frames} frames"),
             Report::Rtt { echoed, count, bytes, mode, min_us, median_us, p99_us, max_us } => write!(

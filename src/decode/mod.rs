@@ -28,7 +28,8 @@ use etherparse::{
     Icmpv4Slice, Icmpv4Type, Icmpv6Slice, Icmpv6Type, IpNumber, Ipv4Slice, Ipv6Slice, TcpSlice, UdpSlice,
 };
 use whohas_core::Duration;
-use whohas_core::auth::{Key, Signer, is_protected};
+use whohas_core::auth::{Key, Signer, is_signed};
+use whohas_core::wire::auth::Handshake;
 use whohas_core::wire::{
     self, ArpOperation, ArpPacket, ArpRepr, Escaped, EtherType, EthernetAddress, EthernetFrame, NameArpPacket,
     NameArpRepr,
@@ -153,7 +154,7 @@ impl Decoder {
             };
         };
         let layer = match &self.signer {
-            Some(signer) if is_protected(eth.ethertype()) => match signer.check(frame.data) {
+            Some(signer) if is_signed(eth.ethertype()) => match signer.check(frame.data) {
                 Some((inner_len, repr)) => {
                     let inner = EthernetFrame::new_unchecked(&frame.data[..inner_len]);
                     let mut layer = self.layer(&inner, inner_len);
@@ -198,6 +199,7 @@ impl Decoder {
             }
             EtherType::TRANSFER => Layer::link("NAME-XFER", transfer::info(eth.dst_addr(), eth.src_addr(), payload)),
             EtherType::PRESENCE => Layer::link("NAME-PRES", presence::info(payload)),
+            EtherType::KEYED => Layer::link("NAME-KEYED", handshake(payload)),
             EtherType::IPV4 => self.ipv4(payload),
             EtherType::IPV6 => self.ipv6(payload),
             EtherType(other) => Layer::link(format!("0x{other:04x}"), "Ethernet II"),
@@ -423,6 +425,18 @@ fn arp(payload: &[u8]) -> Layer {
     Layer::link("ARP", info)
 }
 
+/// A keyed-mode handshake's Info (its trailer follows and is not read).
+fn handshake(body: &[u8]) -> String {
+    match Handshake::parse(body) {
+        Ok(Handshake::Challenge { nonce, cause }) => {
+            format!("CHALLENGE {nonce:016x} for {:08x}#{}", cause.epoch, cause.counter)
+        }
+        Ok(Handshake::Answer { echo, ask: None }) => format!("ANSWER {echo:016x}"),
+        Ok(Handshake::Answer { echo, ask: Some(ask) }) => format!("ANSWER {echo:016x}, asks {ask:016x}"),
+        Err(_) => "[Malformed Packet]".to_owned(),
+    }
+}
+
 fn name_arp(payload: &[u8]) -> Layer {
     let info = match NameArpRepr::parse(&NameArpPacket::new_unchecked(payload)) {
         Ok(NameArpRepr::Request { name }) => format!("Who has {name}?"),
@@ -501,6 +515,26 @@ fn detail_payload(out: &mut String, eth: &EthernetFrame<&[u8]>, length: usize) {
             let _ = writeln!(out, "    Padding: {} bytes", payload.len() - message.len());
         }
         EtherType::TRANSFER => transfer::detail(out, eth.dst_addr(), eth.src_addr(), payload),
+        EtherType::KEYED => {
+            let _ = writeln!(out, "whohas keyed-mode handshake");
+            match Handshake::parse(payload) {
+                Ok(Handshake::Challenge { nonce, cause }) => {
+                    let _ = writeln!(out, "    Kind: challenge");
+                    let _ = writeln!(out, "    Nonce: {nonce:016x}");
+                    let _ = writeln!(out, "    Refused frame: epoch {:08x}, counter {}", cause.epoch, cause.counter);
+                }
+                Ok(Handshake::Answer { echo, ask }) => {
+                    let _ = writeln!(out, "    Kind: answer");
+                    let _ = writeln!(out, "    Answers nonce: {echo:016x}");
+                    if let Some(ask) = ask {
+                        let _ = writeln!(out, "    Asks back: {ask:016x}");
+                    }
+                }
+                Err(error) => {
+                    let _ = writeln!(out, "    [Malformed: {error}]");
+                }
+            }
+        }
         EtherType::ARP => {
             if let Ok(arp) = ArpPacket::new_checked(payload).and_then(|p| ArpRepr::parse(&p)) {
                 let _ = writeln!(out, "Address Resolution Protocol ({:?})", arp.operation);

@@ -383,6 +383,48 @@ function pres.dissector(tvb, pinfo, tree)
     end
 end
 
+-- Keyed mode's handshake (core/src/wire/auth.rs; decode in
+-- src/decode/mod.rs): a challenge and its answer, always followed by a
+-- trailer (the bytes after the 28-byte body are not read here).
+local hs = Proto("namehs", "whohas keyed-mode handshake")
+local hf = {
+    kind = ProtoField.uint8("namehs.kind", "Kind"),
+    nonce = ProtoField.uint64("namehs.nonce", "Nonce", base.HEX),
+    echo = ProtoField.uint64("namehs.echo", "Answers nonce", base.HEX),
+    cause_epoch = ProtoField.uint32("namehs.cause_epoch", "Refused frame's epoch", base.HEX),
+    cause_counter = ProtoField.uint32("namehs.cause_counter", "Refused frame's counter", base.DEC),
+}
+hs.fields = { hf.kind, hf.nonce, hf.echo, hf.cause_epoch, hf.cause_counter }
+
+function hs.dissector(tvb, pinfo, tree)
+    pinfo.cols.protocol = "NAME-KEYED"
+    local subtree = tree:add(hs, tvb())
+    if tvb:len() < 28 then
+        return malformed(pinfo, "buffer shorter than the protocol header")
+    end
+    local kind, nonce, echo = tvb(0, 1):uint(), tvb(4, 8):uint64(), tvb(12, 8):uint64()
+    local zero = UInt64(0)
+    if kind == 1 and nonce ~= zero then
+        subtree:add(hf.kind, tvb(0, 1)):append_text(" (challenge)")
+        subtree:add(hf.nonce, tvb(4, 8))
+        subtree:add(hf.cause_epoch, tvb(20, 4))
+        subtree:add(hf.cause_counter, tvb(24, 4))
+        pinfo.cols.info = string.format("CHALLENGE %s for %08x#%d", nonce:tohex(16):lower(), tvb(20, 4):uint(),
+            tvb(24, 4):uint())
+    elseif kind == 2 and echo ~= zero then
+        subtree:add(hf.kind, tvb(0, 1)):append_text(" (answer)")
+        subtree:add(hf.echo, tvb(12, 8))
+        local info = "ANSWER " .. echo:tohex(16):lower()
+        if nonce ~= zero then
+            subtree:add(hf.nonce, tvb(4, 8))
+            info = info .. ", asks " .. nonce:tohex(16):lower()
+        end
+        pinfo.cols.info = info
+    else
+        return malformed(pinfo, "unsupported protocol field value")
+    end
+end
+
 -- Keyed mode (docs/SECURITY.md, core/src/wire/auth.rs): with the preference
 -- "namekeyed.enabled" on, the last 32 bytes of every whohas frame are the
 -- trailer, shown on its own; the tag is not checked here (Lua has no
@@ -432,7 +474,8 @@ local function with_trailer(inner)
 end
 
 local ethertypes = DissectorTable.get("ethertype")
-for ethertype, proto in pairs({ [0xfffe] = name_arp, [0xfffd] = data, [0x88b5] = xfer, [0x88b6] = pres }) do
+local protos = { [0xfffe] = name_arp, [0xfffd] = data, [0x88b5] = xfer, [0x88b6] = pres, [0xfffc] = hs }
+for ethertype, proto in pairs(protos) do
     local wrapper = Proto(proto.name .. "_k", proto.description .. " (keyed mode aware)")
     wrapper.dissector = with_trailer(proto)
     ethertypes:add(ethertype, wrapper)

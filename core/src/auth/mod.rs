@@ -5,15 +5,27 @@
 //! and presence frame it sends gets a trailer ([`wire::auth`](crate::wire::auth)):
 //! the sender's epoch (random per run) and frame counter, and an
 //! HMAC-SHA-256 tag over the whole frame truncated to 16 bytes. A name-ARP
-//! reply also echoes the epoch and counter of the request it answers. A
-//! received frame of those ethertypes reaches the node only if its tag is
-//! right, its stamp is new (a replay window per sender and epoch), and, for
-//! a name-ARP reply, its echo is one of this station's recent requests; the
-//! trailer is removed first. Everything else (standard ARP, IPv4…) passes
-//! through unchanged. The node above needs no change: an unauthenticated
-//! frame never reaches it, so it never answers or learns from one.
+//! reply also echoes the epoch and counter of the request it answers.
+//!
+//! A received frame of those ethertypes reaches the node only if its tag is
+//! right, it is neither this station's own frame sent back nor addressed to
+//! another station, its sender is admitted, its stamp is new (a replay
+//! window per admitted sender), and, for a name-ARP reply, its echo is one
+//! of this station's recent requests; the trailer is removed first.
+//!
+//! A sender is admitted by a handshake of this run ([`Handshake`], its own
+//! ethertype, signed too): its first frame is refused and answered with a
+//! challenge, a fresh nonce; the sender's answer echoes it, and its stamp
+//! marks where the sender's new frames start. So no frame recorded before
+//! this station started, or before it forgot the sender, is ever taken as
+//! new. A name-ARP request refused this way is sent again at once when its
+//! sender answers, so a first resolution does not wait for a retry.
+//!
+//! Everything else (standard ARP, IPv4…) passes through unchanged. The node
+//! above needs no change: an unauthenticated frame never reaches it, so it
+//! never answers or learns from one.
 
-mod replay;
+mod peers;
 
 use core::time::Duration;
 
@@ -23,11 +35,11 @@ use sha2::Sha256;
 use crate::device::Wait;
 use crate::device::{Capabilities, LinkDevice};
 use crate::rng::Rng;
-use crate::wire::auth::{AuthRepr, COVERED_LEN, Stamp, TAG_LEN, TRAILER_LEN};
+use crate::wire::auth::{AuthRepr, COVERED_LEN, HANDSHAKE_LEN, Handshake, Stamp, TAG_LEN, TRAILER_LEN};
 use crate::wire::ethernet::{HEADER_LEN, MAX_BUFFERED_FRAME_LEN, MIN_FRAME_LEN};
-use crate::wire::{EtherType, EthernetAddress, EthernetFrame};
+use crate::wire::{EtherType, EthernetAddress, EthernetFrame, NAME_MAX};
 
-pub use replay::{Replay, WINDOW};
+pub use peers::{Freshness, Peers, WINDOW};
 
 /// Length of a key.
 pub const KEY_LEN: usize = 32;
@@ -37,6 +49,8 @@ const REQUESTS_REMEMBERED: usize = 8;
 const REQUESTERS_REMEMBERED: usize = 8;
 /// Frames one `receive` drops at most before it returns.
 const MAX_DROPPED_PER_CALL: usize = 32;
+/// The longest name-ARP request: header, length, address, name.
+const REQUEST_MAX_LEN: usize = HEADER_LEN + 4 + 6 + NAME_MAX;
 
 /// A pre-shared key: 32 random bytes.
 #[derive(Clone, PartialEq, Eq)]
@@ -85,27 +99,51 @@ impl Signer {
     }
 }
 
-/// Whether frames of `ethertype` carry a trailer in keyed mode.
+/// Whether frames of `ethertype` carry a trailer in keyed mode and reach
+/// the node once verified.
 pub fn is_protected(ethertype: EtherType) -> bool {
     matches!(ethertype, EtherType::NAME_ARP | EtherType::DATA | EtherType::TRANSFER | EtherType::PRESENCE)
+}
+
+/// Whether frames of `ethertype` carry a trailer in keyed mode: the
+/// protected ones and the handshake.
+pub fn is_signed(ethertype: EtherType) -> bool {
+    is_protected(ethertype) || ethertype == EtherType::KEYED
 }
 
 /// What keyed mode counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct AuthStats {
-    /// Frames sent with a trailer.
+    /// Frames sent with a trailer (handshakes included).
     pub tx_signed: u64,
-    /// Frames whose tag and stamp were good.
+    /// Frames whose tag and stamp were good, handed to the node.
     pub rx_verified: u64,
     /// Frames dropped: no trailer, a wrong tag (forged, altered, another
     /// key, or none).
     pub rx_auth_failures: u64,
-    /// Frames dropped: a stamp already seen, or too old.
+    /// Frames dropped: a stamp already seen, too old, or from before its
+    /// sender's admission.
     pub rx_replays: u64,
     /// name-ARP replies dropped: they echo no recent request of this
     /// station (a replayed or unsolicited answer).
     pub rx_stale_replies: u64,
+    /// Frames dropped: their sender, or its epoch, is not admitted in this
+    /// run (it was challenged).
+    pub rx_unadmitted: u64,
+    /// Frames dropped: this station's own, sent back to it.
+    pub rx_reflected: u64,
+    /// Frames dropped: addressed to another station.
+    pub rx_misdirected: u64,
+    /// Handshake frames dropped: an answer to no challenge of this run (a
+    /// replay), or malformed.
+    pub rx_stale_handshakes: u64,
+    /// Challenges sent.
+    pub tx_challenges: u64,
+    /// Challenges answered (this station's answers sent).
+    pub tx_answers: u64,
+    /// Senders admitted by an answer to this station's challenge.
+    pub admissions: u64,
     /// Frames of other ethertypes passed through.
     pub rx_passed: u64,
 }
@@ -115,10 +153,31 @@ enum Rejection {
     Auth,
     Replay,
     Stale,
+    Unadmitted,
+    Reflected,
+    Misdirected,
+    StaleHandshake,
+}
+
+/// What a verified frame was.
+enum Verified {
+    /// A protected frame for the node, this long without its trailer.
+    Frame(usize),
+    /// A handshake, taken here.
+    Handshake,
+}
+
+/// This station's latest name-ARP request, kept to send again when a
+/// receiver that refused it (its challenge names it) has admitted us.
+struct LastRequest {
+    frame: heapless::Vec<u8, REQUEST_MAX_LEN>,
+    stamp: Stamp,
+    /// It was sent again already (once is enough: a resend is not resent).
+    resent: bool,
 }
 
 /// A device whose whohas frames are authenticated with a pre-shared key;
-/// it remembers the replay windows of up to `PEERS` senders.
+/// it admits up to `PEERS` senders at a time.
 pub struct AuthDevice<D, const PEERS: usize = 16> {
     inner: D,
     signer: Signer,
@@ -127,17 +186,18 @@ pub struct AuthDevice<D, const PEERS: usize = 16> {
     /// Counters of this station's recent name-ARP requests.
     requests: [u32; REQUESTS_REMEMBERED],
     next_request: usize,
+    last_request: LastRequest,
     /// The latest request of recent requesters, for a reply to echo.
     requesters: [(EthernetAddress, Stamp); REQUESTERS_REMEMBERED],
     next_requester: usize,
-    replay: Replay<PEERS>,
+    peers: Peers<PEERS>,
     frame: [u8; MAX_BUFFERED_FRAME_LEN],
     stats: AuthStats,
 }
 
 impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
-    /// Wraps `inner`; `seed` (from a random source: it picks the epoch)
-    /// must differ from run to run.
+    /// Wraps `inner`; `seed` (from a random source: it picks the epoch and
+    /// the challenges' nonces) must differ from run to run.
     pub fn new(inner: D, key: &Key, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
         let stamp = Stamp { epoch: new_epoch(&mut rng), counter: 0 };
@@ -148,9 +208,10 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
             stamp,
             requests: [0; REQUESTS_REMEMBERED],
             next_request: 0,
+            last_request: LastRequest { frame: heapless::Vec::new(), stamp: Stamp::default(), resent: true },
             requesters: [(EthernetAddress::UNSPECIFIED, Stamp::default()); REQUESTERS_REMEMBERED],
             next_requester: 0,
-            replay: Replay::default(),
+            peers: Peers::default(),
             frame: [0; MAX_BUFFERED_FRAME_LEN],
             stats: AuthStats::default(),
         }
@@ -185,11 +246,22 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
         self.stamp
     }
 
-    /// Checks a protected frame; its length without the trailer.
-    fn verify(&mut self, frame: &[u8]) -> Result<usize, Rejection> {
+    /// Checks a signed frame.
+    fn verify(&mut self, frame: &[u8]) -> Result<Verified, Rejection> {
         let (len, repr) = self.signer.check(frame).ok_or(Rejection::Auth)?;
         let header = EthernetFrame::new_unchecked(frame);
-        let (src, ethertype) = (header.src_addr(), header.ethertype());
+        let (src, dst, ethertype) = (header.src_addr(), header.dst_addr(), header.ethertype());
+        let me = self.inner.mac_address();
+        if src == me {
+            return Err(Rejection::Reflected);
+        }
+        if dst.is_unicast() && dst != me {
+            return Err(Rejection::Misdirected);
+        }
+        if ethertype == EtherType::KEYED {
+            let handshake = Handshake::parse(&frame[HEADER_LEN..len]).map_err(|_| Rejection::StaleHandshake)?;
+            return self.take_handshake(src, repr.stamp, handshake).map(|()| Verified::Handshake);
+        }
         // `None` for other ethertypes, and for a body too short to be
         // name-ARP (the node counts it malformed).
         let request =
@@ -202,20 +274,135 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
                 return Err(Rejection::Stale);
             }
         }
-        if !self.replay.accept(src, repr.stamp) {
-            return Err(Rejection::Replay);
+        match self.peers.accept(src, repr.stamp) {
+            Freshness::New => {}
+            Freshness::Seen => return Err(Rejection::Replay),
+            Freshness::Unknown => {
+                let rng = &mut self.rng;
+                if let Some(nonce) = self.peers.challenge(src, || new_nonce(rng)) {
+                    let challenge = Handshake::Challenge { nonce, cause: repr.stamp };
+                    if self.send_handshake(src, challenge) {
+                        self.stats.tx_challenges += 1;
+                    }
+                }
+                return Err(Rejection::Unadmitted);
+            }
         }
         if request == Some(true) {
             self.requesters[self.next_requester] = (src, repr.stamp);
             self.next_requester = (self.next_requester + 1) % REQUESTERS_REMEMBERED;
         }
-        Ok(len)
+        Ok(Verified::Frame(len))
+    }
+
+    /// Answers a challenge (asking back when `src` is not admitted in the
+    /// challenge's epoch), or admits `src` on an answer to our challenge
+    /// (confirming its own challenge back, if it asked).
+    fn take_handshake(&mut self, src: EthernetAddress, stamp: Stamp, handshake: Handshake) -> Result<(), Rejection> {
+        match handshake {
+            Handshake::Challenge { nonce, cause } => {
+                let ask = if self.peers.is_admitted(src, stamp.epoch) {
+                    None
+                } else {
+                    let rng = &mut self.rng;
+                    self.peers.ask(src, || new_nonce(rng))
+                };
+                if self.send_handshake(src, Handshake::Answer { echo: nonce, ask }) {
+                    self.stats.tx_answers += 1;
+                }
+                self.resend_request(cause);
+                Ok(())
+            }
+            Handshake::Answer { echo, ask } => {
+                if !self.peers.answered(src, echo, stamp) {
+                    return Err(Rejection::StaleHandshake);
+                }
+                self.stats.admissions += 1;
+                if let Some(nonce) = ask {
+                    if self.send_handshake(src, Handshake::Answer { echo: nonce, ask: None }) {
+                        self.stats.tx_answers += 1;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends a handshake to `dst`; `false` if the device had no room (the
+    /// next refused frame or the peer's repeat makes up for it).
+    fn send_handshake(&mut self, dst: EthernetAddress, handshake: Handshake) -> bool {
+        let mut frame = [0u8; HEADER_LEN + HANDSHAKE_LEN];
+        frame[..6].copy_from_slice(&dst.0);
+        frame[6..12].copy_from_slice(&self.inner.mac_address().0);
+        frame[12..14].copy_from_slice(&EtherType::KEYED.0.to_be_bytes());
+        handshake.emit(&mut frame[HEADER_LEN..]);
+        self.sign_and_send(&frame).is_ok()
+    }
+
+    /// Sends our latest name-ARP request again, with a new stamp, if a
+    /// challenge names it as its cause: the challenger has admitted us by
+    /// now and answers it. A request is only a question, so asking it again
+    /// is harmless whenever it happens.
+    fn resend_request(&mut self, cause: Stamp) {
+        let last = &self.last_request;
+        if last.resent || cause != last.stamp {
+            return;
+        }
+        let mut copy = [0u8; REQUEST_MAX_LEN];
+        let len = last.frame.len();
+        copy[..len].copy_from_slice(&last.frame);
+        if self.sign_and_send(&copy[..len]).is_ok() {
+            self.last_request.resent = true;
+        }
+    }
+
+    /// Appends a trailer to `frame` (a signed ethertype's) and sends it.
+    fn sign_and_send(&mut self, frame: &[u8]) -> nb::Result<(), D::Error> {
+        let header = EthernetFrame::new_unchecked(frame);
+        let (dst, ethertype) = (header.dst_addr(), header.ethertype());
+        // Padding goes before the trailer, which ends the frame. A frame
+        // too long for a trailer cannot come from a node (the MTU above is
+        // smaller): it is cut, and the receiver rejects it.
+        let body = frame.len().min(MAX_BUFFERED_FRAME_LEN - TRAILER_LEN);
+        let inner_len = body.max(MIN_FRAME_LEN - TRAILER_LEN);
+        let total = inner_len + TRAILER_LEN;
+        let stamp = self.next_stamp();
+        let mut echo = Stamp::default();
+        if ethertype == EtherType::NAME_ARP {
+            match name_arp_is_request(&frame[HEADER_LEN..]) {
+                Some(true) => {
+                    self.requests[self.next_request] = stamp.counter;
+                    self.next_request = (self.next_request + 1) % REQUESTS_REMEMBERED;
+                    let kept = heapless::Vec::from_slice(&frame[..frame.len().min(REQUEST_MAX_LEN)]);
+                    self.last_request = LastRequest { frame: kept.unwrap_or_default(), stamp, resent: false };
+                }
+                Some(false) => {
+                    if let Some((_, request)) = self.requesters.iter().rev().find(|(mac, _)| *mac == dst) {
+                        echo = *request;
+                    }
+                }
+                None => {}
+            }
+        }
+        self.frame[..body].copy_from_slice(&frame[..body]);
+        self.frame[body..inner_len].fill(0);
+        AuthRepr { stamp, echo }.emit(&mut self.frame[inner_len..total]);
+        let tag = self.signer.tag(&self.frame[..inner_len + COVERED_LEN]);
+        self.frame[inner_len + AuthRepr::TAG.start..total].copy_from_slice(&tag);
+        self.inner.transmit(&self.frame[..total])?;
+        self.stats.tx_signed += 1;
+        Ok(())
     }
 }
 
 /// A random epoch, never zero.
 fn new_epoch(rng: &mut Rng) -> u32 {
     (rng.next_u64() as u32).max(1)
+}
+
+/// A random challenge nonce, never zero.
+fn new_nonce(rng: &mut Rng) -> u64 {
+    rng.next_u64().max(1)
 }
 
 /// Whether a name-ARP body is a request (its `ethAddr` is zero), a reply,
@@ -244,18 +431,23 @@ impl<D: LinkDevice, const PEERS: usize> LinkDevice for AuthDevice<D, PEERS> {
             let len = self.inner.receive(buffer)?;
             // Cut short or headerless: the node counts it.
             let Some(frame) = buffer.get(..len).filter(|frame| frame.len() >= HEADER_LEN) else { return Ok(len) };
-            if !is_protected(EthernetFrame::new_unchecked(frame).ethertype()) {
+            if !is_signed(EthernetFrame::new_unchecked(frame).ethertype()) {
                 self.stats.rx_passed += 1;
                 return Ok(len);
             }
             match self.verify(frame) {
-                Ok(inner_len) => {
+                Ok(Verified::Frame(inner_len)) => {
                     self.stats.rx_verified += 1;
                     return Ok(inner_len);
                 }
+                Ok(Verified::Handshake) => {}
                 Err(Rejection::Auth) => self.stats.rx_auth_failures += 1,
                 Err(Rejection::Replay) => self.stats.rx_replays += 1,
                 Err(Rejection::Stale) => self.stats.rx_stale_replies += 1,
+                Err(Rejection::Unadmitted) => self.stats.rx_unadmitted += 1,
+                Err(Rejection::Reflected) => self.stats.rx_reflected += 1,
+                Err(Rejection::Misdirected) => self.stats.rx_misdirected += 1,
+                Err(Rejection::StaleHandshake) => self.stats.rx_stale_handshakes += 1,
             }
         }
         Err(nb::Error::WouldBlock)
@@ -265,38 +457,7 @@ impl<D: LinkDevice, const PEERS: usize> LinkDevice for AuthDevice<D, PEERS> {
         if frame.len() < HEADER_LEN || !is_protected(EthernetFrame::new_unchecked(frame).ethertype()) {
             return self.inner.transmit(frame);
         }
-        let header = EthernetFrame::new_unchecked(frame);
-        let (dst, ethertype) = (header.dst_addr(), header.ethertype());
-        // Padding goes before the trailer, which ends the frame. A frame
-        // too long for a trailer cannot come from a node (the MTU above is
-        // smaller): it is cut, and the receiver rejects it.
-        let body = frame.len().min(MAX_BUFFERED_FRAME_LEN - TRAILER_LEN);
-        let inner_len = body.max(MIN_FRAME_LEN - TRAILER_LEN);
-        let total = inner_len + TRAILER_LEN;
-        let stamp = self.next_stamp();
-        let mut echo = Stamp::default();
-        if ethertype == EtherType::NAME_ARP {
-            match name_arp_is_request(&frame[HEADER_LEN..]) {
-                Some(true) => {
-                    self.requests[self.next_request] = stamp.counter;
-                    self.next_request = (self.next_request + 1) % REQUESTS_REMEMBERED;
-                }
-                Some(false) => {
-                    if let Some((_, request)) = self.requesters.iter().rev().find(|(mac, _)| *mac == dst) {
-                        echo = *request;
-                    }
-                }
-                None => {}
-            }
-        }
-        self.frame[..body].copy_from_slice(&frame[..body]);
-        self.frame[body..inner_len].fill(0);
-        AuthRepr { stamp, echo }.emit(&mut self.frame[inner_len..total]);
-        let tag = self.signer.tag(&self.frame[..inner_len + COVERED_LEN]);
-        self.frame[inner_len + AuthRepr::TAG.start..total].copy_from_slice(&tag);
-        self.inner.transmit(&self.frame[..total])?;
-        self.stats.tx_signed += 1;
-        Ok(())
+        self.sign_and_send(frame)
     }
 
     fn flush(&mut self) -> nb::Result<(), D::Error> {
@@ -314,24 +475,54 @@ impl<D: Wait, const PEERS: usize> Wait for AuthDevice<D, PEERS> {
 mod tests {
     use super::*;
 
-    /// Keeps the last frame it was given.
-    struct Last(heapless::Vec<u8, MAX_BUFFERED_FRAME_LEN>);
+    /// A station's link: a frame to receive, and the last frame sent.
+    struct Pipe {
+        mac: EthernetAddress,
+        inbound: Option<heapless::Vec<u8, MAX_BUFFERED_FRAME_LEN>>,
+        sent: heapless::Vec<u8, MAX_BUFFERED_FRAME_LEN>,
+    }
 
-    impl LinkDevice for Last {
+    impl Pipe {
+        fn new(last_byte: u8) -> Pipe {
+            Pipe { mac: EthernetAddress([2, 0, 0, 0, 0, last_byte]), inbound: None, sent: heapless::Vec::new() }
+        }
+    }
+
+    impl LinkDevice for Pipe {
         type Error = ();
         fn mac_address(&self) -> EthernetAddress {
-            EthernetAddress([2, 0, 0, 0, 0, 1])
+            self.mac
         }
         fn capabilities(&self) -> Capabilities {
             Capabilities::default()
         }
-        fn receive(&mut self, _: &mut [u8]) -> nb::Result<usize, ()> {
-            Err(nb::Error::WouldBlock)
+        fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, ()> {
+            let frame = self.inbound.take().ok_or(nb::Error::WouldBlock)?;
+            buffer[..frame.len()].copy_from_slice(&frame);
+            Ok(frame.len())
         }
         fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), ()> {
-            self.0.clear();
-            self.0.extend_from_slice(frame).map_err(|_| nb::Error::Other(()))
+            self.sent.clear();
+            self.sent.extend_from_slice(frame).map_err(|_| nb::Error::Other(()))
         }
+    }
+
+    /// The key of the documented examples: 00 01 .. 1f.
+    fn documented_key() -> Key {
+        let mut key = [0u8; KEY_LEN];
+        key.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        Key(key)
+    }
+
+    /// VM1's request for "VM2" of the documented examples, before its trailer.
+    fn documented_request() -> [u8; 60] {
+        let mut request = [0u8; 60];
+        request[..6].fill(0xff);
+        request[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+        request[12..14].copy_from_slice(&[0xff, 0xfe]);
+        request[14..18].copy_from_slice(&3u32.to_le_bytes());
+        request[24..27].copy_from_slice(b"VM2");
+        request
     }
 
     /// The keyed request of docs/PROTOCOL.md, byte for byte: key 00 01 ..
@@ -339,22 +530,42 @@ mod tests {
     /// was checked against Python's `hmac` module.
     #[test]
     fn the_documented_keyed_request_is_exact() {
-        let mut key = [0u8; KEY_LEN];
-        key.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
-        let mut device: AuthDevice<Last, 1> = AuthDevice::new(Last(heapless::Vec::new()), &Key(key), 1);
-        let mut request = [0u8; 60];
-        request[..6].fill(0xff);
-        request[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
-        request[12..14].copy_from_slice(&[0xff, 0xfe]);
-        request[14..18].copy_from_slice(&3u32.to_le_bytes());
-        request[24..27].copy_from_slice(b"VM2");
+        let mut device: AuthDevice<Pipe, 1> = AuthDevice::new(Pipe::new(1), &documented_key(), 1);
+        let request = documented_request();
         device.transmit(&request).unwrap();
-        let sent = &device.inner().0;
+        let sent = &device.inner().sent;
         assert_eq!(sent.len(), 92);
         assert_eq!(&sent[..60], &request[..]);
         let trailer: [u8; TRAILER_LEN - TAG_LEN] = [0x89, 0x6c, 0xdd, 0x1d, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0];
         assert_eq!(&sent[60..76], &trailer, "{:02x?}", &sent[60..]);
         let tag = [0xdc, 0x5b, 0x6d, 0x8b, 0xb3, 0x72, 0x42, 0x2c, 0x36, 0xac, 0xce, 0x30, 0xf6, 0x39, 0xd8, 0x4a];
         assert_eq!(&sent[76..], &tag, "{:02x?}", &sent[76..]);
+    }
+
+    /// The challenge of docs/PROTOCOL.md, byte for byte: VM2 (seed 2) has
+    /// not admitted VM1 and refuses the documented request with it. The
+    /// tag was checked against Python's `hmac` module.
+    #[test]
+    fn the_documented_challenge_is_exact() {
+        let mut vm1: AuthDevice<Pipe, 1> = AuthDevice::new(Pipe::new(1), &documented_key(), 1);
+        let request = documented_request();
+        vm1.transmit(&request).unwrap();
+        let mut vm2: AuthDevice<Pipe, 1> = AuthDevice::new(Pipe::new(2), &documented_key(), 2);
+        vm2.inner_mut().inbound = Some(vm1.inner().sent.clone());
+        let mut buffer = [0u8; MAX_BUFFERED_FRAME_LEN];
+        assert_eq!(vm2.receive(&mut buffer), Err(nb::Error::WouldBlock), "refused");
+        let sent = &vm2.inner().sent;
+        let challenge =
+            Handshake::Challenge { nonce: 0x579f_4d51_c0f2_ca3a, cause: Stamp { epoch: 0x896c_dd1d, counter: 1 } };
+        let mut expected = [0u8; HEADER_LEN + HANDSHAKE_LEN + TRAILER_LEN];
+        expected[..6].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+        expected[6..12].copy_from_slice(&[2, 0, 0, 0, 0, 2]);
+        expected[12..14].copy_from_slice(&[0xff, 0xfc]);
+        challenge.emit(&mut expected[HEADER_LEN..]);
+        // VM2's epoch 12d9ba3a, its first frame; no echo.
+        expected[42..50].copy_from_slice(&[0x12, 0xd9, 0xba, 0x3a, 0, 0, 0, 1]);
+        let tag = [0xba, 0x54, 0x9d, 0x5f, 0x19, 0x4b, 0x47, 0x66, 0x52, 0x38, 0xf3, 0x3d, 0xf7, 0xf7, 0xf7, 0xff];
+        expected[58..].copy_from_slice(&tag);
+        assert_eq!(&sent[..], &expected[..], "{:02x?}", &sent[..]);
     }
 }
