@@ -1,8 +1,9 @@
 //! Keyed mode against an attacker on the same bridge (root only). Without
 //! keys a racing impostor is at least reported (DUP); with keys its
 //! answers, replayed frames and altered frames are all dropped and counted,
-//! and the honest exchange goes through. An original C station still reads
-//! a keyed request's name.
+//! and the honest exchange goes through. A recorded exchange replayed with
+//! tcpreplay later, to restarted stations or to others, is refused. An
+//! original C station still reads a keyed request's name.
 
 mod support;
 
@@ -49,9 +50,12 @@ fn without_keys_a_racing_impostor_is_reported() {
     let lan = Lan::bridged(3);
     let _vm2 = respond(&lan, 2, &[]);
     let _impostor = respond(&lan, 3, &[]);
-    let out = send(&lan, "hello", &[]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("answers for VM2 (DUP)"), "the conflict is reported: {}", text(&out.stderr));
+    // resolve listens for a second answer after the first (send stops at
+    // its answer, which may come before a slow impostor's).
+    let out = lan.host(1).ns.whohas(&["resolve", "-i", "eth0", "-n", "VM1", "VM2", "--linger-ms", "3000"]);
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("VM2 is also at") && said.contains("(DUP"), "the conflict is reported: {said}");
 }
 
 #[test]
@@ -231,4 +235,130 @@ fn forged_presence_and_transfer_frames_fool_plain_stations_but_not_keyed_ones() 
     bob.type_line("@show_list");
     assert!(bob.wait_for_stdout("1 stations", WAIT));
     assert!(!bob.stdout_lines.iter().any(|l| l.contains("DUP") || l.contains("left")), "{:?}", bob.stdout_lines);
+}
+
+/// Makes the bridge a hub: no port learns addresses, so every frame reaches
+/// every host. The attacker records the whole conversation, and a frame
+/// for one station reaches the others too.
+fn make_hub(lan: &Lan) {
+    let switch = lan.switch.as_ref().expect("a bridged LAN");
+    for index in 1..=lan.hosts.len() {
+        let out = switch.ip(&["link", "set", &format!("p{index}"), "type", "bridge_slave", "learning", "off"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+}
+
+/// Writes `frames` to a capture at `path`, 1 ms apart.
+fn write_capture(path: &std::path::Path, frames: &[Vec<u8>]) {
+    let mut writer = PcapFileWriter::create(path).unwrap();
+    for (i, frame) in frames.iter().enumerate() {
+        writer.write(Duration::from_millis(i as u64), frame);
+    }
+    writer.flush().unwrap();
+}
+
+/// Replays the capture at `path` with tcpreplay from host `index`, then
+/// resolves VM2 from there with the key: VM2 reads its frames in order, so
+/// once it answered, it has judged every replayed frame.
+fn tcpreplay(lan: &Lan, index: usize, path: &std::path::Path, key: &str) {
+    let out = lan.host(index).ns.run("tcpreplay", &["-q", "-i", "eth0", path.to_str().unwrap()]);
+    assert!(out.status.success(), "tcpreplay: {}{}", text(&out.stdout), text(&out.stderr));
+    let after = lan.host(index).ns.whohas(&["resolve", "-i", "eth0", "-n", "after", "VM2", "--key-file", key]);
+    assert!(after.status.success(), "{}", text(&after.stderr));
+}
+
+/// Stops a keyed station; its `keyed:` counters line.
+fn keyed_counters(station: &mut Process) -> String {
+    assert_eq!(station.terminate().code(), Some(0), "{}", station.stderr());
+    station.stdout_lines.iter().find(|l| l.starts_with("keyed:")).expect("keyed counters").clone()
+}
+
+/// How many lines of `station`'s output contain `needle`.
+fn lines_with(station: &Process, needle: &str) -> usize {
+    station.stdout_lines.iter().filter(|l| l.contains(needle)).count()
+}
+
+/// The keyed-mode issue's attacks, with a real capture and tcpreplay from a
+/// third host on a hub: a recorded exchange replayed to the live receiver,
+/// to the receiver restarted, after the sender restarted, back to its own
+/// sender (reflection), and to a fourth station. Each is counted by kind
+/// and none is acted on.
+#[test]
+fn recorded_keyed_frames_replayed_later_are_refused_by_every_station() {
+    require_root!();
+    let lan = Lan::bridged(4);
+    make_hub(&lan);
+    let scratch = Scratch::new("keyed-replay");
+    let key = keygen(&scratch);
+    let (vm1, vm2) = (lan.host(1).mac.0, lan.host(2).mac.0);
+
+    // The attacker on host 3 records VM1 telling VM2 a secret, handshake
+    // included.
+    let mut tcpdump = support::Tcpdump::start(
+        &lan.host(3).ns,
+        scratch.path("recorded.pcap"),
+        "ether proto 0xfffc or ether proto 0xfffd or ether proto 0xfffe",
+    );
+    let mut receiver = respond(&lan, 2, &["--key-file", &key]);
+    let out = send(&lan, "secret-1", &["--key-file", &key]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(receiver.wait_for_stdout("secret-1", WAIT));
+    let answer = format!("{} > {}, ethertype Unknown (0xfffd)", lan.host(2).mac_string(), lan.host(1).mac_string());
+    assert!(tcpdump.wait_for(&answer, WAIT), "{:#?}", tcpdump.lines());
+    let recorded = tcpdump.stop();
+    // decode and the dissector agree on every frame, handshakes included.
+    support::assert_decode_matches_tshark(&recorded, &["--key-file", &key], &["-o", "namekeyed.enabled:TRUE"]);
+    let frames = support::capture_frames(&recorded);
+    let sent_by = |mac: [u8; 6]| frames.iter().filter(|f| f[6..12] == mac).cloned().collect::<Vec<_>>();
+    let (from_vm1, from_vm2) = (sent_by(vm1), sent_by(vm2));
+    let kinds = |frames: &[Vec<u8>]| frames.iter().map(|f| (f[12], f[13])).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(kinds(&from_vm1), [(0xff, 0xfc), (0xff, 0xfd), (0xff, 0xfe)].into(), "a handshake, data, name-ARP");
+    let vm1_frames = scratch.path("vm1.pcap");
+    write_capture(&vm1_frames, &from_vm1);
+
+    // 1. To the live receiver: every frame of VM1 is a replay, its answer
+    //    to VM2's challenge a stale handshake.
+    tcpreplay(&lan, 3, &vm1_frames, &key);
+    let live = keyed_counters(&mut receiver);
+    assert!(count(&live, "replayed") >= 2, "the request and the data: {live}");
+    assert!(count(&live, "stale handshakes") >= 1, "{live}");
+    assert_eq!(count(&live, "with a bad or missing tag"), 0, "{live}");
+    assert_eq!(lines_with(&receiver, "secret-1"), 1, "delivered once: {:?}", receiver.stdout_lines);
+
+    // 2. To the receiver restarted: VM1 (gone) is not admitted, and nothing
+    //    recorded can answer the new challenge. A fourth station, VM4,
+    //    hears the same frames (3: VM1's frames for VM2 reach it).
+    let mut receiver = respond(&lan, 2, &["--key-file", &key]);
+    let mut bystander = lan.host(4).ns.spawn_whohas(&["respond", "-i", "eth0", "-n", "VM4", "--key-file", &key]);
+    assert!(bystander.wait_for_stdout("VM4 answering on eth0", WAIT), "{}", bystander.stderr());
+    tcpreplay(&lan, 3, &vm1_frames, &key);
+    // 4. After the sender restarted: VM1 tells VM2 another secret with a new
+    //    epoch and stays up as a keyed station (it answers challenges with
+    //    its newest epoch); its old frames are refused again.
+    let out = send(&lan, "secret-2", &["--key-file", &key]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(receiver.wait_for_stdout("secret-2", WAIT));
+    let mut sender = lan.host(1).ns.spawn_whohas(&["respond", "-i", "eth0", "-n", "VM1", "--key-file", &key]);
+    assert!(sender.wait_for_stdout("VM1 answering on eth0", WAIT), "{}", sender.stderr());
+    tcpreplay(&lan, 3, &vm1_frames, &key);
+    // 5. Reflection: VM2's own recorded frames, sent back to it.
+    let vm2_frames = scratch.path("vm2.pcap");
+    write_capture(&vm2_frames, &from_vm2);
+    tcpreplay(&lan, 3, &vm2_frames, &key);
+
+    let restarted = keyed_counters(&mut receiver);
+    assert!(count(&restarted, "from senders not admitted") >= 4, "twice the request and the data: {restarted}");
+    assert!(count(&restarted, "stale handshakes") >= 2, "{restarted}");
+    assert!(count(&restarted, "reflected") >= 3, "its challenge, reply and data: {restarted}");
+    assert_eq!(count(&restarted, "with a bad or missing tag"), 0, "{restarted}");
+    assert_eq!(lines_with(&receiver, "secret-1"), 0, "never delivered again: {:?}", receiver.stdout_lines);
+    assert_eq!(lines_with(&receiver, "secret-2"), 1, "{:?}", receiver.stdout_lines);
+    let bystander_counts = keyed_counters(&mut bystander);
+    assert!(count(&bystander_counts, "for other stations") >= 3, "VM1's data and answer to VM2: {bystander_counts}");
+    assert!(count(&bystander_counts, "from senders not admitted") >= 1, "VM1's old request: {bystander_counts}");
+    assert_eq!(lines_with(&bystander, "secret"), 0, "{:?}", bystander.stdout_lines);
+    let sender_counts = keyed_counters(&mut sender);
+    assert_eq!(lines_with(&sender, "secret"), 0, "{:?}", sender.stdout_lines);
+    assert!(count(&sender_counts, "reflected") >= 3, "its old request, answer and data, on the hub: {sender_counts}");
+    assert_eq!(count(&sender_counts, "with a bad or missing tag"), 0, "{sender_counts}");
 }
