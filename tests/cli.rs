@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use support::{Scratch, example, repo, text, whohas};
 
-const SUBCOMMANDS: [&str; 15] = [
+const SUBCOMMANDS: [&str; 16] = [
     "interfaces",
     "respond",
     "resolve",
@@ -21,6 +21,7 @@ const SUBCOMMANDS: [&str; 15] = [
     "decode",
     "pingpong",
     "keygen",
+    "rotate",
     "synth",
     "completions",
     "manpage",
@@ -265,6 +266,52 @@ fn cargo_install_yields_the_whohas_program() {
     assert_eq!(text(&version.stdout).trim(), format!("whohas {}", env!("CARGO_PKG_VERSION")));
 }
 
+/// `whohas rotate` on a key file: add, promote, retire, each step in its
+/// turn (another is a one-line error that says what to do), the file kept
+/// private and rewritten whole.
+#[test]
+fn rotate_adds_promotes_and_retires_a_key_in_that_order() {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = support::Scratch::new("rotate-cli");
+    let key = scratch.path("k");
+    let path = key.to_str().unwrap();
+    assert!(run(&["keygen", path]).status.success());
+    let first = std::fs::read(&key).unwrap();
+    assert_fails(
+        &["rotate", "promote", path],
+        2,
+        &format!("{path} holds one key (no rotation under way): start one with whohas rotate add {path}"),
+    );
+    let added = run(&["--json", "rotate", "add", path]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let after_add = std::fs::read(&key).unwrap();
+    assert_eq!((after_add.len(), &after_add[..32]), (64, &first[..]), "the old key still signs");
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let event: serde_json::Value = serde_json::from_slice(&added.stdout).unwrap();
+    assert_eq!(event["change"], "added");
+    assert_fails(
+        &["rotate", "add", path],
+        2,
+        &format!("{path} holds two keys already (a rotation is under way): promote or retire first"),
+    );
+    assert!(run(&["rotate", "promote", path]).status.success());
+    let after_promote = std::fs::read(&key).unwrap();
+    assert_eq!((&after_promote[..32], &after_promote[32..]), (&after_add[32..], &after_add[..32]), "swapped");
+    let retired = run(&["rotate", "retire", path]);
+    assert!(retired.status.success());
+    assert_eq!(std::fs::read(&key).unwrap(), &after_add[32..], "only the new key is left");
+    let said = text(&retired.stdout);
+    assert!(
+        said.starts_with(&format!("keys retired: {path} signs with ")) && said.ends_with(" and accepts no other key\n"),
+        "{said}"
+    );
+    assert_fails(
+        &["rotate", "retire", path],
+        2,
+        &format!("{path} holds one key (no rotation under way): start one with whohas rotate add {path}"),
+    );
+}
+
 #[test]
 fn keygen_writes_a_private_key_once_and_bad_key_files_are_one_line_errors() {
     use std::os::unix::fs::PermissionsExt;
@@ -286,8 +333,14 @@ fn keygen_writes_a_private_key_once_and_bad_key_files_are_one_line_errors() {
     let open = scratch.path("open");
     std::fs::write(&open, [1u8; 32]).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
-    for (path, says) in [(&short, "is not a key (31 bytes, a key is 32)"), (&open, "can be read by others (mode 644)")]
-    {
+    let twice = scratch.path("twice");
+    std::fs::write(&twice, [1u8; 64]).unwrap();
+    std::fs::set_permissions(&twice, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for (path, says) in [
+        (&short, "is not a key file (31 bytes; one key is 32, two are 64)"),
+        (&open, "can be read by others (mode 644)"),
+        (&twice, "holds the same key twice"),
+    ] {
         let out = run(&["resolve", "-i", "lo", "-n", "A", "B", "--key-file", path.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(2));
         let stderr = text(&out.stderr);

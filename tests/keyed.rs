@@ -362,3 +362,88 @@ fn recorded_keyed_frames_replayed_later_are_refused_by_every_station() {
     assert!(count(&sender_counts, "reflected") >= 3, "its old request, answer and data, on the hub: {sender_counts}");
     assert_eq!(count(&sender_counts, "with a bad or missing tag"), 0, "{sender_counts}");
 }
+
+/// Sends SIGHUP to a keyed station and waits until it has read its key file
+/// again.
+fn reload(station: &mut Process, reloads: &mut usize) {
+    let pid = nix::unistd::Pid::from_raw(station.pid() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    *reloads += 1;
+    let deadline = std::time::Instant::now() + WAIT;
+    while lines_with(station, "keys reloaded") < *reloads {
+        assert!(std::time::Instant::now() < deadline, "no reload: {:?} {}", station.stdout_lines, station.stderr());
+        station.wait_for_stdout("keys reloaded", Duration::from_millis(100));
+    }
+}
+
+/// A group changes its key while a file crosses between two of its
+/// stations: each step of `whohas rotate` is copied to both and each
+/// station reloads it at SIGHUP, one after the other, with frames flowing
+/// between the two reloads. The file arrives intact, no frame fails its
+/// tag, and then the old key is refused.
+#[test]
+fn a_group_rotates_its_key_during_a_transfer_without_losing_a_frame() {
+    require_root!();
+    let lan = Lan::pair();
+    let (scratch, inbox) = (Scratch::new("rotate"), Scratch::new("rotate-inbox"));
+    let key = keygen(&scratch);
+    let old = scratch.path("old.key");
+    std::fs::copy(&key, &old).unwrap();
+    let (sender_key, receiver_key) = (scratch.path("a.key"), scratch.path("b.key"));
+    let distribute = || {
+        for copy in [&sender_key, &receiver_key] {
+            std::fs::copy(&key, copy).unwrap();
+        }
+    };
+    distribute();
+    // 40 Mbit/s: 30 MiB take over 6 s, longer than the rotation.
+    lan.host(1).ns.run(
+        "tc",
+        &["qdisc", "add", "dev", "eth0", "root", "tbf", "rate", "40mbit", "burst", "32kbit", "limit", "300000"],
+    );
+    let file = support::random_file(&scratch.path("big.bin"), 30 << 20);
+    let receiver_args = ["receive", "-i", "eth0", "-n", "B", "--dir", inbox.0.to_str().unwrap()];
+    let mut receiver =
+        lan.host(2).ns.spawn_whohas(&[&receiver_args[..], &["--key-file", receiver_key.to_str().unwrap()]].concat());
+    assert!(receiver.wait_for_stdout("B answering on eth0", WAIT), "{}", receiver.stderr());
+    let send_args = ["send", "-i", "eth0", "-n", "A", "B", "--file", file.to_str().unwrap()];
+    let mut sender =
+        lan.host(1).ns.spawn_whohas(&[&send_args[..], &["--key-file", sender_key.to_str().unwrap()]].concat());
+    support::wait_until_arriving(&inbox.0, WAIT);
+
+    let (mut sender_reloads, mut receiver_reloads) = (0, 0);
+    for step in ["add", "promote", "retire"] {
+        let out = std::process::Command::new(whohas()).args(["rotate", step, &key]).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        distribute();
+        // Promote and retire reach the sender first, add the receiver:
+        // both orders run with frames in flight.
+        if step == "add" {
+            reload(&mut receiver, &mut receiver_reloads);
+            std::thread::sleep(Duration::from_millis(300));
+            reload(&mut sender, &mut sender_reloads);
+        } else {
+            reload(&mut sender, &mut sender_reloads);
+            std::thread::sleep(Duration::from_millis(300));
+            reload(&mut receiver, &mut receiver_reloads);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(sender.child.try_wait().unwrap().is_none(), "the transfer outlasted the rotation: {}", sender.stdout());
+
+    let status = sender.wait(Duration::from_secs(60)).expect("the transfer ends");
+    assert!(status.success(), "{}{}", sender.stdout(), sender.stderr());
+    assert!(sender.stdout().contains("the receiver verified sha256"), "{}", sender.stdout());
+    assert_eq!(std::fs::read(inbox.path("big.bin")).unwrap(), std::fs::read(&file).unwrap(), "intact");
+    // The old key no longer opens the door.
+    let stale = lan.host(1).ns.whohas(&["resolve", "-i", "eth0", "-n", "A", "B", "--key-file", old.to_str().unwrap()]);
+    assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stderr));
+    let counters = keyed_counters(&mut receiver);
+    assert_eq!(
+        count(&counters, "with a bad or missing tag"),
+        3,
+        "none during the rotation, then the old key's 3 requests: {counters}"
+    );
+    let second: u64 = counters.split(" (").nth(1).and_then(|s| s.split(' ').next()?.parse().ok()).unwrap();
+    assert!(second > 0, "the sender's new key was taken as the second key for a while: {counters}");
+}

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use common::{Seen, VM1, VM2, frame, name, poll, reply_body, request_body};
-use whohas_core::auth::{AuthDevice, Key};
+use whohas_core::auth::{AuthDevice, Key, KeyRing};
 use whohas_core::device::{Capabilities, LinkDevice};
 use whohas_core::node::Node;
 use whohas_core::station::Config;
@@ -251,6 +251,40 @@ fn a_restarted_receiver_refuses_every_frame_recorded_before_it_started() {
     assert_eq!(vm2.device().stats().rx_replays, 3);
     // VM1's next message arrives, once.
     tell((&mut vm1, &a), (&mut vm2, &b2), b"pay 20 to bob");
+}
+
+/// A group rotates its key from OLD to NEW in three steps, one station
+/// after the other, talking between each: every station accepts NEW before
+/// any signs with it, and accepts OLD until none does. No frame is lost on
+/// the way; afterwards OLD is refused.
+#[test]
+fn a_key_rotation_one_station_at_a_time_loses_no_frame() {
+    const OLD: Key = KEY;
+    const NEW: Key = Key([9; 32]);
+    let (a, b) = (Wire::new(VM1), Wire::new(VM2));
+    let (mut vm1, mut vm2) = (keyed(&a, &OLD, 1), keyed(&b, &OLD, 2));
+    tell((&mut vm1, &a), (&mut vm2, &b), b"before");
+    let steps = [
+        ("add", KeyRing::new(&OLD, Some(&NEW))),
+        ("promote", KeyRing::new(&NEW, Some(&OLD))),
+        ("retire", KeyRing::new(&NEW, None)),
+    ];
+    for (step, keys) in steps {
+        vm1.device_mut().set_keys(keys.clone());
+        tell((&mut vm1, &a), (&mut vm2, &b), format!("{step}: one station").as_bytes());
+        vm2.device_mut().set_keys(keys);
+        tell((&mut vm1, &a), (&mut vm2, &b), format!("{step}: both").as_bytes());
+    }
+    let (s1, s2) = (*vm1.device().stats(), *vm2.device().stats());
+    assert_eq!((s1.rx_auth_failures, s2.rx_auth_failures), (0, 0), "{s1:?} {s2:?}");
+    assert!(s2.rx_second_key > 0, "VM1 signed with NEW while VM2 still signed with OLD: {s2:?}");
+    // A station left on OLD is now refused.
+    let c = Wire::new(VM1);
+    let mut stale = keyed(&c, &OLD, 3);
+    stale.at(Instant::ZERO).send(&name("VM2"), b"still old").unwrap();
+    poll(&mut stale, Instant::ZERO);
+    assert_eq!(replay(&carry(&c, &[]), (&mut vm2, &b)), vec![]);
+    assert_eq!(vm2.device().stats().rx_auth_failures, 1);
 }
 
 #[test]

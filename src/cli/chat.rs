@@ -436,7 +436,8 @@ impl<'p, 't> Handler<Device, Hosted<'p, 't>> for Chat {
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let inbox = args.dir.as_deref().map(Inbox::new).transpose()?;
     let interface = device::interface(global)?;
-    let device = device::open(&interface, args.via, &Open { key: args.station.key()?, ..Open::default() })?;
+    let device =
+        device::open(&interface, args.via, &Open { key: args.station.key()?, json: global.json, ..Open::default() })?;
     let config = PresenceConfig {
         keepalive: Duration::from_secs(args.keepalive),
         expiry: Duration::from_secs(args.expiry),

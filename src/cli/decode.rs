@@ -28,7 +28,7 @@ pub struct Args {
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let mut reader = CaptureReader::open(&args.capture)?;
     let mut decoder = match &args.key_file {
-        Some(path) => Decoder::with_key(&super::keygen::read(path)?),
+        Some(path) => Decoder::with_keys(super::keys::KeyFile::read(path)?.ring()),
         None => Decoder::new(),
     }
     .with_fcs_len(reader.fcs_len());

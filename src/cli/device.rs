@@ -5,7 +5,7 @@ use std::fmt;
 
 use clap::ValueEnum;
 
-use crate::auth::{AuthDevice, AuthStats, Key};
+use crate::auth::{AuthDevice, AuthStats};
 use crate::linux::{AfPacketDevice, Interface, Options, interface};
 use crate::pcap::{LiveDevice, LiveOptions};
 use crate::runtime::Wait;
@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use crate::{Capabilities, EthernetAddress, LinkDevice};
 
-use super::{Failure, Global};
+use super::keys::KeyFile;
+use super::{Failure, Global, signals};
 
 /// How frames reach the interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -35,13 +36,15 @@ pub struct Open {
     pub min_mtu: usize,
     /// Send past the kernel's queue discipline (AF_PACKET only).
     pub bypass_qdisc: bool,
-    /// Keyed mode with this key.
-    pub key: Option<Key>,
+    /// Keyed mode with this key file.
+    pub key: Option<KeyFile>,
+    /// Print a key reload as JSON.
+    pub json: bool,
 }
 
 impl Default for Open {
     fn default() -> Self {
-        Open { ethertypes: Some(EtherType::WHOHAS.to_vec()), min_mtu: 0, bypass_qdisc: false, key: None }
+        Open { ethertypes: Some(EtherType::WHOHAS.to_vec()), min_mtu: 0, bypass_qdisc: false, key: None, json: false }
     }
 }
 
@@ -60,7 +63,34 @@ pub enum Device {
     /// A libpcap handle.
     Pcap(LiveDevice),
     /// Keyed mode over one of the others.
-    Keyed(Box<AuthDevice<Device>>),
+    Keyed(Box<KeyedDevice>),
+}
+
+/// Keyed mode over a device, with the key file it reads again at SIGHUP.
+pub struct KeyedDevice {
+    auth: AuthDevice<Device>,
+    path: std::path::PathBuf,
+    json: bool,
+}
+
+impl KeyedDevice {
+    /// Reads the key file again if SIGHUP arrived: its keys replace the
+    /// ones in use, or, if it cannot be read, those are kept and the reason
+    /// is logged.
+    fn reload_if_asked(&mut self) {
+        if !signals::take_reload() {
+            return;
+        }
+        match KeyFile::read(&self.path) {
+            Ok(file) => {
+                self.auth.set_keys(file.ring());
+                if let Err(failure) = file.report("reloaded").print(self.json) {
+                    log::error!("{}", failure.message);
+                }
+            }
+            Err(failure) => log::error!("{}; keeping the keys in use", failure.message),
+        }
+    }
 }
 
 /// A failure of either backend.
@@ -90,7 +120,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.mac_address(),
             Device::Pcap(device) => device.mac_address(),
-            Device::Keyed(device) => device.mac_address(),
+            Device::Keyed(device) => device.auth.mac_address(),
         }
     }
 
@@ -98,7 +128,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.capabilities(),
             Device::Pcap(device) => device.capabilities(),
-            Device::Keyed(device) => device.capabilities(),
+            Device::Keyed(device) => device.auth.capabilities(),
         }
     }
 
@@ -106,7 +136,10 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.receive(buffer).map_err(|err| err.map(DeviceError::Packet)),
             Device::Pcap(device) => device.receive(buffer).map_err(|err| err.map(DeviceError::Pcap)),
-            Device::Keyed(device) => device.receive(buffer),
+            Device::Keyed(device) => {
+                device.reload_if_asked();
+                device.auth.receive(buffer)
+            }
         }
     }
 
@@ -114,7 +147,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.transmit(frame).map_err(|err| err.map(DeviceError::Packet)),
             Device::Pcap(device) => device.transmit(frame).map_err(|err| err.map(DeviceError::Pcap)),
-            Device::Keyed(device) => device.transmit(frame),
+            Device::Keyed(device) => device.auth.transmit(frame),
         }
     }
 
@@ -122,7 +155,7 @@ impl LinkDevice for Device {
         match self {
             Device::Packet(device) => device.flush().map_err(|err| err.map(DeviceError::Packet)),
             Device::Pcap(device) => device.flush().map_err(|err| err.map(DeviceError::Pcap)),
-            Device::Keyed(device) => device.flush(),
+            Device::Keyed(device) => device.auth.flush(),
         }
     }
 }
@@ -132,7 +165,7 @@ impl Wait for Device {
         match self {
             Device::Packet(device) => device.wait(timeout, writable).map_err(DeviceError::Packet),
             Device::Pcap(device) => device.wait(timeout, writable).map_err(DeviceError::Pcap),
-            Device::Keyed(device) => device.wait(timeout, writable),
+            Device::Keyed(device) => device.auth.wait(timeout, writable),
         }
     }
 }
@@ -148,7 +181,7 @@ pub trait Keyed {
 impl Keyed for Device {
     fn auth_stats(&self) -> Option<AuthStats> {
         match self {
-            Device::Keyed(device) => Some(*device.stats()),
+            Device::Keyed(device) => Some(*device.auth.stats()),
             _ => None,
         }
     }
@@ -161,6 +194,7 @@ pub fn keyed(stats: &AuthStats) -> super::report::Report {
     super::report::Report::Keyed {
         tx_signed: stats.tx_signed,
         rx_verified: stats.rx_verified,
+        rx_second_key: stats.rx_second_key,
         rx_auth_failures: stats.rx_auth_failures,
         rx_replays: stats.rx_replays,
         rx_stale_replies: stats.rx_stale_replies,
@@ -178,7 +212,11 @@ pub fn keyed(stats: &AuthStats) -> super::report::Report {
 pub fn open(interface: &Interface, via: Via, open: &Open) -> Result<Device, Failure> {
     let device = open_plain(interface, via, open)?;
     Ok(match &open.key {
-        Some(key) => Device::Keyed(Box::new(AuthDevice::new(device, key, super::random_seed()))),
+        Some(file) => {
+            signals::watch_reload();
+            let auth = AuthDevice::new(device, file.ring(), super::random_seed());
+            Device::Keyed(Box::new(KeyedDevice { auth, path: file.path.clone(), json: open.json }))
+        }
         None => device,
     })
 }

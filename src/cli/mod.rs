@@ -10,7 +10,7 @@ pub mod device;
 pub mod files;
 pub mod inject;
 pub mod interfaces;
-pub mod keygen;
+pub mod keys;
 pub mod output;
 pub mod pingpong;
 pub mod receive;
@@ -137,7 +137,9 @@ pub enum Command {
     /// Print a capture one line per frame, like tshark.
     Decode(decode::Args),
     /// Write a key for keyed mode (--key-file).
-    Keygen(keygen::Args),
+    Keygen(keys::KeygenArgs),
+    /// Change a group's key without downtime: add, promote, retire.
+    Rotate(keys::RotateArgs),
     /// Measure the round-trip time of data frames.
     Pingpong(pingpong::Args),
     /// Write synthetic captures, for benchmarks, floods and tests.
@@ -170,7 +172,8 @@ pub struct Station {
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub interval_ms: u64,
     /// Keyed mode: authenticate every whohas frame with this pre-shared key
-    /// (from `whohas keygen`); frames without a valid tag are dropped.
+    /// (from `whohas keygen`); frames without a valid tag are dropped. The
+    /// file is read again at SIGHUP (see `whohas rotate`).
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<std::path::PathBuf>,
 }
@@ -184,9 +187,9 @@ impl Station {
         }
     }
 
-    /// The key of keyed mode, if one was given.
-    pub fn key(&self) -> Result<Option<crate::auth::Key>, Failure> {
-        self.key_file.as_deref().map(keygen::read).transpose()
+    /// The key file of keyed mode, if one was given.
+    pub fn key(&self) -> Result<Option<keys::KeyFile>, Failure> {
+        self.key_file.as_deref().map(keys::KeyFile::read).transpose()
     }
 
     /// The node configuration these settings give.
@@ -228,7 +231,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Inject(args) => inject::run(global, &args),
         Command::Decode(args) => decode::run(global, &args),
         Command::Pingpong(args) => pingpong::run(global, &args),
-        Command::Keygen(args) => keygen::run(global, &args),
+        Command::Keygen(args) => keys::keygen(global, &args),
+        Command::Rotate(args) => keys::rotate(global, &args),
         Command::Synth(args) => synth::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "whohas", &mut std::io::stdout());

@@ -67,7 +67,8 @@ impl<'t> Handler<Device, &'t mut ReceiverTransfer> for Receiver {
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let inbox = Inbox::new(&args.dir)?;
     let interface = device::interface(global)?;
-    let device = device::open(&interface, args.via, &Open { key: args.station.key()?, ..Open::default() })?;
+    let device =
+        device::open(&interface, args.via, &Open { key: args.station.key()?, json: global.json, ..Open::default() })?;
     let mut transfer: Box<ReceiverTransfer> = args.transfer.service(&device);
     let mut resources = HostResources::new();
     let mut node: Node<Device, &mut ReceiverTransfer> =

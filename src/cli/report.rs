@@ -175,6 +175,7 @@ pub enum Report {
     Keyed {
         tx_signed: u64,
         rx_verified: u64,
+        rx_second_key: u64,
         rx_auth_failures: u64,
         rx_replays: u64,
         rx_stale_replies: u64,
@@ -204,7 +205,10 @@ pub enum Report {
     /// `replay` is done.
     Replayed { frames_in: u64, frames_truncated: u64, frames_out: u64, output: String },
     /// `keygen` wrote a key.
-    Key { path: String, bytes: usize },
+    Key { path: String, bytes: usize, fingerprint: String },
+    /// A key file changed: `rotate` rewrote it ("added", "promoted",
+    /// "retired"), or a keyed station read it again at SIGHUP ("reloaded").
+    Keys { path: String, change: &'static str, signing: String, also: Option<String> },
     /// One frame of a capture (`decode`), as tshark's summary line.
     Frame(Summary),
     /// A network interface (`interfaces`).
@@ -395,6 +399,7 @@ impl Report {
             Report::Keyed {
                 tx_signed: 1,
                 rx_verified: 1,
+                rx_second_key: 0,
                 rx_auth_failures: 0,
                 rx_replays: 0,
                 rx_stale_replies: 0,
@@ -419,7 +424,13 @@ impl Report {
             },
             Report::Injected { packets: 10, bytes: 600, seconds: 0.01, pps: 1000.0, mbps: 0.48, failed: 0 },
             Report::Replayed { frames_in: 3, frames_truncated: 0, frames_out: 2, output: "out.pcap".into() },
-            Report::Key { path: "group.key".into(), bytes: 32 },
+            Report::Key { path: "group.key".into(), bytes: 32, fingerprint: "1a2b3c4d".into() },
+            Report::Keys {
+                path: "group.key".into(),
+                change: "promoted",
+                signing: "1a2b3c4d".into(),
+                also: Some("5e6f7a8b".into()),
+            },
             Report::Frame(Summary {
                 number: 1,
                 time: crate::Duration::from_micros(1500),
@@ -614,6 +625,7 @@ impl Display for Report {
             Report::Keyed {
                 tx_signed,
                 rx_verified,
+                rx_second_key,
                 rx_auth_failures,
                 rx_replays,
                 rx_stale_replies,
@@ -626,7 +638,7 @@ impl Display for Report {
                 admissions,
             } => write!(
                 f,
-                "keyed: {tx_signed} frames signed, {rx_verified} verified; dropped {rx_auth_failures} with a bad or missing tag, \
+                "keyed: {tx_signed} frames signed, {rx_verified} verified ({rx_second_key} with the second key); dropped {rx_auth_failures} with a bad or missing tag, \
                  {rx_replays} replayed, {rx_stale_replies} stale replies, {rx_unadmitted} from senders not admitted, \
                  {rx_reflected} reflected, {rx_misdirected} for other stations, {rx_stale_handshakes} stale handshakes; \
                  {tx_challenges} challenges sent, {tx_answers} answered, {admissions} senders admitted"
@@ -653,10 +665,17 @@ impl Display for Report {
                 let marker = if *default_route { " (default route)" } else { "" };
                 write!(f, "{interface:<16} {mac:<17} {mtu:>5}  {state:<10} {}{marker}", ipv4.join(" "))
             }
-            Report::Key { path, bytes } => write!(
+            Report::Key { path, bytes, fingerprint } => write!(
                 f,
-                "wrote a {bytes}-byte key to {path} (mode 0600); copy it to every station of the group and give --key-file"
+                "wrote a {bytes}-byte key to {path} (mode 0600, fingerprint {fingerprint}); copy it to every station of the group and give --key-file"
             ),
+            Report::Keys { path, change, signing, also } => {
+                write!(f, "keys {change}: {path} signs with {signing}")?;
+                match also {
+                    Some(also) => write!(f, " and also accepts {also}"),
+                    None => write!(f, " and accepts no other key"),
+                }
+            }
         }
     }
 }

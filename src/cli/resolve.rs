@@ -143,7 +143,7 @@ impl Handler<Device> for Lookup<'_> {
 pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
     let target = Target::of(args)?;
     let interface = device::interface(global)?;
-    let mut open = Open { key: args.station.key()?, ..Open::default() };
+    let mut open = Open { key: args.station.key()?, json: global.json, ..Open::default() };
     if let (Target::Ipv6(_), Some(ethertypes)) = (&target, &mut open.ethertypes) {
         ethertypes.push(EtherType::IPV6);
     }

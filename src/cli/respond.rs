@@ -182,6 +182,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         ethertypes: if args.all_frames { None } else { Open::default().ethertypes },
         min_mtu: reply.as_ref().map_or(0, Vec::len),
         key: args.station.key()?,
+        json: global.json,
         ..Open::default()
     };
     let device = device::open(&interface, args.via, &open)?;

@@ -377,7 +377,11 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         )));
     }
     let min_mtu = if args.datagram { message.map_or(0, <[u8]>::len) } else { 0 };
-    let device = device::open(&interface, args.via, &Open { min_mtu, key: args.station.key()?, ..Open::default() })?;
+    let device = device::open(
+        &interface,
+        args.via,
+        &Open { min_mtu, key: args.station.key()?, json: global.json, ..Open::default() },
+    )?;
     if args.datagram {
         return send_datagram(global, args, message.unwrap_or_default(), device, &interface.name);
     }

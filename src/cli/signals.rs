@@ -3,11 +3,15 @@
 //! interrupts the wait in `poll(2)`, so the flag is seen at once, and the
 //! subcommand ends cleanly (a server with its statistics line and status 0;
 //! an operation in the middle with status 130).
+//!
+//! SIGHUP, in keyed mode only ([`watch_reload`]): the station reads its key
+//! file again ([`take_reload`]), as daemons reload their configuration.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+static RELOAD: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
 /// Installs the handlers (once; later calls do nothing).
 pub fn install() {
@@ -21,26 +25,44 @@ pub fn install() {
     }
 }
 
-fn stop_signals() -> nix::sys::signal::SigSet {
+/// Makes SIGHUP ask for the key file to be read again, instead of ending
+/// the process (once; later calls do nothing).
+pub fn watch_reload() {
+    if RELOAD.get().is_some() {
+        return;
+    }
+    let flag = RELOAD.get_or_init(|| Arc::new(AtomicBool::new(false)));
+    if let Err(err) = signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(flag)) {
+        log::warn!("cannot handle SIGHUP, the key file will not be reloaded: {err}");
+    }
+}
+
+/// Whether SIGHUP arrived since the last call.
+pub fn take_reload() -> bool {
+    RELOAD.get().is_some_and(|flag| flag.swap(false, Ordering::Relaxed))
+}
+
+fn handled_signals() -> nix::sys::signal::SigSet {
     let mut set = nix::sys::signal::SigSet::empty();
     set.add(nix::sys::signal::Signal::SIGINT);
     set.add(nix::sys::signal::Signal::SIGTERM);
+    set.add(nix::sys::signal::Signal::SIGHUP);
     set
 }
 
-/// Keeps SIGINT and SIGTERM off the calling thread (and the threads it
-/// starts, until they [`receive_here`]): the thread that waits in `poll(2)`
-/// must be the one a signal interrupts.
+/// Keeps SIGINT, SIGTERM and SIGHUP off the calling thread (and the
+/// threads it starts, until they [`receive_here`]): the thread that waits
+/// in `poll(2)` must be the one a signal interrupts.
 pub fn keep_away() {
-    if let Err(err) = stop_signals().thread_block() {
+    if let Err(err) = handled_signals().thread_block() {
         log::warn!("cannot block signals on the main thread: {err}");
     }
 }
 
-/// Lets SIGINT and SIGTERM reach the calling thread: the one that runs the
-/// command and sleeps in `poll(2)`.
+/// Lets SIGINT, SIGTERM and SIGHUP reach the calling thread: the one that
+/// runs the command and sleeps in `poll(2)`.
 pub fn receive_here() {
-    if let Err(err) = stop_signals().thread_unblock() {
+    if let Err(err) = handled_signals().thread_unblock() {
         log::warn!("cannot take signals on the command thread: {err}");
     }
 }

@@ -28,7 +28,7 @@ use etherparse::{
     Icmpv4Slice, Icmpv4Type, Icmpv6Slice, Icmpv6Type, IpNumber, Ipv4Slice, Ipv6Slice, TcpSlice, UdpSlice,
 };
 use whohas_core::Duration;
-use whohas_core::auth::{Key, Signer, is_signed};
+use whohas_core::auth::{KeyRing, is_signed};
 use whohas_core::wire::auth::Handshake;
 use whohas_core::wire::{
     self, ArpOperation, ArpPacket, ArpRepr, Escaped, EtherType, EthernetAddress, EthernetFrame, NameArpPacket,
@@ -93,7 +93,7 @@ pub struct Decoder {
     tcp: tcp::Tracker,
     /// Keyed mode's key: whohas frames are checked and shown without their
     /// trailer.
-    signer: Option<Signer>,
+    keys: Option<KeyRing>,
     /// Bytes of FCS the capture kept after each frame (removed by the
     /// reader, counted in the Length column).
     fcs_len: usize,
@@ -125,10 +125,11 @@ impl Decoder {
     }
 
     /// A decoder for a capture of keyed stations: each whohas frame's
-    /// trailer is checked with `key`, noted in the Info column, and left
-    /// out of the decoding (length stays the frame's).
-    pub fn with_key(key: &Key) -> Self {
-        Decoder { signer: Some(Signer::new(key)), ..Self::default() }
+    /// trailer is checked with `keys` (either key of a rotation), noted in
+    /// the Info column, and left out of the decoding (length stays the
+    /// frame's).
+    pub fn with_keys(keys: KeyRing) -> Self {
+        Decoder { keys: Some(keys), ..Self::default() }
     }
 
     /// Frames came with an FCS of `len` bytes, which the reader removed:
@@ -153,9 +154,9 @@ impl Decoder {
                 info: "[Malformed Packet]".to_owned(),
             };
         };
-        let layer = match &self.signer {
-            Some(signer) if is_signed(eth.ethertype()) => match signer.check(frame.data) {
-                Some((inner_len, repr)) => {
+        let layer = match &self.keys {
+            Some(keys) if is_signed(eth.ethertype()) => match keys.check(frame.data) {
+                Some((inner_len, repr, _)) => {
                     let inner = EthernetFrame::new_unchecked(&frame.data[..inner_len]);
                     let mut layer = self.layer(&inner, inner_len);
                     let _ = write!(layer.info, " [keyed {:08x}#{}", repr.stamp.epoch, repr.stamp.counter);

@@ -99,6 +99,53 @@ impl Signer {
     }
 }
 
+/// A station's keys: the first signs, and frames signed with either are
+/// accepted. Two keys only while the group rotates its key: the new one is
+/// accepted everywhere before anyone signs with it, and the old one is
+/// accepted until everyone has stopped (docs/SECURITY.md).
+#[derive(Clone)]
+pub struct KeyRing {
+    signing: Signer,
+    also: Option<Signer>,
+}
+
+/// Which key of a [`KeyRing`] verified a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhichKey {
+    /// The signing key.
+    First,
+    /// The other key of a rotation.
+    Second,
+}
+
+impl KeyRing {
+    /// Signs with `signing`; accepts `signing` and `also`.
+    pub fn new(signing: &Key, also: Option<&Key>) -> KeyRing {
+        KeyRing { signing: Signer::new(signing), also: also.map(Signer::new) }
+    }
+
+    /// The tag of `covered`, with the signing key.
+    pub fn tag(&self, covered: &[u8]) -> [u8; TAG_LEN] {
+        self.signing.tag(covered)
+    }
+
+    /// Checks the trailer ending `frame` with each key, the signing key
+    /// first (see [`Signer::check`]); which key verified it.
+    pub fn check(&self, frame: &[u8]) -> Option<(usize, AuthRepr, WhichKey)> {
+        if let Some((len, repr)) = self.signing.check(frame) {
+            return Some((len, repr, WhichKey::First));
+        }
+        let (len, repr) = self.also.as_ref()?.check(frame)?;
+        Some((len, repr, WhichKey::Second))
+    }
+}
+
+impl From<&Key> for KeyRing {
+    fn from(key: &Key) -> KeyRing {
+        KeyRing::new(key, None)
+    }
+}
+
 /// Whether frames of `ethertype` carry a trailer in keyed mode and reach
 /// the node once verified.
 pub fn is_protected(ethertype: EtherType) -> bool {
@@ -119,6 +166,9 @@ pub struct AuthStats {
     pub tx_signed: u64,
     /// Frames whose tag and stamp were good, handed to the node.
     pub rx_verified: u64,
+    /// Frames whose tag was good with the second key of a rotation (none
+    /// once every station signs with the first).
+    pub rx_second_key: u64,
     /// Frames dropped: no trailer, a wrong tag (forged, altered, another
     /// key, or none).
     pub rx_auth_failures: u64,
@@ -180,7 +230,7 @@ struct LastRequest {
 /// it admits up to `PEERS` senders at a time.
 pub struct AuthDevice<D, const PEERS: usize = 16> {
     inner: D,
-    signer: Signer,
+    keys: KeyRing,
     rng: Rng,
     stamp: Stamp,
     /// Counters of this station's recent name-ARP requests.
@@ -196,14 +246,15 @@ pub struct AuthDevice<D, const PEERS: usize = 16> {
 }
 
 impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
-    /// Wraps `inner`; `seed` (from a random source: it picks the epoch and
-    /// the challenges' nonces) must differ from run to run.
-    pub fn new(inner: D, key: &Key, seed: u64) -> Self {
+    /// Wraps `inner`, with one key or a [`KeyRing`]; `seed` (from a random
+    /// source: it picks the epoch and the challenges' nonces) must differ
+    /// from run to run.
+    pub fn new(inner: D, keys: impl Into<KeyRing>, seed: u64) -> Self {
         let mut rng = Rng::new(seed);
         let stamp = Stamp { epoch: new_epoch(&mut rng), counter: 0 };
         AuthDevice {
             inner,
-            signer: Signer::new(key),
+            keys: keys.into(),
             rng,
             stamp,
             requests: [0; REQUESTS_REMEMBERED],
@@ -220,6 +271,13 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
     /// What keyed mode counted.
     pub fn stats(&self) -> &AuthStats {
         &self.stats
+    }
+
+    /// Changes keys, as a key rotation goes on; admissions and replay
+    /// windows are kept (a sender's frames stay fresh or stale whatever key
+    /// signed them).
+    pub fn set_keys(&mut self, keys: KeyRing) {
+        self.keys = keys;
     }
 
     /// This run's epoch.
@@ -248,7 +306,10 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
 
     /// Checks a signed frame.
     fn verify(&mut self, frame: &[u8]) -> Result<Verified, Rejection> {
-        let (len, repr) = self.signer.check(frame).ok_or(Rejection::Auth)?;
+        let (len, repr, which) = self.keys.check(frame).ok_or(Rejection::Auth)?;
+        if which == WhichKey::Second {
+            self.stats.rx_second_key += 1;
+        }
         let header = EthernetFrame::new_unchecked(frame);
         let (src, dst, ethertype) = (header.src_addr(), header.dst_addr(), header.ethertype());
         let me = self.inner.mac_address();
@@ -387,7 +448,7 @@ impl<D: LinkDevice, const PEERS: usize> AuthDevice<D, PEERS> {
         self.frame[..body].copy_from_slice(&frame[..body]);
         self.frame[body..inner_len].fill(0);
         AuthRepr { stamp, echo }.emit(&mut self.frame[inner_len..total]);
-        let tag = self.signer.tag(&self.frame[..inner_len + COVERED_LEN]);
+        let tag = self.keys.tag(&self.frame[..inner_len + COVERED_LEN]);
         self.frame[inner_len + AuthRepr::TAG.start..total].copy_from_slice(&tag);
         self.inner.transmit(&self.frame[..total])?;
         self.stats.tx_signed += 1;
