@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md: installs the peer tools (tcpdump, tshark,
 # tcpreplay, arp-scan, hyperfine from Debian), builds release binaries, and
-# runs every section. Needs root (network namespaces). Takes ~5 minutes.
+# runs every section. Needs root (network namespaces). Takes ~20 minutes
+# (the soak alone 11).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ $(id -u) -ne 0 ]]; then
@@ -39,6 +40,8 @@ cargo build -q --release --bins --examples
     bench/keyed.sh
     echo
     bench/presence.sh
+    echo
+    bench/soak.sh
     echo
     bench/memory.sh
     echo

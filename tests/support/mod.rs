@@ -337,6 +337,14 @@ impl Process {
         self.stdout_lines.iter().any(|line| line.contains(needle)) || self.wait_for_stdout(needle, timeout)
     }
 
+    /// Takes the stdout lines that arrived so far, without waiting: how
+    /// many there were.
+    pub fn take_stdout(&mut self) -> usize {
+        let before = self.stdout_lines.len();
+        self.stdout_lines.extend(self.stdout.try_iter());
+        self.stdout_lines.len() - before
+    }
+
     /// Waits up to `timeout` for a stderr line containing `needle`.
     pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) -> bool {
         wait_for_line(&self.stderr, &mut self.stderr_lines, needle, timeout)
