@@ -132,7 +132,7 @@ impl<const PEERS: usize> Peers<PEERS> {
 
     /// Whether to challenge `mac` for a refused frame now, and with which
     /// nonce: a challenge already out is repeated for the 1st, 2nd and 4th
-    /// frame refused and then every [`REPEAT_EVERY`]th, with the same nonce
+    /// frame refused and then every `REPEAT_EVERY`th, with the same nonce
     /// (so an answer to any copy counts, and a flood of replays costs the
     /// sender few challenges). `draw` gives a fresh nonce, never zero.
     pub fn challenge(&mut self, mac: EthernetAddress, draw: impl FnOnce() -> u64) -> Option<u64> {
