@@ -102,11 +102,8 @@ fn with_keys_forged_replayed_and_altered_frames_all_fail() {
     let mut altered = data.clone();
     altered[14] ^= 0x04;
     let replay = scratch.path("replay.pcap");
-    let mut writer = PcapFileWriter::create(&replay).unwrap();
-    for (i, frame) in received.iter().chain([&altered]).enumerate() {
-        writer.write(std::time::Duration::from_millis(i as u64), frame);
-    }
-    writer.flush().unwrap();
+    received.push(altered.clone());
+    write_capture(&replay, &received);
     let inject = lan.host(3).ns.whohas(&["inject", "-q", "-i", "eth0", replay.to_str().unwrap()]);
     assert!(inject.status.success(), "{}", text(&inject.stderr));
     // VM2 reads its frames in order: once it answers a request sent after
@@ -193,11 +190,7 @@ fn forgeries(lan: &Lan, scratch: &Scratch) -> std::path::PathBuf {
         transfer(Kind::Ack),
     ];
     let path = scratch.path("forged.pcap");
-    let mut writer = PcapFileWriter::create(&path).unwrap();
-    for (i, frame) in frames.iter().enumerate() {
-        writer.write(std::time::Duration::from_millis(i as u64), frame);
-    }
-    writer.flush().unwrap();
+    write_capture(&path, &frames);
     path
 }
 

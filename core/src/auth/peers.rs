@@ -136,13 +136,7 @@ impl<const PEERS: usize> Peers<PEERS> {
     /// (so an answer to any copy counts, and a flood of replays costs the
     /// sender few challenges). `draw` gives a fresh nonce, never zero.
     pub fn challenge(&mut self, mac: EthernetAddress, draw: impl FnOnce() -> u64) -> Option<u64> {
-        let clock = self.tick();
-        let (index, found) = slot(&self.pending, |p| p.nonce != 0 && p.mac == mac, |p| p.used)?;
-        let pending = &mut self.pending[index];
-        if !found {
-            *pending = Pending { mac, nonce: draw(), triggers: 0, used: clock };
-        }
-        pending.used = clock;
+        let pending = self.pending_for(mac, draw)?;
         pending.triggers = pending.triggers.saturating_add(1);
         let triggers = pending.triggers;
         let repeat = if triggers < REPEAT_EVERY { triggers.is_power_of_two() } else { triggers % REPEAT_EVERY == 0 };
@@ -152,6 +146,13 @@ impl<const PEERS: usize> Peers<PEERS> {
     /// The nonce to ask `mac` with in an answer: its pending challenge's,
     /// or a new one.
     pub fn ask(&mut self, mac: EthernetAddress, draw: impl FnOnce() -> u64) -> Option<u64> {
+        Some(self.pending_for(mac, draw)?.nonce)
+    }
+
+    /// `mac`'s pending challenge, touched now; a new one with a nonce from
+    /// `draw` if there is none (in a free entry, or the least recently
+    /// used).
+    fn pending_for(&mut self, mac: EthernetAddress, draw: impl FnOnce() -> u64) -> Option<&mut Pending> {
         let clock = self.tick();
         let (index, found) = slot(&self.pending, |p| p.nonce != 0 && p.mac == mac, |p| p.used)?;
         let pending = &mut self.pending[index];
@@ -159,7 +160,7 @@ impl<const PEERS: usize> Peers<PEERS> {
             *pending = Pending { mac, nonce: draw(), triggers: 0, used: clock };
         }
         pending.used = clock;
-        Some(pending.nonce)
+        Some(pending)
     }
 
     /// Takes an answer of `mac` stamped `stamp` that echoes `echo`: if it is
