@@ -429,6 +429,7 @@ fn chat_stations_with_churn_and_loss_deliver_exactly_once_and_stay_up() {
     assert!(false_gone.is_empty(), "live stations taken for gone: {false_gone:?}");
     assert!(soak.stuck.is_empty(), "stations that did not answer @show_list within 5 s: {:?}", soak.stuck);
     assert!(delivered > 0 && outcomes(true, Outcome::Delivered) > 0 && soak.kills > 0, "the soak did something");
+    assert!(!growth_kib.is_empty(), "no station ran long enough to watch its memory");
     for (first, last) in &growth_kib {
         assert!(*last <= first + first / 10 + 1024, "resident memory grew from {first} to {last} KiB");
     }
