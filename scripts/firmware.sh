@@ -3,8 +3,11 @@
 # QEMU; see the README section "On a microcontroller".
 #
 #   scripts/firmware.sh build             builds target/firmware/vm2.elf (answers as VM2),
-#                                         vm1.elf (greets VM2, exits) and echo.elf (the
-#                                         echo of `whohas pingpong`)
+#                                         vm1.elf (greets VM2, exits), echo.elf (the echo
+#                                         of `whohas pingpong`) and station.elf ("mcu" in
+#                                         the chat room, with IPv4 198.18.7.2/24 beside it;
+#                                         WHOHAS_STATION_IPV4 and WHOHAS_STATION_NAME
+#                                         change them), all in one build directory
 #   scripts/firmware.sh run ELF TAP MAC   runs ELF in QEMU on the tap device TAP (created
 #                                         in the current network namespace) with MAC; its
 #                                         defmt log decoded on stdout; exits with the
@@ -19,15 +22,16 @@ out=$root/target/firmware
 build() {
     "$root/scripts/setup.sh" firmware
     mkdir -p "$out"
-    local mode features
-    for mode in vm2 vm1 echo; do
-        features=()
-        [[ $mode != vm2 ]] && features=(--features "$mode")
+    # The images differ only in the firmware crate's own features, so one
+    # build directory compiles every dependency once.
+    local image features
+    for image in vm2:"" vm1:vm1 echo:echo station:ip; do
+        features=${image#*:}
         (cd "$root/examples/firmware-mps2" &&
-            cargo build --quiet --release "${features[@]}" --target-dir "$out/$mode-build")
-        cp "$out/$mode-build/thumbv7em-none-eabihf/release/whohas-firmware-mps2" "$out/$mode.elf"
+            cargo build --quiet --release --features "$features" --target-dir "$out/build")
+        cp "$out/build/thumbv7em-none-eabihf/release/whohas-firmware-mps2" "$out/${image%%:*}.elf"
     done
-    echo "built $out/vm2.elf, vm1.elf and echo.elf" >&2
+    echo "built $out/vm2.elf, vm1.elf, echo.elf and station.elf" >&2
 }
 
 run() {

@@ -48,6 +48,7 @@ struct Images {
     vm2: PathBuf,
     vm1: PathBuf,
     echo: PathBuf,
+    station: PathBuf,
 }
 
 /// The images, built once for all tests.
@@ -57,7 +58,7 @@ fn images() -> &'static Images {
         let out = Command::new(repo("scripts/firmware.sh")).arg("build").output().expect("scripts/firmware.sh");
         assert!(out.status.success(), "firmware build failed: {}", text(&out.stderr));
         let image = |name: &str| repo(&format!("target/firmware/{name}.elf"));
-        Images { vm2: image("vm2"), vm1: image("vm1"), echo: image("echo") }
+        Images { vm2: image("vm2"), vm1: image("vm1"), echo: image("echo"), station: image("station") }
     })
 }
 
@@ -172,5 +173,186 @@ fn the_echo_firmware_echoes_every_frame_of_pingpong() {
     let said = text(&ping.stdout);
     assert!(ping.status.success(), "{said}{}", text(&ping.stderr));
     assert!(said.starts_with("500 of 500 echoed, 200 bytes"), "{said}");
+    firmware.terminate();
+}
+
+/// The station image's MAC in these tests.
+const STATION_MAC: &str = "02:00:5e:10:00:07";
+/// The MAC `whohas synth --kind garbage` sends frames with random
+/// ethertypes to.
+const GARBAGE_MAC: &str = "02:00:00:00:00:02";
+
+/// A namespace whose tap reaches the station image at 198.18.7.2 with
+/// `mac`, the tap itself at 198.18.7.1/24; the station running and its
+/// name claimed.
+fn station(role: &str, mac: &str) -> (Namespace, Process) {
+    let ns = tap_namespace(role);
+    ns.ip(&["address", "add", "198.18.7.1/24", "dev", "tap0"]);
+    let mut firmware = qemu(&ns, &images().station, mac);
+    assert!(
+        firmware.wait_for_stdout(r#""mcu" claimed: listening"#, WAIT),
+        "{:?}{}",
+        firmware.stdout_lines,
+        firmware.stderr()
+    );
+    (ns, firmware)
+}
+
+/// Sends `line` to UDP port 7 of the station from the namespace (bash's
+/// /dev/udp) and returns what came back.
+fn udp_echo(ns: &Namespace, line: &str) -> String {
+    let script = format!("exec 3<>/dev/udp/198.18.7.2/7; printf '%s\\n' '{line}' >&3; timeout 3 head -n 1 <&3");
+    text(&ns.run("bash", &["-c", &script]).stdout)
+}
+
+#[test]
+fn the_station_answers_ping_arp_udp_and_name_arp_at_once_and_chats_on_one_nic() {
+    require_qemu!();
+    let (ns, mut firmware) = station("fw-station", STATION_MAC);
+    // IP and whohas at the same time: ping runs while names are resolved.
+    let mut ping = ns.spawn("ping", &["-c", "40", "-i", "0.05", "198.18.7.2"]);
+    for _ in 0..5 {
+        let resolve = ns.whohas(&["resolve", "-i", "tap0", "mcu"]);
+        assert_eq!(text(&resolve.stdout).trim(), format!("mcu is at {STATION_MAC}"), "{}", text(&resolve.stderr));
+    }
+    assert!(ping.wait(WAIT).expect("ping ends").success(), "{:?}", ping.stdout());
+    assert!(ping.stdout().contains("40 packets transmitted, 40 received"), "{}", ping.stdout());
+    // ARP has one owner: one answer per request, from the station's MAC.
+    let arping = ns.run("arping", &["-c", "3", "-I", "tap0", "198.18.7.2"]);
+    let said = text(&arping.stdout).to_lowercase();
+    assert!(arping.status.success(), "{said}");
+    assert_eq!(
+        said.matches(&format!("from 198.18.7.2 [{STATION_MAC}]")).count()
+            + said.matches(&format!("from {STATION_MAC} (198.18.7.2)")).count(),
+        3,
+        "{said}"
+    );
+    assert!(said.contains("received 3 response(s)") || said.contains("3 packets received"), "{said}");
+    assert_eq!(udp_echo(&ns, "echo me, mcu").trim(), "echo me, mcu");
+
+    // The chat room: the station is listed, takes a message, answers it.
+    let mut chat = ns.spawn_whohas_typing(&["chat", "-i", "tap0", "-n", "linux"]);
+    assert!(chat.wait_for_stdout("mcu joined", WAIT), "{:?}{}", chat.stdout_lines, chat.stderr());
+    chat.type_line("@show_list");
+    assert!(chat.wait_for_stdout("1 stations", WAIT), "{:?}", chat.stdout_lines);
+    assert!(
+        chat.stdout_lines.iter().any(|l| l.starts_with("mcu ") && l.contains(STATION_MAC) && l.contains("present")),
+        "{:?}",
+        chat.stdout_lines
+    );
+    chat.type_line("@chat mcu hello mcu \u{1b}[2J");
+    assert!(chat.wait_for_stdout("[delivered to mcu]", WAIT), "{:?}", chat.stdout_lines);
+    assert!(chat.has_or_waits_for_stdout("mcu: hello from the microcontroller", WAIT), "{:?}", chat.stdout_lines);
+    assert!(
+        firmware.has_or_waits_for_stdout(r#"message from "linux": b"hello mcu \x1b[2J""#, WAIT),
+        "{:?}",
+        firmware.stdout_lines
+    );
+    assert!(firmware.has_or_waits_for_stdout("transfer: Delivered", WAIT), "{:?}", firmware.stdout_lines);
+
+    // QEMU stops: no goodbye; the room notices after the station's expiry
+    // (30 s).
+    firmware.terminate();
+    assert!(chat.wait_for_stdout("mcu disappeared", Duration::from_secs(45)), "{:?}", chat.stdout_lines);
+    assert_eq!(chat.terminate().code(), Some(0));
+}
+
+/// Frames a hostile station sends the station image: presence forged in
+/// its name and malformed, ICMP echo requests with bad checksums, IPv4
+/// headers with bad checksums, and frames longer than the NIC takes.
+fn hostile_frames() -> Vec<Vec<u8>> {
+    use whohas::wire::presence::{PresenceKind, PresenceRepr};
+    let station: [u8; 6] = GARBAGE_MAC.parse::<whohas::EthernetAddress>().unwrap().0;
+    let attacker = [0x02, 0, 0, 0, 0, 0x66];
+    let frame = |to: [u8; 6], ethertype: u16, payload: &[u8]| {
+        let mut frame = [&to[..], &attacker[..], &ethertype.to_be_bytes()[..]].concat();
+        frame.extend_from_slice(payload);
+        frame
+    };
+    let presence = |kind, answer| {
+        let repr = PresenceRepr { kind, answer, epoch: 7, expiry_secs: 30, name: "mcu".try_into().unwrap() };
+        let mut payload = vec![0; repr.buffer_len()];
+        repr.emit(&mut payload);
+        frame([0xff; 6], 0x88b6, &payload)
+    };
+    // An ICMP echo request to 198.18.7.2 from 198.18.7.66, its ICMP
+    // checksum wrong; then one with a wrong IPv4 header checksum.
+    let icmp = |bad_ip: bool| {
+        let mut packet = vec![
+            0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 198, 18, 7, 66, 198, 18, 7, 2, // IPv4
+            8, 0, 0xde, 0xad, 0, 1, 0, 1, // ICMP echo, checksum 0xdead (wrong)
+        ];
+        let sum = internet_checksum(&packet[..20]);
+        packet[10..12].copy_from_slice(&(if bad_ip { !sum } else { sum }).to_be_bytes());
+        if bad_ip {
+            let sum = internet_checksum(&packet[20..]);
+            packet[22..24].copy_from_slice(&sum.to_be_bytes());
+        }
+        frame(station, 0x0800, &packet)
+    };
+    let mut frames = Vec::new();
+    for i in 0..200u32 {
+        frames.push(presence(PresenceKind::Announce, i % 2 == 0));
+        frames.push(presence(PresenceKind::Goodbye, false));
+        frames.push(frame([0xff; 6], 0x88b6, &i.to_be_bytes().repeat(3))); // malformed presence
+        frames.push(icmp(false));
+        frames.push(icmp(true));
+        frames.push(frame(station, 0x0800, &[0x45, 0, 0xff])); // truncated IPv4
+        frames.push(frame(station, 0x88b5, &vec![i as u8; 1800])); // oversize
+    }
+    frames
+}
+
+/// The Internet checksum (RFC 1071) of `bytes`, where its field reads 0.
+fn internet_checksum(bytes: &[u8]) -> u16 {
+    let mut sum: u32 =
+        bytes.chunks(2).map(|pair| u32::from(pair[0]) << 8 | u32::from(*pair.get(1).unwrap_or(&0))).sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[test]
+fn the_station_survives_garbage_forged_presence_oversize_frames_and_bad_checksums() {
+    require_qemu!();
+    // The MAC the garbage's frames with random ethertypes are sent to.
+    let (ns, mut firmware) = station("fw-st-flood", GARBAGE_MAC);
+    // Frames longer than 1514 bytes leave the tap (QEMU's LAN9118 takes
+    // them up to 2 KiB).
+    ns.ip(&["link", "set", "tap0", "mtu", "9000"]);
+    let scratch = Scratch::new("fw-st-flood");
+    let hostile = scratch.path("hostile.pcap");
+    let mut writer = whohas::pcap::PcapFileWriter::create(&hostile).unwrap();
+    for (i, frame) in hostile_frames().iter().enumerate() {
+        writer.write(Duration::from_millis(i as u64), frame);
+    }
+    writer.flush().unwrap();
+    let garbage = scratch.path("garbage.pcap");
+    let out = Command::new(whohas())
+        .args(["synth", "-o", garbage.to_str().unwrap(), "--frames", "2000", "--kind", "garbage"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for (capture, pace) in [(&garbage, "--topspeed"), (&garbage, "--pps=5000"), (&hostile, "--pps=5000")] {
+        let inject = ns.whohas(&["inject", "-q", "-i", "tap0", pace, capture.to_str().unwrap()]);
+        assert!(inject.status.success(), "{}", text(&inject.stderr));
+    }
+    // Still answering, on both stacks.
+    let ping = ns.run("ping", &["-c", "3", "-i", "0.2", "198.18.7.2"]);
+    assert!(ping.status.success(), "{}", text(&ping.stdout));
+    let send = ns.whohas(&["send", "-i", "tap0", "-n", "linux", "mcu", "still there?"]);
+    assert!(send.status.success(), "{}{}", text(&send.stdout), text(&send.stderr));
+    assert!(firmware.has_or_waits_for_stdout("ip counters:", WAIT), "{:?}", firmware.stdout_lines);
+    let line = |prefix: &str| firmware.stdout_lines.iter().rev().find(|l| l.contains(prefix)).unwrap().clone();
+    let (node, presence, ip) = (line("INFO  counters:"), line("presence counters:"), line("ip counters:"));
+    assert!(counter(&node, "rx_foreign") > 300, "{node}");
+    assert!(counter(&node, "nic_rx_oversize") + counter(&node, "nic_rx_errors") >= 150, "{node}");
+    assert!(counter(&presence, "rx_malformed") >= 150, "{presence}");
+    assert!(counter(&ip, "rx_icmp_bad_checksum") >= 150, "{ip}");
+    assert!(counter(&ip, "rx_ipv4_malformed") >= 300, "{ip}");
+    let log = firmware.stdout();
+    assert!(log.contains("presence: Conflict"), "forged announcements of its name: {log}");
+    assert!(!log.contains("panic"), "{log}");
     firmware.terminate();
 }

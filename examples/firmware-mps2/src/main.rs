@@ -1,7 +1,9 @@
 //! whohas on a microcontroller: the no_std core and the LAN9118 driver on
 //! Arm's MPS2-AN386 board (a Cortex-M4F; QEMU `-M mps2-an386`). By default
 //! the firmware is VM2 of the seed and answers forever; with the `vm1`
-//! feature it greets VM2 and exits QEMU with a status. Logs go out as
+//! feature it greets VM2 and exits QEMU with a status; with `station` it
+//! is "mcu" in the chat room (presence and the reliable transfer), and
+//! with `ip` it also runs IPv4 (smoltcp) on the same NIC. Logs go out as
 //! defmt frames over semihosting (decode them with `defmt-print`).
 //! `scripts/firmware.sh` builds and runs it.
 #![no_std]
@@ -11,8 +13,12 @@ mod board;
 mod clock;
 #[cfg(feature = "vm1")]
 mod greeter;
-#[cfg(not(feature = "vm1"))]
+#[cfg(feature = "ip")]
+mod ip;
+#[cfg(not(any(feature = "vm1", feature = "station")))]
 mod responder;
+#[cfg(feature = "station")]
+mod station;
 
 use cortex_m_rt::entry;
 use defmt_semihosting as _;
@@ -73,6 +79,8 @@ fn main() -> ! {
     defmt::info!("LAN9118 {=u32:#010x} up", nic.id_rev());
     #[cfg(feature = "vm1")]
     board::exit(greeter::run(nic, &mut clock));
-    #[cfg(not(feature = "vm1"))]
+    #[cfg(feature = "station")]
+    station::run(nic, &mut clock);
+    #[cfg(not(any(feature = "vm1", feature = "station")))]
     responder::run(nic, &mut clock)
 }
