@@ -18,7 +18,7 @@ set -euo pipefail
 job=${1:-}
 base=(libpcap-dev pkg-config)
 firmware=(qemu-system-arm iproute2)
-peers=(iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan ndisc6 tcpreplay nftables iperf3)
+peers=(iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan ndisc6 tcpreplay nftables iperf3 ethtool)
 case $job in
     demo) packages=("${base[@]}") ;;
     firmware) packages=("${base[@]}" "${firmware[@]}") ;;
