@@ -45,6 +45,7 @@ mod arp;
 mod data;
 mod event;
 mod names;
+#[cfg(feature = "ipv6")]
 mod ndp;
 mod resolution;
 mod resources;
@@ -183,6 +184,7 @@ impl<'a> State<'a> {
         Ok(())
     }
 
+    #[cfg(feature = "ipv6")]
     /// Answers neighbour solicitations for `address` from now on (up to
     /// [`MAX_IPV6_ADDRESSES`]). Solicitations the node sends come from its
     /// first address of the target's scope, or from its link-local address
@@ -277,6 +279,7 @@ impl<'a> State<'a> {
             EtherType::NAME_ARP => self.process_name_arp(device, now, header, body),
             EtherType::ARP => self.process_arp(device, now, header, body),
             EtherType::DATA => Ok(self.process_data(now, header, frame.len(), body)),
+            #[cfg(feature = "ipv6")]
             EtherType::IPV6 => self.process_ipv6(device, now, header, body),
             _ => Ok(None),
         }
@@ -296,6 +299,7 @@ impl<'a> State<'a> {
         if let Some(event) = self.next_resolution_timer::<arp::Arp, D, E>(device, now)? {
             return Ok(Some(event));
         }
+        #[cfg(feature = "ipv6")]
         if let Some(event) = self.next_resolution_timer::<ndp::Ndp, D, E>(device, now)? {
             return Ok(Some(event));
         }
@@ -384,6 +388,7 @@ impl<'a, D: LinkDevice> Station<'a, D> {
         Ok(None)
     }
 
+    #[cfg(feature = "ipv6")]
     /// Starts resolving the IPv6 `address` by neighbour solicitation unless
     /// it is cached or already in progress; like [`resolve`](Self::resolve),
     /// with [`Event::Ipv6Resolved`] or [`Event::Ipv6ResolutionFailed`] to

@@ -106,7 +106,13 @@ pub fn run(mut nic: Nic, clock: &mut TickClock) -> ! {
             defmt::error!("WHOHAS_STATION_IPV4 is not an IPv4 address with a prefix length, like 198.18.7.2/24");
             board::exit(102)
         };
-        defmt::info!("IPv4 {} on {}", address, mac);
+        defmt::info!(
+            "IPv4 {} on {}; the stack takes {} bytes and its resources {}",
+            address,
+            mac,
+            size_of::<Ip>(),
+            size_of::<crate::ip::IpResources>()
+        );
         crate::ip::IpStack::new(mac, address, seed.rotate_left(41), &mut ip_resources)
     };
     #[cfg(not(feature = "ip"))]
