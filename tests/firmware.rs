@@ -257,6 +257,20 @@ fn the_station_answers_ping_arp_udp_and_name_arp_at_once_and_chats_on_one_nic() 
     assert_eq!(chat.terminate().code(), Some(0));
 }
 
+#[test]
+fn the_station_told_bye_says_goodbye_to_the_room_and_stops() {
+    require_qemu!();
+    let (ns, mut firmware) = station("fw-st-bye", STATION_MAC);
+    let mut chat = ns.spawn_whohas_typing(&["chat", "-i", "tap0", "-n", "linux"]);
+    assert!(chat.wait_for_stdout("mcu joined", WAIT), "{:?}{}", chat.stdout_lines, chat.stderr());
+    chat.type_line("@chat mcu bye");
+    assert!(chat.wait_for_stdout("mcu left", WAIT), "a goodbye, not an expiry: {:?}", chat.stdout_lines);
+    assert!(chat.has_or_waits_for_stdout("[delivered to mcu]", WAIT), "{:?}", chat.stdout_lines);
+    assert_eq!(firmware.wait(WAIT).expect("the station stops").code(), Some(0), "{}", firmware.stdout());
+    assert!(firmware.stdout().contains(r#""linux" said bye: saying goodbye"#), "{}", firmware.stdout());
+    assert_eq!(chat.terminate().code(), Some(0));
+}
+
 /// Frames a hostile station sends the station image: presence forged in
 /// its name and malformed, ICMP echo requests with bad checksums, IPv4
 /// headers with bad checksums, and frames longer than the NIC takes.

@@ -1,8 +1,10 @@
 //! The `station` image: a microcontroller in the chat room. It claims its
 //! name ("mcu" unless `WHOHAS_STATION_NAME` says otherwise at build time)
 //! by presence, receives chat messages over the reliable transfer and
-//! answers each, logging every event. With the `ip` feature it also runs
-//! IPv4 (smoltcp) on the same NIC, as a third service of the node.
+//! answers each, logging every event. The message "bye" makes it say
+//! goodbye to the room and stop QEMU (status 0), as a board would before
+//! it powers down. With the `ip` feature it also runs IPv4 (smoltcp) on
+//! the same NIC, as a third service of the node.
 
 use core::convert::Infallible;
 
@@ -11,6 +13,7 @@ use whohas_core::presence::{Presence, PresenceConfig, PresenceEvent};
 use whohas_core::runtime::{Context, Handler};
 use whohas_core::service::Either;
 use whohas_core::station::{Config, Event, Resources};
+use whohas_core::time::Instant;
 use whohas_core::transfer::{Transfer, TransferConfig, TransferEvent, status};
 
 use crate::{Nic, TickClock, board, name, report};
@@ -37,7 +40,13 @@ const NAME: &str = match option_env!("WHOHAS_STATION_NAME") {
 /// The answer to every message.
 const REPLY: &[u8] = b"hello from the microcontroller";
 
-struct Chat;
+/// The message that makes the station leave.
+const BYE: &[u8] = b"bye";
+
+struct Chat {
+    /// Asked to leave: stop once the goodbye is out.
+    leaving: bool,
+}
 
 impl<'a> Handler<Nic, Services<'a>> for Chat {
     fn on_event(
@@ -47,11 +56,28 @@ impl<'a> Handler<Nic, Services<'a>> for Chat {
     ) {
         match event {
             Event::Service(Either::Left(event)) => presence_event(event),
+            Event::Service(Either::Right(Either::Left(TransferEvent::Message { from, data, .. }))) if data == BYE => {
+                defmt::info!("{} said bye: saying goodbye", from);
+                ctx.services().0.leave();
+                self.leaving = true;
+            }
             Event::Service(Either::Right(Either::Left(event))) => transfer_event(ctx, event),
             Event::Service(Either::Right(Either::Right(never))) => match never {},
             Event::Answered { requester } => defmt::info!("answered a request for {=str} from {}", NAME, requester),
             _ => {}
         }
+    }
+
+    fn on_poll(&mut self, ctx: &mut Context<'_, Nic, Services<'a>>) -> Option<Instant> {
+        if !self.leaving {
+            return None;
+        }
+        if !ctx.services().0.is_leaving() {
+            defmt::info!("goodbye sent: stopping");
+            board::exit(0)
+        }
+        // The goodbye goes out at this poll's end: poll again at once.
+        Some(ctx.now())
     }
 }
 
@@ -130,7 +156,7 @@ pub fn run(mut nic: Nic, clock: &mut TickClock) -> ! {
         size_of::<StationTransfer>()
     );
     loop {
-        if let Err(err) = node.run(clock, &mut Chat) {
+        if let Err(err) = node.run(clock, &mut Chat { leaving: false }) {
             defmt::error!("the LAN9118 failed: {}", err);
             board::exit(3);
         }
