@@ -77,12 +77,13 @@ pub fn transmit_frame<D: LinkDevice + ?Sized>(
     // The smallest buffer that holds the frame: each is zeroed per frame,
     // and a jumbo one (9216 bytes) is for jumbo frames only.
     if len <= SMALL_FRAME {
-        build_and_send(device, &mut [0u8; SMALL_FRAME], len, header, fill)
-    } else if len <= MAX_FRAME_LEN {
-        build_and_send(device, &mut [0u8; MAX_FRAME_LEN], len, header, fill)
-    } else {
-        build_and_send(device, &mut [0u8; MAX_BUFFERED_FRAME_LEN], len, header, fill)
+        return build_and_send(device, &mut [0u8; SMALL_FRAME], len, header, fill);
     }
+    #[cfg(feature = "jumbo")]
+    if len > MAX_FRAME_LEN {
+        return build_and_send(device, &mut [0u8; MAX_BUFFERED_FRAME_LEN], len, header, fill);
+    }
+    build_and_send(device, &mut [0u8; MAX_FRAME_LEN], len, header, fill)
 }
 
 /// Whether a [`transmit_frame`] went out (`Ok(true)`) or was not taken
