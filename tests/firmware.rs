@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use support::{Namespace, Process, Scratch, example, repo, require_root, text, whohas};
+use support::{Namespace, Process, Scratch, example, garbage_capture, repo, require_root, text, write_capture};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -132,12 +132,7 @@ fn the_firmware_survives_a_flood_of_malformed_and_foreign_frames() {
     require_qemu!();
     let ns = tap_namespace("fw-flood");
     let scratch = Scratch::new("fw-flood");
-    let garbage = scratch.path("garbage.pcap");
-    let out = Command::new(whohas())
-        .args(["synth", "-o", garbage.to_str().unwrap(), "--frames", "3000", "--kind", "garbage"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let garbage = garbage_capture(&scratch, 3000);
     // The MAC the garbage's frames with random ethertypes are sent to.
     let mut firmware = qemu(&ns, &images().vm2, "02:00:00:00:00:02");
     assert!(firmware.wait_for_stdout("VM2 listening", WAIT), "{}", firmware.stderr());
@@ -289,20 +284,20 @@ fn hostile_frames() -> Vec<Vec<u8>> {
         repr.emit(&mut payload);
         frame([0xff; 6], 0x88b6, &payload)
     };
-    // An ICMP echo request to 198.18.7.2 from 198.18.7.66, its ICMP
-    // checksum wrong; then one with a wrong IPv4 header checksum.
+    // An ICMP echo request to 198.18.7.2 from 198.18.7.66 (built by
+    // etherparse, checksums right), then one byte of its ICMP checksum or
+    // of its IPv4 header checksum spoiled.
     let icmp = |bad_ip: bool| {
-        let mut packet = vec![
-            0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 198, 18, 7, 66, 198, 18, 7, 2, // IPv4
-            8, 0, 0xde, 0xad, 0, 1, 0, 1, // ICMP echo, checksum 0xdead (wrong)
-        ];
-        let sum = internet_checksum(&packet[..20]);
-        packet[10..12].copy_from_slice(&(if bad_ip { !sum } else { sum }).to_be_bytes());
-        if bad_ip {
-            let sum = internet_checksum(&packet[20..]);
-            packet[22..24].copy_from_slice(&sum.to_be_bytes());
-        }
-        frame(station, 0x0800, &packet)
+        let mut frame = Vec::new();
+        etherparse::PacketBuilder::ethernet2(attacker, station)
+            .ipv4([198, 18, 7, 66], [198, 18, 7, 2], 64)
+            .icmpv4_echo_request(1, 1)
+            .write(&mut frame, &[])
+            .unwrap();
+        // After the 14-byte Ethernet header: the IPv4 checksum at 10, the
+        // ICMP checksum at 20 + 2.
+        frame[if bad_ip { 14 + 10 } else { 14 + 20 + 2 }] ^= 0xff;
+        frame
     };
     let mut frames = Vec::new();
     for i in 0..200u32 {
@@ -317,16 +312,6 @@ fn hostile_frames() -> Vec<Vec<u8>> {
     frames
 }
 
-/// The Internet checksum (RFC 1071) of `bytes`, where its field reads 0.
-fn internet_checksum(bytes: &[u8]) -> u16 {
-    let mut sum: u32 =
-        bytes.chunks(2).map(|pair| u32::from(pair[0]) << 8 | u32::from(*pair.get(1).unwrap_or(&0))).sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 #[test]
 fn the_station_survives_garbage_forged_presence_oversize_frames_and_bad_checksums() {
     require_qemu!();
@@ -337,17 +322,8 @@ fn the_station_survives_garbage_forged_presence_oversize_frames_and_bad_checksum
     ns.ip(&["link", "set", "tap0", "mtu", "9000"]);
     let scratch = Scratch::new("fw-st-flood");
     let hostile = scratch.path("hostile.pcap");
-    let mut writer = whohas::pcap::PcapFileWriter::create(&hostile).unwrap();
-    for (i, frame) in hostile_frames().iter().enumerate() {
-        writer.write(Duration::from_millis(i as u64), frame);
-    }
-    writer.flush().unwrap();
-    let garbage = scratch.path("garbage.pcap");
-    let out = Command::new(whohas())
-        .args(["synth", "-o", garbage.to_str().unwrap(), "--frames", "2000", "--kind", "garbage"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    write_capture(&hostile, &hostile_frames());
+    let garbage = garbage_capture(&scratch, 2000);
     for (capture, pace) in [(&garbage, "--topspeed"), (&garbage, "--pps=5000"), (&hostile, "--pps=5000")] {
         let inject = ns.whohas(&["inject", "-q", "-i", "tap0", pace, capture.to_str().unwrap()]);
         assert!(inject.status.success(), "{}", text(&inject.stderr));

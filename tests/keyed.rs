@@ -9,8 +9,8 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Lan, Process, Scratch, require_root, start_chat, text, whohas};
-use whohas::pcap::{CaptureReader, PcapFileWriter};
+use support::{Lan, Process, Scratch, require_root, start_chat, text, whohas, write_capture};
+use whohas::pcap::CaptureReader;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -239,15 +239,6 @@ fn make_hub(lan: &Lan) {
         let out = switch.ip(&["link", "set", &format!("p{index}"), "type", "bridge_slave", "learning", "off"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
-}
-
-/// Writes `frames` to a capture at `path`, 1 ms apart.
-fn write_capture(path: &std::path::Path, frames: &[Vec<u8>]) {
-    let mut writer = PcapFileWriter::create(path).unwrap();
-    for (i, frame) in frames.iter().enumerate() {
-        writer.write(Duration::from_millis(i as u64), frame);
-    }
-    writer.flush().unwrap();
 }
 
 /// Replays the capture at `path` with tcpreplay from host `index`, then

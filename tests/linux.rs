@@ -9,8 +9,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{Lan, Namespace, Scratch, example, require_root, text, whohas};
-use whohas::pcap::PcapFileWriter;
+use support::{Lan, Namespace, Scratch, example, garbage_capture, require_root, text, whohas, write_capture};
 
 const FIRST: &str = "Hi Hello AnnyeongHaSeYo !!!!!!!Enter your student code!!!!!!!";
 const SECOND: &str = "I'm Glad to meet you again.";
@@ -341,17 +340,6 @@ fn respond_ignores_ipv4_ipv6_and_arp_traffic() {
     assert_eq!(stat(stats, "data"), 2, "{stats}");
 }
 
-/// A capture of `count` garbage frames from `whohas synth`.
-fn garbage_capture(scratch: &Scratch, count: usize) -> std::path::PathBuf {
-    let path = scratch.path("garbage.pcap");
-    let out = std::process::Command::new(whohas())
-        .args(["synth", "-o", path.to_str().unwrap(), "--frames", &count.to_string(), "--kind", "garbage"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    path
-}
-
 /// Resident memory of a process, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -403,15 +391,10 @@ fn vm2_stays_correct_under_a_garbage_flood() {
 /// A capture of data frames for `to` whose payloads are `payloads`.
 fn data_capture(scratch: &Scratch, to: &str, payloads: &[&[u8]]) -> std::path::PathBuf {
     let path = scratch.path("hostile.pcap");
-    let mut writer = PcapFileWriter::create(&path).unwrap();
     let to: whohas::EthernetAddress = to.parse().unwrap();
-    for (i, payload) in payloads.iter().enumerate() {
-        let mut frame = to.0.to_vec();
-        frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0xff, 0xfd]);
-        frame.extend_from_slice(payload);
-        writer.write(std::time::Duration::from_millis(i as u64), &frame);
-    }
-    writer.flush().unwrap();
+    let frames: Vec<Vec<u8>> =
+        payloads.iter().map(|payload| [&to.0[..], &[2, 0, 0, 0, 0, 1, 0xff, 0xfd], payload].concat()).collect();
+    write_capture(&path, &frames);
     path
 }
 

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use support::{Lan, Scratch, random_file, require_root, text, wait_until_arriving, whohas};
 use whohas::EthernetAddress;
-use whohas::pcap::PcapFileWriter;
 use whohas::wire::transfer::{Kind, SynPayload, TransferRepr};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -160,9 +159,7 @@ fn hostile_offer(scratch: &Scratch, from: EthernetAddress, to: EthernetAddress, 
     };
     let frame = support::transfer_frame(from, to, &repr);
     let path = scratch.path("hostile.pcap");
-    let mut writer = PcapFileWriter::create(&path).unwrap();
-    writer.write(std::time::Duration::ZERO, &frame);
-    writer.flush().unwrap();
+    support::write_capture(&path, &[frame]);
     path
 }
 

@@ -584,6 +584,26 @@ impl Drop for Scratch {
     }
 }
 
+/// Writes `frames` to a capture at `path`, 1 ms apart.
+pub fn write_capture(path: &Path, frames: &[Vec<u8>]) {
+    let mut writer = whohas::pcap::PcapFileWriter::create(path).unwrap();
+    for (i, frame) in frames.iter().enumerate() {
+        writer.write(Duration::from_millis(i as u64), frame);
+    }
+    writer.flush().unwrap();
+}
+
+/// A capture of `count` garbage frames from `whohas synth` in `scratch`.
+pub fn garbage_capture(scratch: &Scratch, count: usize) -> PathBuf {
+    let path = scratch.path("garbage.pcap");
+    let out = Command::new(whohas())
+        .args(["synth", "-o", path.to_str().unwrap(), "--frames", &count.to_string(), "--kind", "garbage"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    path
+}
+
 /// Path of the `whohas` program (cargo builds it for the tests).
 pub fn whohas() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_whohas"))
