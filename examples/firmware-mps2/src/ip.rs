@@ -138,20 +138,34 @@ impl<'a> IpStack<'a> {
         icmp_ok
     }
 
+    /// Queues every datagram waiting at the echo port back to its sender;
+    /// how many.
+    fn echo_datagrams(&mut self) -> u64 {
+        let socket = self.sockets.get_mut::<udp::Socket>(self.echo);
+        if !socket.can_recv() {
+            return 0;
+        }
+        let mut echoed = 0;
+        let mut datagram = [0u8; UDP_BUFFER];
+        while let Ok((len, meta)) = socket.recv_slice(&mut datagram) {
+            if socket.send_slice(&datagram[..len], meta.endpoint).is_ok() {
+                echoed += 1;
+            }
+        }
+        self.stats.udp_echoed += echoed;
+        echoed
+    }
+
     /// Lets smoltcp take `frame` (if any), answer, echo UDP and run its
     /// timers.
     fn run<D: LinkDevice>(&mut self, station: &mut Station<'_, D>, frame: Option<&[u8]>) -> Result<(), D::Error> {
         let now = smol_now(station.now());
         let mut port = Port { station: Some(station), frame, sent: 0, dropped: 0, fault: None };
         self.iface.poll(now, &mut port, &mut self.sockets);
-        let socket = self.sockets.get_mut::<udp::Socket>(self.echo);
-        let mut echo = [0u8; UDP_BUFFER];
-        while let Ok((len, meta)) = socket.recv_slice(&mut echo) {
-            if socket.send_slice(&echo[..len], meta.endpoint).is_ok() {
-                self.stats.udp_echoed += 1;
-            }
+        // A second poll only to send what the echo queued.
+        if self.echo_datagrams() > 0 {
+            self.iface.poll(now, &mut port, &mut self.sockets);
         }
-        self.iface.poll(now, &mut port, &mut self.sockets);
         self.stats.tx_frames += port.sent;
         self.stats.tx_dropped += port.dropped;
         self.next_poll =
