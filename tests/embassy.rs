@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Lan, Namespace, cable, cpu_time, example, require_root, text};
+use support::{Lan, cpu_time, example, require_root, text};
 
 const WAIT: Duration = Duration::from_secs(10);
 /// embassy-net-tuntap's MAC address.
@@ -17,19 +17,13 @@ const TUNTAP_MAC: &str = "02:03:04:05:06:07";
 #[test]
 fn a_node_on_embassy_net_tuntap_resolves_receives_and_chats_with_linux_whohas() {
     require_root!();
-    // The tap on a bridge in a switch namespace; Linux's whohas on a host
-    // cabled to the bridge.
-    let switch = Namespace::new("emb-sw");
-    switch.ip(&["link", "add", "br0", "type", "bridge", "forward_delay", "0", "stp_state", "0"]);
-    switch.ip(&["link", "set", "br0", "up"]);
+    // The tap on the bridge of a one-host LAN; Linux's whohas on host 1.
+    let lan = Lan::bridged(1);
+    let switch = lan.switch.as_ref().expect("a bridged LAN has a switch");
     switch.ip(&["tuntap", "add", "dev", "tap0", "mode", "tap"]);
-    let linux = Namespace::new("emb-linux");
-    cable(&switch, "p1", &linux, "02:00:00:00:00:01");
-    for port in ["tap0", "p1"] {
-        switch.ip(&["link", "set", port, "master", "br0"]);
-        switch.ip(&["link", "set", port, "up"]);
-    }
-    linux.ip(&["link", "set", "eth0", "up"]);
+    switch.ip(&["link", "set", "tap0", "master", "br0"]);
+    switch.ip(&["link", "set", "tap0", "up"]);
+    let linux = &lan.host(1).ns;
     let mut board = switch.spawn(example("tuntap_station"), &["tap0", "board"]);
     assert!(board.wait_for_stdout(r#"Claimed { name: "board" }"#, WAIT), "{:?}{}", board.stdout_lines, board.stderr());
 
