@@ -1,54 +1,110 @@
 #!/usr/bin/env bash
-# Round-trip time of a data frame echoed by the peer over a veth pair, with
-# the kernel's ICMP echo (ping) on the same link for reference.
+# Round-trip time of a data frame echoed by the peer over a veth pair, side
+# by side with the C reference (bench/pingpong.c: a blocking AF_PACKET
+# socket, recv(2) and send(2), as the original), and the kernel's ICMP echo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
-COUNT=${COUNT:-20000}
+COUNT=${COUNT:-10000}
+ROUNDS=${ROUNDS:-5}
 bin=$PWD/target/release
 work=$(mktemp -d)
 trap 'lan_down; rm -rf "$work"' EXIT
+gcc -O2 -Wall -Wextra -Werror -o "$work/pingpong-c" bench/pingpong.c
+c=$work/pingpong-c
 pair_up
 sleep 0.5
 
+# `pair NAME ECHO... -- PING...`: starts the echo in h2, runs the ping in h1,
+# appends its median to $work/NAME.
+pair() {
+    local name=$1; shift
+    local echo=()
+    while [[ $1 != -- ]]; do echo+=("$1"); shift; done
+    shift
+    bg_in_ns h2 "${echo[@]}" >/dev/null
+    local echo_pid=$BG_PID
+    sleep 0.3
+    in_ns h1 "$@" | grep -oP 'median \K[0-9.]+' >>"$work/$name"
+    kill "$echo_pid"; wait "$echo_pid" 2>/dev/null || true
+}
+# Both sides on one core: on this VM, waking a process on the other core
+# costs 60-300 us, drawn from a bimodal spread that would bury the
+# difference between the two programs.
+whohas_echo=(taskset -c 0 "$bin/whohas" pingpong echo -i eth0)
+whohas_ping=(taskset -c 0 "$bin/whohas" pingpong ping -i eth0 --count "$COUNT")
+c_echo=(taskset -c 0 "$c" echo eth0)
+c_ping=(taskset -c 0 "$c" ping eth0 "$(host_mac 2)" "$COUNT" 64)
+for _ in $(seq "$ROUNDS"); do
+    pair whohas "${whohas_echo[@]}" -- "${whohas_ping[@]}"
+    pair c "${c_echo[@]}" -- "${c_ping[@]}"
+    pair c-to-whohas "${whohas_echo[@]}" -- "${c_ping[@]}"
+    # Spinning, each side needs a core of its own.
+    pair busy taskset -c 1 "${whohas_echo[@]:2}" --busy-poll -- "${whohas_ping[@]}" --busy-poll
+done
+spread() { sort -g "$work/$1" | paste -sd' '; }
+med() { median <"$work/$1"; }
+
+# System calls per round trip, counted by strace -c over 2000 round trips.
+# `calls NAME ECHO... -- PING...`: "echo E, ping P" per round trip.
+calls() {
+    local name=$1; shift
+    local echo=()
+    while [[ $1 != -- ]]; do echo+=("$1"); shift; done
+    shift
+    bg_in_ns h2 strace -c -f -o "$work/$name.echo" "${echo[@]}" >/dev/null
+    local echo_pid=$BG_PID
+    sleep 0.5
+    in_ns h1 strace -c -f -o "$work/$name.ping" "$@" >/dev/null
+    pkill -TERM -f "^${echo[*]}" || true
+    wait "$echo_pid" 2>/dev/null || true
+    # Only the calls of the loop: those made about once per round trip.
+    for side in echo ping; do
+        awk -v n=2000 '$NF != "total" && $4 ~ /^[0-9]+$/ && $4 >= n * 0.9 { c += $4; s = s sep $NF; sep = "+" }
+            END { printf "%s %.2f (%s)", side, c / n, s }' side="$side" "$work/$name.$side"
+        if [[ $side == echo ]]; then printf ', '; fi
+    done
+}
+whohas_calls=$(calls whohas-strace "${whohas_echo[@]:2}" -- "${whohas_ping[@]:2:5}" --count 2000)
+c_calls=$(calls c-strace "${c_echo[@]:2}" -- "${c_ping[@]:2:4}" 2000 64)
+
 echo "## Latency: data frame round trip over veth"
 echo
-echo "\`pingpong ping\` sends $COUNT frames of 64 bytes one at a time to \`pingpong echo\`"
-echo "in the other namespace, which sends each back. Blocking: both sides sleep in"
-echo "poll(2) between frames. Busy-poll: both spin. The kernel's ping (ICMP echo,"
-echo "answered inside the kernel without waking a process) on the same link is"
-echo "the reference."
+echo "One side sends $COUNT data frames of 64 bytes one at a time; the other, in"
+echo "the other namespace, sends each back. \`whohas pingpong\` against the C"
+echo "reference \`bench/pingpong.c\`, which does what the original does: a blocking"
+echo "AF_PACKET socket, one \`recv(2)\` and one \`send(2)\` per frame. The two take"
+echo "turns, $ROUNDS rounds; the table has the median of the rounds' medians, and"
+echo "the rounds' medians in the last column. Blocking: both sides sleep between"
+echo "frames. Busy-poll: both spin, each on a core of its own. Blocking, both"
+echo "sides run on one core (taskset): on"
+echo "this VM a wake-up on the other core costs 60-300 us, spread so widely that"
+echo "it buries the difference between the programs."
 echo
-echo "| mode | min us | median us | p99 us | max us |"
-echo "|---|---:|---:|---:|---:|"
-for mode in "" --busy-poll; do
-    bg_in_ns h2 "$bin/whohas" pingpong echo -i eth0 $mode >/dev/null
-    echo_pid=$BG_PID
-    sleep 0.3
-    line=$(in_ns h1 "$bin/whohas" pingpong ping -i eth0 --count "$COUNT" $mode)
-    kill "$echo_pid"; wait "$echo_pid" 2>/dev/null || true
-    label=$([ -z "$mode" ] && echo "whohas, blocking" || echo "whohas, busy-poll")
-    numbers=$(echo "$line" | grep -oP '(min|median|p99|max) \K[0-9.]+' | paste -sd'|' | sed 's/|/ | /g')
-    echo "| $label | $numbers |"
+echo "| ping -> echo | median us | ratio to C | rounds (median us each) |"
+echo "|---|---:|---:|---|"
+c_median=$(med c)
+for name in whohas c c-to-whohas busy; do
+    case $name in
+        whohas) label="whohas -> whohas, blocking" ;;
+        c) label="C -> C, blocking" ;;
+        c-to-whohas) label="C -> whohas echo, blocking" ;;
+        busy) label="whohas -> whohas, busy-poll" ;;
+    esac
+    printf '| %s | %.1f | %.2f | %s |\n' "$label" "$(med "$name")" "$(echo "$(med "$name") / $c_median" | bc -l)" "$(spread "$name")"
 done
 ping=$(in_ns h1 ping -q -c 2000 -i 0.0002 198.18.0.2 | grep -oP 'rtt .* = \K[0-9./]+')
-IFS=/ read -r pmin pavg pmax pmdev <<<"$ping"
-printf '| kernel ICMP echo (ping, 2000 x; ping reports no median) | %.0f | avg %.0f | | %.0f |\n' \
-    "$(echo "$pmin*1000" | bc)" "$(echo "$pavg*1000" | bc)" "$(echo "$pmax*1000" | bc)"
-# System calls the echo makes per round trip (blocking), counted by strace.
-bg_in_ns h2 strace -c -f -o "$work/strace.txt" "$bin/whohas" pingpong echo -i eth0 >/dev/null
-strace_pid=$BG_PID
-sleep 0.5
-in_ns h1 "$bin/whohas" pingpong ping -i eth0 --count 2000 >/dev/null
-pkill -TERM -f "whohas pingpong echo -i eth0" || true
-wait "$strace_pid" 2>/dev/null || true
-calls=$(awk '$NF == "total" { print $(NF - 2) }' "$work/strace.txt")
+IFS=/ read -r _ pavg _ _ <<<"$ping"
+printf '| kernel ICMP echo (ping, 2000 x, average: ping reports no median) | %.1f | | |\n' "$(echo "$pavg*1000" | bc)"
 echo
-echo "System calls of \`pingpong echo\` per round trip (blocking, strace -c over 2000):"
-echo "$(echo "scale=2; $calls / 2000" | bc) in all; $(awk '$NF ~ /^(poll|recvmmsg|sendmmsg)$/ { printf "%s%s %s", sep, $NF, $4; sep = ", " }' "$work/strace.txt")"
-echo "(one each per round trip; the rest is start-up and exit)."
+echo "System calls per round trip (blocking, strace -c over 2000 round trips;"
+echo "only the calls made about once per frame, not start-up):"
 echo
-echo "Busy-poll shows what the path costs: socket, node and back in ~8 us. The"
-echo "blocking median is dominated by waking a sleeping process on this VM (on"
-echo "both ends); an idle responder pays it in exchange for using no CPU."
-echo "Command: \`sudo bench/latency.sh\` (COUNT=$COUNT)."
+echo "- whohas: $whohas_calls"
+echo "- C: $c_calls"
+echo
+echo "whohas makes the same two calls per frame as the C peer: its AF_PACKET"
+echo "device sleeps in \`recvmmsg(2)\` itself (with a receive timeout as the"
+echo "deadline), so the frame that wakes it is read by the same call, and"
+echo "\`sendmmsg(2)\` sends the answer. Busy-poll shows what the rest costs."
+echo "Command: \`sudo bench/latency.sh\` (COUNT=$COUNT, ROUNDS=$ROUNDS)."

@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::sys::socket::{self, AddressFamily, SockFlag, SockType};
@@ -44,9 +45,13 @@ impl Default for Options {
 /// broadcast, multicast it listens to, and in promiscuous mode frames for
 /// other stations, which the node ignores) except the socket's own
 /// transmissions, which the kernel keeps back (`PACKET_IGNORE_OUTGOING`, and
-/// a `PACKET_OUTGOING` check for kernels older than 4.20). The socket is
-/// non-blocking; wait for frames by polling its descriptor ([`AsFd`]), or
-/// through [`Wait`](whohas_link::Wait).
+/// a `PACKET_OUTGOING` check for kernels older than 4.20). `receive` and
+/// `transmit` never block; wait for frames by polling the descriptor
+/// ([`AsFd`]), or through [`Wait`](whohas_link::Wait), which sleeps in the
+/// receive call itself, so a frame that wakes it has been read by then
+/// (one system call less per frame than `poll(2)` and `recvmmsg(2)`). The
+/// socket is therefore a blocking one that is always called with
+/// `MSG_DONTWAIT` elsewhere: read it through this type, not directly.
 ///
 /// Frames move in batches: one `recvmmsg(2)` fills up to 64 frames that
 /// `receive` then hands out, and `transmit` collects up to 64 frames that
@@ -68,10 +73,17 @@ pub struct AfPacketDevice {
     /// The kernel said the interface went down (`ENETDOWN`), and it has
     /// not been seen up since.
     link_down: Cell<bool>,
+    /// The socket's receive timeout (`SO_RCVTIMEO`) as last set, which
+    /// bounds a blocking receive in [`Wait`](whohas_link::Wait); zero until
+    /// the first.
+    receive_timeout: Duration,
     /// Boxed: the batches are big (and the device is moved around).
     rx: Box<Batch>,
     tx: Box<Batch>,
 }
+
+/// How many frames a receive asks for after a short batch.
+const TRICKLE_BATCH: usize = 8;
 
 /// Frames received or waiting to be sent, in fixed slots of one buffer.
 #[derive(Debug)]
@@ -90,6 +102,10 @@ struct Batch {
     /// (one system call less per frame when frames come one at a time).
     /// Only once: a node that polls again at once asks the kernel.
     drained: bool,
+    /// Received: how many frames to ask the kernel for next: a few after a
+    /// short batch (frames come one at a time, and every slot offered costs
+    /// setting up), all of them after a full one (a burst).
+    want: usize,
 }
 
 impl Batch {
@@ -102,6 +118,7 @@ impl Batch {
             count: 0,
             next: 0,
             drained: false,
+            want: sys::BATCH_MAX,
         })
     }
 
@@ -163,7 +180,9 @@ impl AfPacketDevice {
         let fd = socket::socket(
             AddressFamily::Packet,
             SockType::Raw,
-            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+            // Blocking: only `receive_blocking` waits in the kernel; every
+            // other call says MSG_DONTWAIT.
+            SockFlag::SOCK_CLOEXEC,
             None,
         )
         .map_err(|errno| open_error(interface, "creating an AF_PACKET socket", errno))?;
@@ -201,6 +220,7 @@ impl AfPacketDevice {
             interface: info,
             tx_full: Cell::new(None),
             link_down: Cell::new(false),
+            receive_timeout: Duration::ZERO,
             rx: Batch::new(slot_len),
             tx: Batch::new(slot_len),
         })
@@ -225,7 +245,9 @@ impl AfPacketDevice {
             Err(nb::Error::WouldBlock) => return Ok(0),
             Err(nb::Error::Other(err)) => return Err(err),
         }
-        match self.send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), frames)) {
+        match self
+            .send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), frames.len(), |i| frames[i]))
+        {
             Ok(sent) => Ok(sent),
             Err(nb::Error::WouldBlock) => Ok(0),
             Err(nb::Error::Other(err)) => Err(err),
@@ -304,6 +326,54 @@ impl AfPacketDevice {
     pub(crate) fn has_received(&self) -> bool {
         self.rx.next < self.rx.count
     }
+
+    /// Reads the next batch of frames from the socket, waiting for the first
+    /// with `block` (up to the socket's receive timeout; a signal ends the
+    /// wait too, as `WouldBlock`, where a non-blocking read goes again).
+    fn fill_rx(&mut self, block: bool) -> nb::Result<(), Error> {
+        let fd = self.fd.as_fd();
+        let rx = &mut self.rx;
+        let mut slots = sys::RecvSlots {
+            buffer: &mut rx.buffer,
+            slot_len: rx.slot_len,
+            lens: &mut rx.lens,
+            outgoing: &mut rx.outgoing,
+        };
+        let received = Self::call(
+            "receiving frames (recvmmsg)",
+            &self.interface,
+            &self.link_down,
+            || match sys::recv_batch(fd, &mut slots, rx.want, block) {
+                Err(Errno::EINTR) if block => Err(Errno::EAGAIN),
+                result => result,
+            },
+            &mut None,
+        )?;
+        let full = received == self.rx.want;
+        (self.rx.count, self.rx.next) = (received, 0);
+        self.rx.drained = !full;
+        self.rx.want = if full { sys::BATCH_MAX } else { TRICKLE_BATCH };
+        Ok(())
+    }
+
+    /// Sleeps in the receive call until a frame arrives, `limit` passes or
+    /// a signal comes, and keeps what arrived for `receive`. The socket's
+    /// timeout costs a system call whenever it changes, so `limit` is
+    /// rounded down to a power of two of milliseconds (a wait that ends
+    /// early is allowed): a node waiting for similar deadlines sets it once.
+    pub(crate) fn receive_blocking(&mut self, limit: Duration) -> Result<(), Error> {
+        let millis = limit.as_millis().clamp(1, 1 << 20) as u64;
+        let rounded = Duration::from_millis(1 << millis.ilog2());
+        if rounded != self.receive_timeout {
+            sys::set_receive_timeout(self.fd.as_fd(), rounded)
+                .map_err(|errno| Error::io("setting the receive timeout (SO_RCVTIMEO)", errno))?;
+            self.receive_timeout = rounded;
+        }
+        match self.fill_rx(true) {
+            Ok(()) | Err(nb::Error::WouldBlock) => Ok(()),
+            Err(nb::Error::Other(err)) => Err(err),
+        }
+    }
 }
 
 impl Drop for AfPacketDevice {
@@ -351,23 +421,7 @@ impl LinkDevice for AfPacketDevice {
             if core::mem::take(&mut self.rx.drained) {
                 return Err(nb::Error::WouldBlock);
             }
-            let fd = self.fd.as_fd();
-            let rx = &mut self.rx;
-            let mut slots = sys::RecvSlots {
-                buffer: &mut rx.buffer,
-                slot_len: rx.slot_len,
-                lens: &mut rx.lens,
-                outgoing: &mut rx.outgoing,
-            };
-            let received = Self::call(
-                "receiving frames (recvmmsg)",
-                &self.interface,
-                &self.link_down,
-                || sys::recv_batch(fd, &mut slots),
-                &mut None,
-            )?;
-            (self.rx.count, self.rx.next) = (received, 0);
-            self.rx.drained = received < sys::BATCH_MAX;
+            self.fill_rx(false)?;
         }
     }
 
@@ -391,9 +445,8 @@ impl LinkDevice for AfPacketDevice {
             return Ok(());
         }
         let tx = &self.tx;
-        let frames: [&[u8]; sys::BATCH_MAX] = core::array::from_fn(|i| if i < tx.count { tx.slot(i) } else { &[] });
         let sent =
-            self.send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), &frames[..tx.count]))?;
+            self.send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), tx.count, |i| tx.slot(i)))?;
         let left = self.tx.count - sent;
         if left > 0 {
             // The kernel took a prefix: the rest moves to the front and

@@ -10,14 +10,17 @@
 //! # Ok::<(), whohas_hal_linux::Error>(())
 //! ```
 //!
-//! - [`AfPacketDevice`]: non-blocking raw socket, optional kernel BPF filter
-//!   on ethertypes, outgoing copies ignored, batched transmission with
+//! - [`AfPacketDevice`]: raw socket that `receive` and `transmit` never
+//!   block on, optional kernel BPF filter on ethertypes, outgoing copies
+//!   ignored, batched reception with `recvmmsg(2)` and transmission with
 //!   `sendmmsg(2)`; its descriptor can be polled.
 //! - [`interface`]: list interfaces with MAC, MTU, state and IPv4 networks;
 //!   find the default-route interface.
-//! - [`Wait`](whohas_link::Wait) for the device, so a node on it
-//!   sleeps in `poll(2)` between frames, and while the kernel has no room
-//!   for its frames; [`wait_ready`] for other descriptor-based backends.
+//! - [`Wait`](whohas_link::Wait) for the device, so a node on it sleeps
+//!   between frames in the receive call itself (the frame that wakes it is
+//!   read by the same system call), and in `poll(2)` while the kernel has
+//!   no room for its frames; [`wait_ready`] for other descriptor-based
+//!   backends.
 //! - [`Error`]: one-line messages that say what to do.
 //!
 //! All `unsafe` code is in the private `sys` module.

@@ -1,7 +1,7 @@
 //! The only unsafe code of this crate: socket options and addresses that
 //! `nix` does not wrap. Each block says why it is sound.
 
-use std::mem;
+use std::mem::{self, MaybeUninit};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use nix::errno::Errno;
@@ -77,26 +77,48 @@ pub(crate) fn attach_filter(fd: BorrowedFd<'_>, program: &[libc::sock_filter]) -
 pub(crate) const BATCH_MAX: usize = 64;
 
 /// Sends up to [`BATCH_MAX`] frames with one `sendmmsg(2)` on a socket bound
-/// to an interface. Returns how many the kernel took (a prefix of `frames`).
-pub(crate) fn send_batch(fd: BorrowedFd<'_>, frames: &[&[u8]]) -> Result<usize, Errno> {
-    let count = frames.len().min(BATCH_MAX);
-    // SAFETY: iovec and mmsghdr are plain C structs for which all-zero bytes
-    // (null pointers, zero lengths) are valid values.
-    let mut iovecs: [libc::iovec; BATCH_MAX] = unsafe { mem::zeroed() };
-    // SAFETY: as above.
-    let mut headers: [libc::mmsghdr; BATCH_MAX] = unsafe { mem::zeroed() };
-    for ((frame, iov), header) in frames[..count].iter().zip(&mut iovecs).zip(&mut headers) {
-        iov.iov_base = frame.as_ptr().cast_mut().cast();
-        iov.iov_len = frame.len();
-        header.msg_hdr.msg_iov = iov;
-        header.msg_hdr.msg_iovlen = 1;
+/// to an interface: `count` of them, frame `i` being `frame(i)`. Returns how
+/// many the kernel took (a prefix).
+pub(crate) fn send_batch<'a>(
+    fd: BorrowedFd<'_>,
+    count: usize,
+    frame: impl Fn(usize) -> &'a [u8],
+) -> Result<usize, Errno> {
+    let count = count.min(BATCH_MAX);
+    // Only the first `count` entries are written and handed over: setting
+    // up all 64 for a frame or two costs more than the call.
+    let mut iovecs = [const { MaybeUninit::<libc::iovec>::uninit() }; BATCH_MAX];
+    let mut headers = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; BATCH_MAX];
+    for (i, (iov, header)) in iovecs.iter_mut().zip(&mut headers).take(count).enumerate() {
+        let frame = frame(i);
+        let iov = iov.write(libc::iovec { iov_base: frame.as_ptr().cast_mut().cast(), iov_len: frame.len() });
+        header.write(message(iov, None));
     }
-    // SAFETY: the first `count` headers each point at one iovec that points
-    // into a frame borrowed for the whole call; the kernel only reads the
-    // frames (sending) and writes the `msg_len` fields of the headers, which
-    // we own. No address is given: the socket is bound to its interface.
-    let sent = unsafe { libc::sendmmsg(fd.as_raw_fd(), headers.as_mut_ptr(), count as libc::c_uint, 0) };
+    // SAFETY: the first `count` headers are initialised, each pointing at
+    // one iovec that points into a frame borrowed for the whole call; the
+    // kernel reads no more than `count` headers, only reads the frames
+    // (sending) and writes the `msg_len` fields of the headers, which we
+    // own. No address is given: the socket is bound to its interface.
+    // MSG_DONTWAIT: the socket itself blocks (see `recv_batch`), sending never.
+    let sent = unsafe {
+        libc::sendmmsg(fd.as_raw_fd(), headers.as_mut_ptr().cast(), count as libc::c_uint, libc::MSG_DONTWAIT)
+    };
     Errno::result(sent).map(|sent| sent as usize)
+}
+
+/// A message header of one buffer and, when receiving, room for the
+/// sender's address; every other field zero.
+fn message(iov: &mut libc::iovec, address: Option<&mut libc::sockaddr_ll>) -> libc::mmsghdr {
+    // SAFETY: mmsghdr is a plain C struct for which all-zero bytes (null
+    // pointers, zero lengths) are a valid value.
+    let mut header: libc::mmsghdr = unsafe { mem::zeroed() };
+    header.msg_hdr.msg_iov = iov;
+    header.msg_hdr.msg_iovlen = 1;
+    if let Some(address) = address {
+        header.msg_hdr.msg_name = (address as *mut libc::sockaddr_ll).cast();
+        header.msg_hdr.msg_namelen = mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    }
+    header
 }
 
 /// Asks for a `size`-byte socket buffer (`SO_RCVBUF` or `SO_SNDBUF`):
@@ -111,6 +133,17 @@ pub(crate) fn set_buffer(fd: BorrowedFd<'_>, receive: bool, size: usize) -> Resu
     set_option(fd, libc::SOL_SOCKET, forced, &size).or_else(|_| set_option(fd, libc::SOL_SOCKET, plain, &size))
 }
 
+/// Bounds how long a blocking [`recv_batch`] sleeps (`SO_RCVTIMEO`). A
+/// socket with a receive timeout also gives up its wait on a signal
+/// (`EINTR`) even where the handler asked for calls to be restarted.
+pub(crate) fn set_receive_timeout(fd: BorrowedFd<'_>, timeout: std::time::Duration) -> Result<(), Errno> {
+    let timeout = libc::timeval {
+        tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_usec: timeout.subsec_micros() as libc::suseconds_t,
+    };
+    set_option(fd, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &timeout)
+}
+
 /// Where [`recv_batch`] puts frames: `slots` slices of `slot_len` bytes in
 /// one buffer, with each frame's length on the wire and whether it is the
 /// socket's own transmission looped back.
@@ -121,47 +154,57 @@ pub(crate) struct RecvSlots<'a> {
     pub(crate) outgoing: &'a mut [bool],
 }
 
-/// Receives up to [`BATCH_MAX`] frames (as many as `slots` holds) with one
-/// non-blocking `recvmmsg(2)`. Returns how many arrived.
-pub(crate) fn recv_batch(fd: BorrowedFd<'_>, slots: &mut RecvSlots<'_>) -> Result<usize, Errno> {
-    let count = slots.lens.len().min(slots.outgoing.len()).min(slots.buffer.len() / slots.slot_len).min(BATCH_MAX);
-    // SAFETY: iovec, sockaddr_ll and mmsghdr are plain C structs for which
-    // all-zero bytes (null pointers, zero lengths) are valid values.
-    let mut iovecs: [libc::iovec; BATCH_MAX] = unsafe { mem::zeroed() };
-    // SAFETY: as above.
-    let mut addresses: [libc::sockaddr_ll; BATCH_MAX] = unsafe { mem::zeroed() };
-    // SAFETY: as above.
-    let mut headers: [libc::mmsghdr; BATCH_MAX] = unsafe { mem::zeroed() };
+/// Receives up to `want` frames (at most [`BATCH_MAX`] and what `slots`
+/// holds) with one `recvmmsg(2)`. Returns how many arrived. Without
+/// `block`, an empty queue is `EAGAIN` at once; with it, the call sleeps
+/// until the first frame (then takes what else is queued without waiting)
+/// or the socket's receive timeout ([`set_receive_timeout`]), which is
+/// `EAGAIN` too.
+pub(crate) fn recv_batch(
+    fd: BorrowedFd<'_>,
+    slots: &mut RecvSlots<'_>,
+    want: usize,
+    block: bool,
+) -> Result<usize, Errno> {
     let slot_len = slots.slot_len;
-    for (i, ((iov, address), header)) in iovecs.iter_mut().zip(&mut addresses).zip(&mut headers).take(count).enumerate()
+    let count = want.min(slots.lens.len()).min(slots.outgoing.len()).min(slots.buffer.len() / slot_len).min(BATCH_MAX);
+    let mut iovecs = [const { MaybeUninit::<libc::iovec>::uninit() }; BATCH_MAX];
+    let mut addresses = [const { MaybeUninit::<libc::sockaddr_ll>::uninit() }; BATCH_MAX];
+    let mut headers = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; BATCH_MAX];
+    for (slot, ((iov, address), header)) in
+        slots.buffer.chunks_exact_mut(slot_len).zip(iovecs.iter_mut().zip(&mut addresses).zip(&mut headers)).take(count)
     {
-        iov.iov_base = slots.buffer[i * slot_len..].as_mut_ptr().cast();
-        iov.iov_len = slot_len;
-        header.msg_hdr.msg_iov = iov;
-        header.msg_hdr.msg_iovlen = 1;
-        header.msg_hdr.msg_name = (address as *mut libc::sockaddr_ll).cast();
-        header.msg_hdr.msg_namelen = mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        let iov = iov.write(libc::iovec { iov_base: slot.as_mut_ptr().cast(), iov_len: slot_len });
+        // SAFETY: sockaddr_ll is a plain C struct of integers and a byte
+        // array; all-zero is a valid value of it.
+        let address = address.write(unsafe { mem::zeroed() });
+        header.write(message(iov, Some(address)));
     }
-    // SAFETY: the first `count` headers each point at one iovec covering
-    // `slot_len` bytes of `slots.buffer` (disjoint slots, inside the buffer:
-    // `count * slot_len <= buffer.len()`) and at one sockaddr_ll of the exact
-    // size given; all of it lives until the call returns, and the kernel
-    // writes no more than those lengths. MSG_TRUNC makes `msg_len` the
-    // frame's length on the wire; MSG_DONTWAIT keeps the call from blocking;
-    // a null timeout is allowed.
+    // SAFETY: the first `count` headers are initialised, each pointing at
+    // one iovec covering one `slot_len`-byte slot of `slots.buffer`
+    // (disjoint, inside the buffer) and at one zeroed sockaddr_ll of the
+    // exact size given; all of it lives until the call returns, and the
+    // kernel touches no more than `count` headers and those lengths.
+    // MSG_TRUNC makes `msg_len` the frame's length on the wire; MSG_DONTWAIT
+    // or MSG_WAITFORONE only choose whether it waits; a null timeout is
+    // allowed.
+    let wait = if block { libc::MSG_WAITFORONE } else { libc::MSG_DONTWAIT };
     let received = unsafe {
         libc::recvmmsg(
             fd.as_raw_fd(),
-            headers.as_mut_ptr(),
+            headers.as_mut_ptr().cast(),
             count as libc::c_uint,
-            libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+            libc::MSG_TRUNC | wait,
             std::ptr::null_mut(),
         )
     };
-    let received = Errno::result(received)? as usize;
+    let received = (Errno::result(received)? as usize).min(count);
     for i in 0..received {
-        slots.lens[i] = headers[i].msg_len as usize;
-        slots.outgoing[i] = addresses[i].sll_pkttype == libc::PACKET_OUTGOING;
+        // SAFETY: entries below `count` were initialised above, and the
+        // kernel only wrote valid values into them.
+        let (header, address) = unsafe { (headers[i].assume_init_ref(), addresses[i].assume_init_ref()) };
+        slots.lens[i] = header.msg_len as usize;
+        slots.outgoing[i] = address.sll_pkttype == libc::PACKET_OUTGOING;
     }
     Ok(received)
 }

@@ -16,6 +16,11 @@ use crate::device::{AfPacketDevice, TxFull};
 /// in that case, so polling for `POLLOUT` would spin.
 const QUEUE_FULL_BACKOFF: Duration = Duration::from_millis(1);
 
+/// The longest a device waiting without a deadline sleeps in one receive
+/// call. Only a bound against a lost wake-up: a signal ends the wait at
+/// once (a socket with a receive timeout is never restarted).
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
+
 /// How often a device whose interface went down looks whether it is up
 /// again (or gone). The socket says nothing when the interface returns.
 pub const LINK_RECHECK: Duration = Duration::from_millis(200);
@@ -61,6 +66,15 @@ impl Wait for AfPacketDevice {
             }
             _ => (writable, timeout),
         };
+        match timeout {
+            // Waiting for frames only: sleep in the receive call, so the
+            // frame that ends the wait is read by the same system call.
+            _ if writable => {}
+            None => return self.receive_blocking(IDLE_LIMIT),
+            Some(timeout) if timeout >= Duration::from_millis(1) => return self.receive_blocking(timeout),
+            // Below the receive timeout's resolution: poll(2) waits it out.
+            Some(_) => {}
+        }
         wait_ready(self.as_fd(), writable, timeout)
             .map_err(|source| Error::Io { context: "waiting for the socket (poll)", source })
     }
