@@ -8,6 +8,9 @@ BENCH_PREFIX="whb$$"
 BENCH_NAMESPACES=()
 
 lan_down() {
+    loss_down
+    [[ -n ${LOSS_XDP_BIN:-} ]] && rm -f "$LOSS_XDP_BIN"*
+    LOSS_HOOKS=() LOSS_XDP=() LOSS_XDP_BIN=""
     for ns in "${BENCH_NAMESPACES[@]}"; do
         ip netns del "$ns" 2>/dev/null || true
     done
@@ -73,22 +76,54 @@ pair_up() {
     done
 }
 
-# Loss on every switch port of `lan_up`'s bridge for hosts 1..$1: an
-# nftables netdev ingress rule per port (this kernel has no sch_netem);
-# `set_loss P` then drops each frame, either way, with probability P %.
+# Random loss: `loss_up N` on the switch ports of `lan_up`'s bridge for
+# hosts 1..N (nftables netdev ingress rules: this kernel has no sch_netem),
+# `pair_loss_up` on both ends of `pair_up`'s veth pair (bench/xdp-loss.c:
+# on a host itself, only XDP drops a frame before its packet sockets see
+# it); `set_loss P` then drops each frame, either way, with probability P %.
+LOSS_HOOKS=() LOSS_XDP=() LOSS_XDP_PIDS=()
 loss_up() {
-    LOSS_PORTS=$1
-    for i in $(seq 1 "$LOSS_PORTS"); do
-        ip netns exec "$(ns sw)" nft add table netdev "loss$i"
-        ip netns exec "$(ns sw)" nft add chain netdev "loss$i" in "{ type filter hook ingress device p$i priority 0; }"
+    local i namespace table
+    for i in $(seq 1 "$1"); do
+        namespace=$(ns sw) table="loss$i"
+        ip netns exec "$namespace" nft add table netdev "$table"
+        ip netns exec "$namespace" nft add chain netdev "$table" in "{ type filter hook ingress device p$i priority 0; }"
+        LOSS_HOOKS+=("$namespace $table")
     done
 }
+pair_loss_up() {
+    LOSS_XDP_BIN=$(mktemp /tmp/xdp-loss.XXXXXX)
+    gcc -O2 -Wall -Wextra -Werror -o "$LOSS_XDP_BIN" bench/xdp-loss.c
+    LOSS_XDP=(h1 h2)
+    set_loss 0
+}
+loss_down() {
+    if ((${#LOSS_XDP_PIDS[@]})); then
+        kill "${LOSS_XDP_PIDS[@]}" 2>/dev/null || true
+        wait "${LOSS_XDP_PIDS[@]}" 2>/dev/null || true
+    fi
+    LOSS_XDP_PIDS=()
+}
 set_loss() {
-    for i in $(seq 1 "$LOSS_PORTS"); do
-        ip netns exec "$(ns sw)" nft flush chain netdev "loss$i" in
+    local hook namespace table host
+    for hook in "${LOSS_HOOKS[@]}"; do
+        read -r namespace table <<<"$hook"
+        ip netns exec "$namespace" nft flush chain netdev "$table" in
         if (($1 > 0)); then
-            ip netns exec "$(ns sw)" nft add rule netdev "loss$i" in numgen random mod 100 "<" "$1" drop
+            ip netns exec "$namespace" nft add rule netdev "$table" in numgen random mod 100 "<" "$1" drop
         fi
+    done
+    loss_down
+    for host in "${LOSS_XDP[@]}"; do
+        # Attached (at 0 % too, so every rate pays the same XDP cost) once
+        # it says so.
+        ip netns exec "$(ns "$host")" "$LOSS_XDP_BIN" eth0 "$1" >"$LOSS_XDP_BIN.$host" &
+        LOSS_XDP_PIDS+=($!)
+        for _ in $(seq 50); do
+            [[ -s $LOSS_XDP_BIN.$host ]] && break
+            sleep 0.1
+        done
+        grep -q dropping "$LOSS_XDP_BIN.$host" || { echo "xdp-loss did not attach on $host" >&2; return 1; }
     done
 }
 

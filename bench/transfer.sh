@@ -1,63 +1,108 @@
 #!/usr/bin/env bash
-# Reliable transfer: `whohas send --file` against TCP (iperf3) over the same
-# bridge, at 0, 1, 5 and 20 % loss on every switch port (an nftables netdev
-# ingress rule in the bridge's namespace: each frame, either way, is dropped
-# with that probability). Runs alternate between the tools; medians.
+# Reliable transfer: `whohas send --file` against TCP (iperf3) on a direct
+# veth pair and across a Linux bridge, at several random loss rates (an
+# nftables netdev ingress rule on each end of the link: each frame, either
+# way, is dropped with that probability). Runs alternate between the tools;
+# medians. Draws goodput against loss into $PLOT (gnuplot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 RUNS=${RUNS:-5}
-SIZE_MB=${SIZE_MB:-50}
-LOSSES=${LOSSES:-0 1 5 20}
+SIZE_MB=${SIZE_MB:-200}
+LOSSES=${LOSSES:-0 1 2 5 10 20}
+LINKS=${LINKS:-pair bridge}
+PLOT=${PLOT:-docs/goodput-vs-loss.png}
 bin=${WHOHAS_BIN:-$PWD/target/release}
-lan_up 2
-# Both tools put 1500-byte frames on the wire: whohas has no segmentation
-# offload, so TCP's (TSO/GSO/GRO) is turned off too, on every port.
-for i in 1 2; do
-    in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
-    ip netns exec "$(ns sw)" ethtool -K "p$i" tso off gso off gro off >/dev/null 2>&1 || true
-done
-loss_up 2
+work=$(mktemp -d)
 # The receiver writes to tmpfs: iperf3 discards what it receives, so disk
 # speed must not count against whohas (it still hashes and verifies).
 inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
 file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
-trap 'lan_down; rm -rf "$inbox" "$file"' EXIT
+trap 'lan_down; rm -rf "$inbox" "$file" "$work"' EXIT
 head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
-bg_in_ns h2 "$bin/whohas" receive -i eth0 -n B --dir "$inbox" -q >/dev/null 2>&1
-receiver=$BG_PID
-bg_in_ns h2 iperf3 -s -B 198.18.0.2 >/dev/null 2>&1
-iperf=$BG_PID
-sleep 0.5
+segments=$((SIZE_MB * 1048576 / 1468))
+
+# Brings up LINK (pair or bridge) with loss hooks and offloads off.
+link_up() {
+    LOSS_HOOKS=()
+    if [[ $1 == pair ]]; then
+        pair_up
+        pair_loss_up
+    else
+        lan_up 2
+        loss_up 2
+        for i in 1 2; do
+            ip netns exec "$(ns sw)" ethtool -K "p$i" tso off gso off gro off >/dev/null 2>&1 || true
+        done
+    fi
+    # Both tools put 1500-byte frames on the wire: whohas has no
+    # segmentation offload, so TCP's (TSO/GSO/GRO) is turned off too.
+    for i in 1 2; do
+        in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+    done
+}
+
+# One table of LINK; appends "link loss whohas tcp" lines to points.tsv.
+measure() {
+    local link=$1
+    link_up "$link"
+    bg_in_ns h2 "$bin/whohas" receive -i eth0 -n B --dir "$inbox" -q >/dev/null 2>&1
+    local receiver=$BG_PID
+    bg_in_ns h2 iperf3 -s -B 198.18.0.2 >/dev/null 2>&1
+    local iperf=$BG_PID
+    sleep 0.5
+    local label=$([[ $link == pair ]] && echo "direct veth pair" || echo "Linux bridge (two veth pairs)")
+    echo "### $label"
+    echo
+    echo "| loss each way | whohas MB/s | TCP MB/s (min-max) | whohas / TCP | whohas at p / ((1-p) x whohas at 0 %) | whohas segments sent again per segment |"
+    echo "|---:|---:|---:|---:|---:|---:|"
+    local base=""
+    for loss in $LOSSES; do
+        set_loss "$loss"
+        local ours=() theirs=() again=()
+        for _ in $(seq "$RUNS"); do
+            local json tcp
+            json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json | tail -1)
+            ours+=("$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["mb_per_s"])')")
+            again+=("$(echo "$json" | python3 -c "import json,sys; print(json.load(sys.stdin)['retransmits'] / $segments)")")
+            rm -f "$inbox"/*
+            tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -n "${SIZE_MB}M" -J)
+            theirs+=("$(echo "$tcp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6)')")
+        done
+        local o t a tmin tmax
+        o=$(printf '%s\n' "${ours[@]}" | median)
+        t=$(printf '%s\n' "${theirs[@]}" | median)
+        a=$(printf '%s\n' "${again[@]}" | median)
+        tmin=$(printf '%s\n' "${theirs[@]}" | sort -g | head -1)
+        tmax=$(printf '%s\n' "${theirs[@]}" | sort -g | tail -1)
+        [[ -z $base ]] && base=$o
+        printf '| %s %% | %.0f | %.0f (%.0f-%.0f) | %.2f | %.2f | %.4f |\n' "$loss" "$o" "$t" "$tmin" "$tmax" \
+            "$(echo "$o / $t" | bc -l)" "$(echo "$o / ((1 - $loss / 100) * $base)" | bc -l)" "$a"
+        echo "$link $loss $o $t" >>"$work/points.tsv"
+    done
+    echo
+    kill "$receiver" "$iperf" 2>/dev/null || true
+    wait "$receiver" "$iperf" 2>/dev/null || true
+    lan_down
+}
 
 echo "## Reliable transfer: whohas send --file vs TCP (iperf3)"
 echo
-echo "$SIZE_MB MiB from h1 to h2 across a Linux bridge, both tools sending 1500-byte"
-echo "frames (segmentation offloads off). Loss: every frame crossing a switch port,"
-echo "either way, is dropped with the given probability. whohas: \`send --file\`'s"
-echo "own rate, from opening the connection to the receiver's verified SHA-256"
-echo "(receiver writing to tmpfs); TCP: \`iperf3 -n ${SIZE_MB}M\`'s receiver rate (Cubic,"
-echo "the kernel's default). Median of $RUNS alternating runs; MB = 10^6 bytes."
+echo "$SIZE_MB MiB from h1 to h2, both tools sending 1500-byte frames (segmentation"
+echo "offloads off). Loss: every frame arriving at either end of the link (or at"
+echo "a switch port), either way, is dropped with the given probability. whohas:"
+echo "\`send --file\`'s own rate, from opening the connection to the receiver's"
+echo "verified SHA-256 (receiver writing to tmpfs); TCP: \`iperf3 -n ${SIZE_MB}M\`'s"
+echo "receiver rate (Cubic, the kernel's default). Median of $RUNS alternating runs,"
+echo "TCP's spread beside it; MB = 10^6 bytes. The fifth column is what loss"
+echo "costs beyond the frames lost (1.00: only those)."
 echo
-echo "| loss each way | whohas MB/s | TCP MB/s | whohas / TCP | whohas frames sent again per frame |"
-echo "|---:|---:|---:|---:|---:|"
-for loss in $LOSSES; do
-    set_loss "$loss"
-    ours=() theirs=() again=()
-    for _ in $(seq "$RUNS"); do
-        json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json | tail -1)
-        ours+=("$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["mb_per_s"])')")
-        again+=("$(echo "$json" | python3 -c "import json,sys; print(json.load(sys.stdin)['retransmits'] / ($SIZE_MB * 1048576 / 1468))")")
-        rm -f "$inbox"/*
-        tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -n "${SIZE_MB}M" -J)
-        theirs+=("$(echo "$tcp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6)')")
-    done
-    o=$(printf '%s\n' "${ours[@]}" | median)
-    t=$(printf '%s\n' "${theirs[@]}" | median)
-    a=$(printf '%s\n' "${again[@]}" | median)
-    printf '| %s %% | %.0f | %.0f | %.2f | %.3f |\n' "$loss" "$o" "$t" "$(echo "$o / $t" | bc -l)" "$a"
+for link in $LINKS; do
+    measure "$link"
 done
-kill "$receiver" "$iperf" 2>/dev/null || true
-wait 2>/dev/null || true
-echo
-echo "Command: \`sudo bench/transfer.sh\` (RUNS=$RUNS, SIZE_MB=$SIZE_MB)."
+if [[ -n $PLOT ]] && command -v gnuplot >/dev/null; then
+    gnuplot -e "points='$work/points.tsv'; output='$PLOT'" bench/goodput-vs-loss.gp
+    echo "![goodput against loss]($PLOT)"
+    echo
+fi
+echo "Command: \`sudo bench/transfer.sh\` (RUNS=$RUNS, SIZE_MB=$SIZE_MB, LOSSES=\"$LOSSES\")."

@@ -9,7 +9,7 @@
 #                       arping, arp-scan, ndisc6, tcpreplay, iperf3), clippy, rustfmt
 #                       and the firmware's tools (its tests run it in QEMU)
 #   setup.sh bench      + what the benchmarks time whohas against (hyperfine,
-#                       bc, ethtool, strace, nmap, thc-ipv6)
+#                       bc, ethtool, strace, nmap, thc-ipv6, gnuplot)
 #
 # As root it installs what is missing (one `apt-get update` first); otherwise
 # it prints the exact command.
@@ -23,7 +23,7 @@ case $job in
     demo) packages=("${base[@]}") ;;
     firmware) packages=("${base[@]}" "${firmware[@]}") ;;
     test) packages=("${base[@]}" "${firmware[@]}" "${peers[@]}") ;;
-    bench) packages=("${base[@]}" "${firmware[@]}" "${peers[@]}" hyperfine bc ethtool strace nmap thc-ipv6) ;;
+    bench) packages=("${base[@]}" "${firmware[@]}" "${peers[@]}" hyperfine bc ethtool strace nmap thc-ipv6 gnuplot-nox) ;;
     *) echo "usage: setup.sh demo|firmware|test|bench" >&2; exit 2 ;;
 esac
 

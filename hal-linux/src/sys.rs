@@ -180,6 +180,7 @@ pub(crate) fn recv_batch(
         let address = address.write(unsafe { mem::zeroed() });
         header.write(message(iov, Some(address)));
     }
+    let wait = if block { libc::MSG_WAITFORONE } else { libc::MSG_DONTWAIT };
     // SAFETY: the first `count` headers are initialised, each pointing at
     // one iovec covering one `slot_len`-byte slot of `slots.buffer`
     // (disjoint, inside the buffer) and at one zeroed sockaddr_ll of the
@@ -188,7 +189,6 @@ pub(crate) fn recv_batch(
     // MSG_TRUNC makes `msg_len` the frame's length on the wire; MSG_DONTWAIT
     // or MSG_WAITFORONE only choose whether it waits; a null timeout is
     // allowed.
-    let wait = if block { libc::MSG_WAITFORONE } else { libc::MSG_DONTWAIT };
     let received = unsafe {
         libc::recvmmsg(
             fd.as_raw_fd(),
