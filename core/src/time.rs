@@ -128,6 +128,14 @@ impl Add for Duration {
     }
 }
 
+impl Sub for Duration {
+    type Output = Duration;
+    /// The difference, or zero if `rhs` is longer.
+    fn sub(self, rhs: Duration) -> Duration {
+        Duration::from_micros(self.micros.saturating_sub(rhs.micros))
+    }
+}
+
 impl From<core::time::Duration> for Duration {
     fn from(d: core::time::Duration) -> Self {
         Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))

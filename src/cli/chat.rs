@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub keepalive: u64,
     /// Seconds without a keep-alive after which a station is gone.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(2..=65535))]
+    #[arg(long, default_value_t = 45, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(2..=65535))]
     pub expiry: u64,
     /// Keep files other stations send with @send in this directory
     /// (without it, files are refused).

@@ -78,7 +78,7 @@ impl Default for PresenceConfig {
     fn default() -> Self {
         PresenceConfig {
             keepalive: Duration::from_secs(10),
-            expiry: Duration::from_secs(30),
+            expiry: Duration::from_secs(45),
             probes: 3,
             probe_interval: Duration::from_millis(250),
             announcements: 2,

@@ -38,8 +38,8 @@ pub struct Peer {
 
 /// A station not heard from for this share of its expiry is asked to
 /// announce itself, as mDNS refreshes its cache (RFC 6762, 5.2): at 80, 85,
-/// 90 and 95 %. With the default keep-alive (10 s) and expiry (30 s) that
-/// happens only after two keep-alives in a row were lost.
+/// 90 and 95 %. With the default keep-alive (10 s) and expiry (45 s) that
+/// happens only after three keep-alives in a row were lost.
 const QUERY_AT: [(u64, u64); 4] = [(80, 100), (85, 100), (90, 100), (95, 100)];
 
 impl Peer {
