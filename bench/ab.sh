@@ -39,17 +39,11 @@ done
 
 pair_up
 for i in 1 2; do in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
-in_ns h2 nft add table netdev loss
-in_ns h2 nft add chain netdev loss in '{ type filter hook ingress device eth0 priority 0; }'
-in_ns h1 nft add table netdev loss
-in_ns h1 nft add chain netdev loss in '{ type filter hook ingress device eth0 priority 0; }'
+pair_loss_up
 head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
 : >"$work/transfer"
 for loss in 0 5; do
-    for h in h1 h2; do
-        in_ns "$h" nft flush chain netdev loss in
-        if ((loss > 0)); then in_ns "$h" nft add rule netdev loss in numgen random mod 100 "<" "$loss" drop; fi
-    done
+    set_loss "$loss"
     for _ in $(seq "$RUNS"); do
         for build in base this; do
             bg_in_ns h2 "${bin[$build]}" receive -i eth0 -n B --dir "$inbox" -q >/dev/null 2>&1
@@ -69,7 +63,7 @@ echo "## A/B: $this_rev against $base_rev"
 echo
 echo "Side by side in one run: two criterion rounds of each build, alternating;"
 echo "$RUNS alternating \`send --file\` runs of $SIZE_MB MiB per build and loss over a veth"
-echo "pair (loss: an nftables ingress drop on each end). Medians; ratio this/base."
+echo "pair (loss: bench/xdp-loss.c on each end). Medians; ratio this/base."
 echo "Command: \`bench/ab.sh $REV\`."
 echo
 echo "| benchmark | base | this | this / base |"
