@@ -3,7 +3,7 @@
 //! refused BUSY otherwise), and the receive budget shared out among the
 //! connections receiving at once.
 
-use super::connection::{Connection, HEADER_MAX, transmit};
+use super::connection::{Connection, HEADER_MAX, PeerLink};
 use super::{ConnId, Transfer, TransferError, TransferStats, status};
 use crate::device::LinkDevice;
 use crate::station::Station;
@@ -127,5 +127,5 @@ fn refuse<D: LinkDevice>(
         sack: &[],
         payload: &payload,
     };
-    transmit(station, to, &repr, stats).map(drop)
+    PeerLink::new(station, to, stats).transmit(&repr).map(drop)
 }

@@ -177,16 +177,13 @@ impl Shared {
 
     /// Sends a frame without data (control, acknowledgement, status) with
     /// the end-specific `fields`; says whether the device took it.
-    #[allow(clippy::too_many_arguments)]
     fn send<D: LinkDevice>(
         &mut self,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         kind: Kind,
         from_initiator: bool,
         fields: Fields<'_>,
         payload: &[u8],
-        stats: &mut TransferStats,
     ) -> Result<bool, D::Error> {
         let repr = TransferRepr {
             kind,
@@ -196,14 +193,14 @@ impl Shared {
             seq: fields.seq,
             ack: fields.ack,
             window: fields.window,
-            timestamp: stamp(station.now()),
+            timestamp: stamp(link.now()),
             echo: self.echo,
             sack: fields.sack,
             payload,
         };
-        let sent = transmit(station, mac, &repr, stats)?;
+        let sent = link.transmit(&repr)?;
         if sent {
-            self.last_sent = station.now();
+            self.last_sent = link.now();
         }
         Ok(sent)
     }
@@ -503,7 +500,7 @@ impl<const W: usize> Connection<W> {
         let Connection { shared, side: Side::Receiver(receiver), ring } = self else { return Ok(()) };
         match shared.peer_mac {
             Some(mac) if shared.phase == Phase::Open => {
-                receiver.acknowledge_burst(shared, ring, station, mac, config, stats)
+                receiver.acknowledge_burst(shared, ring, &mut PeerLink::new(station, mac, stats), config)
             }
             _ => Ok(()),
         }
@@ -519,6 +516,7 @@ impl<const W: usize> Connection<W> {
     ) -> Result<Option<Instant>, D::Error> {
         let now = station.now();
         let Some(mac) = self.shared.peer_mac else { return Ok(None) };
+        let link = &mut PeerLink::new(station, mac, stats);
         let live =
             !matches!(self.shared.phase, Phase::Free | Phase::Resolving | Phase::Ended { .. } | Phase::Resetting);
         if live && now - self.shared.last_heard >= config.dead_after {
@@ -532,7 +530,7 @@ impl<const W: usize> Connection<W> {
                 // Best effort: a RESET the device has no room for is covered
                 // by the peer's dead-peer timeout.
                 let status = status_bytes(shared.status);
-                send_plain(shared, side, ring, station, mac, Kind::Reset, &status, stats)?;
+                send_plain(shared, side, ring, link, Kind::Reset, &status)?;
                 shared.phase = Phase::Free;
                 return Ok(None);
             }
@@ -540,7 +538,7 @@ impl<const W: usize> Connection<W> {
                 if shared.ack_due {
                     // A late FIN: the verdict again.
                     let status = status_bytes(shared.status);
-                    shared.ack_due = !send_plain(shared, side, ring, station, mac, Kind::FinAck, &status, stats)?;
+                    shared.ack_due = !send_plain(shared, side, ring, link, Kind::FinAck, &status)?;
                 }
                 if now >= until && shared.notify == Notify::default() && matches!(side, Side::Receiver(_)) {
                     shared.phase = Phase::Free;
@@ -548,8 +546,8 @@ impl<const W: usize> Connection<W> {
                 }
                 return Ok(Some(until));
             }
-            (_, Side::Sender(sender)) => sender.poll(shared, ring, station, mac, config, stats)?,
-            (_, Side::Receiver(receiver)) => receiver.poll(shared, ring, station, mac, config, stats)?,
+            (_, Side::Sender(sender)) => sender.poll(shared, ring, link, config)?,
+            (_, Side::Receiver(receiver)) => receiver.poll(shared, ring, link, config)?,
         };
         let next = match next {
             Polled::Next(next) => next,
@@ -563,20 +561,17 @@ impl<const W: usize> Connection<W> {
 }
 
 /// Sends a frame without data from whichever end `side` is.
-#[allow(clippy::too_many_arguments)]
 fn send_plain<D: LinkDevice, const W: usize>(
     shared: &mut Shared,
     side: &mut Side,
     ring: &Ring<W>,
-    station: &mut Station<'_, D>,
-    mac: EthernetAddress,
+    link: &mut PeerLink<'_, '_, D>,
     kind: Kind,
     payload: &[u8],
-    stats: &mut TransferStats,
 ) -> Result<bool, D::Error> {
     match side {
-        Side::Sender(sender) => sender.send(shared, station, mac, kind, payload, stats),
-        Side::Receiver(receiver) => receiver.send(shared, ring, station, mac, kind, payload, stats),
+        Side::Sender(sender) => sender.send(shared, link, kind, payload),
+        Side::Receiver(receiver) => receiver.send(shared, ring, link, kind, payload),
     }
 }
 
@@ -588,23 +583,49 @@ fn syn_payload<'b>(name: &Name, header: &[u8], buffer: &'b mut [u8; MAX_SEGMENT]
     &buffer[..len]
 }
 
-/// Sends one transfer frame to `mac`; says whether the device took it.
-pub(super) fn transmit<D: LinkDevice>(
-    station: &mut Station<'_, D>,
-    mac: EthernetAddress,
-    repr: &TransferRepr<'_>,
-    stats: &mut TransferStats,
-) -> Result<bool, D::Error> {
-    let me = station.mac_address();
-    match station.transmit(mac, EtherType::TRANSFER, repr.buffer_len(), |body| repr.emit(mac, me, body)) {
-        Ok(()) => {
-            stats.frames_sent += 1;
-            Ok(true)
+/// Where a connection's frames go: out through the station, to the peer's
+/// MAC address, counted in the service's statistics. One value, so that
+/// every function that sends takes one parameter for all three.
+pub(super) struct PeerLink<'a, 's, D: LinkDevice> {
+    station: &'a mut Station<'s, D>,
+    peer: EthernetAddress,
+    stats: &'a mut TransferStats,
+}
+
+impl<'a, 's, D: LinkDevice> PeerLink<'a, 's, D> {
+    /// Frames to `peer` through `station`, counted in `stats`.
+    pub(super) fn new(station: &'a mut Station<'s, D>, peer: EthernetAddress, stats: &'a mut TransferStats) -> Self {
+        PeerLink { station, peer, stats }
+    }
+
+    /// The station's time.
+    pub(super) fn now(&self) -> Instant {
+        self.station.now()
+    }
+
+    /// The station's name.
+    fn name(&self) -> &Name {
+        self.station.name()
+    }
+
+    /// The service's counters.
+    fn stats(&mut self) -> &mut TransferStats {
+        self.stats
+    }
+
+    /// Sends one transfer frame; says whether the device took it.
+    pub(super) fn transmit(&mut self, repr: &TransferRepr<'_>) -> Result<bool, D::Error> {
+        let (to, me) = (self.peer, self.station.mac_address());
+        match self.station.transmit(to, EtherType::TRANSFER, repr.buffer_len(), |body| repr.emit(to, me, body)) {
+            Ok(()) => {
+                self.stats.frames_sent += 1;
+                Ok(true)
+            }
+            Err(nb::Error::WouldBlock) => Ok(false),
+            Err(nb::Error::Other(TransmitError::Device(err))) => Err(err),
+            // Segments and trains are sized to the device: a frame always fits.
+            Err(nb::Error::Other(TransmitError::PayloadTooLong { .. })) => Ok(true),
         }
-        Err(nb::Error::WouldBlock) => Ok(false),
-        Err(nb::Error::Other(TransmitError::Device(err))) => Err(err),
-        // Segments and trains are sized to the device: a frame always fits.
-        Err(nb::Error::Other(TransmitError::PayloadTooLong { .. })) => Ok(true),
     }
 }
 

@@ -4,12 +4,10 @@
 //! application, and the verdict in the FIN-ACK.
 
 use super::ring::{Ring, Slot, SlotState};
-use super::{End, Fields, Phase, Polled, Shared, Taken, status_bytes};
+use super::{End, Fields, PeerLink, Phase, Polled, Shared, Taken, status_bytes};
 use crate::device::LinkDevice;
-use crate::station::Station;
 use crate::transfer::seq::{before, distance};
 use crate::transfer::{TransferConfig, TransferStats};
-use crate::wire::EthernetAddress;
 use crate::wire::transfer::{Kind, MAX_SACK_BYTES, MAX_SEGMENT, SACK_WORD, SynAckPayload, TransferRepr};
 
 /// A receiver acknowledges at least every this many DATA frames (a frame
@@ -144,28 +142,26 @@ impl Receiver {
         &mut self,
         shared: &mut Shared,
         ring: &Ring<W>,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         config: &TransferConfig,
-        stats: &mut TransferStats,
     ) -> Result<Polled, D::Error> {
-        let now = station.now();
+        let now = link.now();
         Ok(match shared.phase {
             Phase::Offered => {
                 // Not refused while the application heard of it: accepted.
                 shared.phase = Phase::Open;
                 shared.ack_due = true;
-                Polled::Next(self.poll_acks(shared, ring, station, mac, config, stats)?)
+                Polled::Next(self.poll_acks(shared, ring, link, config)?)
             }
             Phase::Verdict if !shared.notify.finished => {
                 // The application has heard `Finished`: its verdict goes out.
                 let status = status_bytes(shared.status);
-                if !self.send(shared, ring, station, mac, Kind::FinAck, &status, stats)? {
+                if !self.send(shared, ring, link, Kind::FinAck, &status)? {
                     return Ok(Polled::Next(Some(now)));
                 }
                 Polled::Ended(End::Closed(shared.status))
             }
-            Phase::Open | Phase::Verdict => Polled::Next(self.poll_acks(shared, ring, station, mac, config, stats)?),
+            Phase::Open | Phase::Verdict => Polled::Next(self.poll_acks(shared, ring, link, config)?),
             _ => Polled::Next(None),
         })
     }
@@ -175,10 +171,8 @@ impl Receiver {
         &mut self,
         shared: &mut Shared,
         ring: &Ring<W>,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         config: &TransferConfig,
-        stats: &mut TransferStats,
     ) -> Result<Option<crate::time::Instant>, D::Error> {
         if shared.ack_due {
             // The SYN-ACK offers trains on a jumbo link.
@@ -188,12 +182,12 @@ impl Receiver {
             } else {
                 (Kind::Ack, &[][..])
             };
-            shared.ack_due = !self.send(shared, ring, station, mac, kind, payload, stats)?;
+            shared.ack_due = !self.send(shared, ring, link, kind, payload)?;
             if !shared.ack_due {
                 self.unacked_frames = 0;
             }
         }
-        Ok(shared.ack_due.then_some(station.now()))
+        Ok(shared.ack_due.then_some(link.now()))
     }
 
     /// Acknowledges at once when a burst has gone on long enough.
@@ -201,36 +195,31 @@ impl Receiver {
         &mut self,
         shared: &mut Shared,
         ring: &Ring<W>,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         config: &TransferConfig,
-        stats: &mut TransferStats,
     ) -> Result<(), D::Error> {
         if self.unacked_frames >= ACK_EVERY {
-            self.poll_acks(shared, ring, station, mac, config, stats)?;
+            self.poll_acks(shared, ring, link, config)?;
         }
         Ok(())
     }
 
     /// Sends a frame without data: SYN-ACK, ACK, FIN-ACK, RESET, with the
     /// cumulative acknowledgement, the window and the SACK bitmap.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn send<D: LinkDevice, const W: usize>(
         &mut self,
         shared: &mut Shared,
         ring: &Ring<W>,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         kind: Kind,
         payload: &[u8],
-        stats: &mut TransferStats,
     ) -> Result<bool, D::Error> {
         let window = (Ring::<W>::LEN - distance(self.rcv_delivered, self.rcv_max)).min(self.window_cap);
         let mut bitmap = [0u8; MAX_SACK_BYTES];
         let sack_len = self.sack_bitmap(ring, &mut bitmap);
         self.advertised = window;
         let fields = Fields { seq: 0, ack: self.rcv_nxt, window: window as u16, sack: &bitmap[..sack_len] };
-        shared.send(station, mac, kind, false, fields, payload, stats)
+        shared.send(link, kind, false, fields, payload)
     }
 
     /// Writes the SACK bitmap of what arrived above the cumulative

@@ -4,13 +4,11 @@
 //! FIN, keep-alives and window probes.
 
 use super::ring::{Ring, SlotState};
-use super::{End, Fields, Phase, Polled, Shared, Taken, stamp, stamp_before, status_of, syn_payload, transmit};
+use super::{End, Fields, PeerLink, Phase, Polled, Shared, Taken, stamp, stamp_before, status_of, syn_payload};
 use crate::device::LinkDevice;
-use crate::station::Station;
 use crate::time::{self, Duration, Instant};
+use crate::transfer::TransferConfig;
 use crate::transfer::seq::{before, distance};
-use crate::transfer::{TransferConfig, TransferStats};
-use crate::wire::EthernetAddress;
 use crate::wire::transfer::{Kind, MAX_PAYLOAD, MAX_SEGMENT, SynAckPayload, TransferRepr};
 
 /// Frames one connection sends per poll at most, so one busy connection
@@ -247,15 +245,13 @@ impl Sender {
         &mut self,
         shared: &mut Shared,
         ring: &mut Ring<W>,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         config: &TransferConfig,
-        stats: &mut TransferStats,
     ) -> Result<Polled, D::Error> {
         let next = match shared.phase {
-            Phase::Connecting => self.poll_control(shared, station, mac, Kind::Syn, config, stats)?,
-            Phase::Finishing => self.poll_control(shared, station, mac, Kind::Fin, config, stats)?,
-            Phase::Open => self.poll_open(shared, ring, station, mac, config, stats)?,
+            Phase::Connecting => self.poll_control(shared, link, Kind::Syn, config)?,
+            Phase::Finishing => self.poll_control(shared, link, Kind::Fin, config)?,
+            Phase::Open => self.poll_open(shared, ring, link, config)?,
             _ => None,
         };
         Ok(Polled::Next(next))
@@ -265,23 +261,21 @@ impl Sender {
     fn poll_control<D: LinkDevice>(
         &mut self,
         shared: &mut Shared,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         kind: Kind,
         config: &TransferConfig,
-        stats: &mut TransferStats,
     ) -> Result<Option<Instant>, D::Error> {
-        let now = station.now();
+        let now = link.now();
         if now < shared.control_at {
             return Ok(Some(shared.control_at));
         }
         let sent = match kind {
             Kind::Syn => {
                 let mut buffer = [0u8; MAX_SEGMENT];
-                let payload = syn_payload(station.name(), &shared.header, &mut buffer);
-                self.send(shared, station, mac, Kind::Syn, payload, stats)?
+                let payload = syn_payload(link.name(), &shared.header, &mut buffer);
+                self.send(shared, link, Kind::Syn, payload)?
             }
-            _ => self.send(shared, station, mac, kind, &[], stats)?,
+            _ => self.send(shared, link, kind, &[])?,
         };
         if !sent {
             return Ok(Some(now));
@@ -296,12 +290,10 @@ impl Sender {
         &mut self,
         shared: &mut Shared,
         ring: &mut Ring<W>,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         config: &TransferConfig,
-        stats: &mut TransferStats,
     ) -> Result<Option<Instant>, D::Error> {
-        let now = station.now();
+        let now = link.now();
         let mut budget = SEND_BUDGET;
         let mut next = None;
         let rto = shared.rtt.rto(config.initial_rto, config.min_rto, config.max_rto);
@@ -319,12 +311,12 @@ impl Sender {
                         SlotState::InFlight { deadline: now + seg_rto, rto: seg_rto, order, sent_at, resent };
                 } else if resend || now >= deadline {
                     probed |= !resend;
-                    if budget == 0 || !self.send_train(shared, ring, station, mac, seq, 1, stats)? {
+                    if budget == 0 || !self.send_train(shared, ring, link, seq, 1)? {
                         return Ok(Some(now));
                     }
                     budget -= 1;
                     shared.stats.retransmits += 1;
-                    stats.retransmits += 1;
+                    link.stats().retransmits += 1;
                     // A timeout backs this segment off by half; a fast
                     // retransmit keeps its timeout.
                     let grown = match resend {
@@ -351,7 +343,7 @@ impl Sender {
         while before(self.nxt, self.end) && before(self.nxt, limit) {
             let first = self.nxt;
             let count = self.train_at(ring, first, limit, room);
-            if budget == 0 || !self.send_train(shared, ring, station, mac, first, count, stats)? {
+            if budget == 0 || !self.send_train(shared, ring, link, first, count)? {
                 return Ok(Some(now));
             }
             budget -= 1;
@@ -368,7 +360,7 @@ impl Sender {
         if idle && self.finish {
             shared.phase = Phase::Finishing;
             shared.control_at = now;
-            return self.poll_control(shared, station, mac, Kind::Fin, config, stats);
+            return self.poll_control(shared, link, Kind::Fin, config);
         }
         if idle
             && shared.messages
@@ -384,7 +376,7 @@ impl Sender {
         if idle || stalled {
             if now >= shared.control_at {
                 if stalled || now - shared.last_heard >= config.keepalive {
-                    if !self.send(shared, station, mac, Kind::Ping, &[], stats)? {
+                    if !self.send(shared, link, Kind::Ping, &[])? {
                         return Ok(Some(now));
                     }
                     shared.control_at = now + if stalled { rto } else { config.keepalive };
@@ -428,24 +420,21 @@ impl Sender {
     }
 
     /// Sends `count` segments from `first`: one segment, or a train.
-    #[allow(clippy::too_many_arguments)]
     fn send_train<D: LinkDevice, const W: usize>(
         &self,
         shared: &mut Shared,
         ring: &Ring<W>,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         first: u32,
         count: u32,
-        stats: &mut TransferStats,
     ) -> Result<bool, D::Error> {
         let sent = if count == 1 {
-            send_data(shared, station, mac, first, ring.at(first).bytes(), stats)?
+            send_data(shared, link, first, ring.at(first).bytes())?
         } else {
-            send_joined(shared, ring, station, mac, first, count, stats)?
+            send_joined(shared, ring, link, first, count)?
         };
         if sent {
-            shared.last_sent = station.now();
+            shared.last_sent = link.now();
         }
         Ok(sent)
     }
@@ -454,14 +443,12 @@ impl Sender {
     pub(super) fn send<D: LinkDevice>(
         &self,
         shared: &mut Shared,
-        station: &mut Station<'_, D>,
-        mac: EthernetAddress,
+        link: &mut PeerLink<'_, '_, D>,
         kind: Kind,
         payload: &[u8],
-        stats: &mut TransferStats,
     ) -> Result<bool, D::Error> {
         let seq = if kind == Kind::Syn { shared.isn } else { self.end };
-        shared.send(station, mac, kind, true, Fields { seq, ack: 0, window: 0, sack: &[] }, payload, stats)
+        shared.send(link, kind, true, Fields { seq, ack: 0, window: 0, sack: &[] }, payload)
     }
 }
 
@@ -471,11 +458,9 @@ impl Sender {
 fn send_joined<D: LinkDevice, const W: usize>(
     shared: &Shared,
     ring: &Ring<W>,
-    station: &mut Station<'_, D>,
-    mac: EthernetAddress,
+    link: &mut PeerLink<'_, '_, D>,
     first: u32,
     count: u32,
-    stats: &mut TransferStats,
 ) -> Result<bool, D::Error> {
     let mut payload = [0u8; MAX_PAYLOAD];
     let mut len = 0;
@@ -484,17 +469,15 @@ fn send_joined<D: LinkDevice, const W: usize>(
         payload[len..len + bytes.len()].copy_from_slice(bytes);
         len += bytes.len();
     }
-    send_data(shared, station, mac, first, &payload[..len], stats)
+    send_data(shared, link, first, &payload[..len])
 }
 
 /// Sends a DATA frame: `payload` from segment `seq` on.
 fn send_data<D: LinkDevice>(
     shared: &Shared,
-    station: &mut Station<'_, D>,
-    mac: EthernetAddress,
+    link: &mut PeerLink<'_, '_, D>,
     seq: u32,
     payload: &[u8],
-    stats: &mut TransferStats,
 ) -> Result<bool, D::Error> {
     let repr = TransferRepr {
         kind: Kind::Data,
@@ -504,10 +487,10 @@ fn send_data<D: LinkDevice>(
         seq,
         ack: 0,
         window: 0,
-        timestamp: stamp(station.now()),
+        timestamp: stamp(link.now()),
         echo: shared.echo,
         sack: &[],
         payload,
     };
-    transmit(station, mac, &repr, stats)
+    link.transmit(&repr)
 }
