@@ -10,6 +10,7 @@
  * an egress drop is reported to the sender (ENOBUFS), which then sends
  * again instead of losing the frame. XDP runs before both.
  */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -67,9 +68,15 @@ int main(int argc, char **argv) {
     attach.link_create.target_ifindex = ifindex;
     attach.link_create.attach_type = BPF_XDP;
     attach.link_create.flags = XDP_FLAGS_SKB_MODE;
-    if (bpf(BPF_LINK_CREATE, &attach) < 0) {
-        perror("attaching the XDP program (bpf BPF_LINK_CREATE)");
-        return 1;
+    /* The program of a loader just stopped may take a moment to go: retry
+     * while the interface is busy, for up to two seconds. */
+    int tries = 0;
+    while (bpf(BPF_LINK_CREATE, &attach) < 0) {
+        if (errno != EBUSY || ++tries == 200) {
+            perror("attaching the XDP program (bpf BPF_LINK_CREATE)");
+            return 1;
+        }
+        usleep(10000);
     }
     /* Attached while the link's descriptor is open: until we are stopped. */
     printf("dropping %ld %% of frames arriving on %s\n", percent, argv[1]);
