@@ -38,6 +38,7 @@
 //! four.
 
 mod admission;
+mod congestion;
 mod connection;
 mod rtt;
 mod seq;

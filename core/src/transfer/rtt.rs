@@ -52,7 +52,12 @@ impl RttEstimator {
     /// least `min`, times 1.5 per back-off, at most `max`.
     pub(crate) fn rto(&self, initial: Duration, min: Duration, max: Duration) -> Duration {
         let base = match self.srtt {
-            Some(srtt) => srtt + self.rttvar.saturating_mul(4),
+            // The variation term is at least the round trip itself: a
+            // queue that builds up (or a host that wakes up late) makes
+            // round trips jump faster than RTTVAR follows, and a timeout
+            // that fires before the acknowledgement can come sends again
+            // what was not lost.
+            Some(srtt) => srtt + self.rttvar.saturating_mul(4).max(srtt),
             None => initial,
         };
         let mut rto = base.max(min).total_micros();

@@ -237,6 +237,11 @@ pub struct TransferConfig {
     /// both ends allow them: the receiver offers its length in the
     /// SYN-ACK.
     pub max_payload: usize,
+    /// The queueing delay a sender keeps a bottleneck at: its congestion
+    /// window shrinks when round trips grow longer than the shortest seen
+    /// by more than this, and grows while they stay below it (see
+    /// `docs/PROTOCOL.md`, congestion control).
+    pub queue_target: Duration,
 }
 
 impl Default for TransferConfig {
@@ -255,6 +260,7 @@ impl Default for TransferConfig {
             receive_budget: 1024,
             max_segment: MAX_SEGMENT,
             max_payload: MAX_SEGMENT,
+            queue_target: Duration::from_millis(10),
         }
     }
 }

@@ -165,14 +165,16 @@ impl Shared {
     }
 
     /// Takes a round-trip sample from an echoed timestamp.
-    fn take_rtt(&mut self, echo: u32, now: Instant) {
-        if echo != 0 {
-            let elapsed = stamp(now).wrapping_sub(echo);
-            // An echo from the future or older than a minute is not ours.
-            if elapsed < 60_000_000 {
-                self.rtt.sample(Duration::from_micros(u64::from(elapsed)));
-            }
+    /// Measures a round trip from the echo of a frame's timestamp; the
+    /// sample, if it is one.
+    fn take_rtt(&mut self, echo: u32, now: Instant) -> Option<Duration> {
+        let elapsed = stamp(now).wrapping_sub(echo);
+        // An echo from the future or older than a minute is not ours.
+        let sample = (echo != 0 && elapsed < 60_000_000).then(|| Duration::from_micros(u64::from(elapsed)));
+        if let Some(sample) = sample {
+            self.rtt.sample(sample);
         }
+        sample
     }
 
     /// Sends a frame without data (control, acknowledgement, status) with
@@ -480,7 +482,7 @@ impl<const W: usize> Connection<W> {
         }
         let taken = match side {
             Side::Receiver(receiver) => receiver.receive(shared, ring, repr, stats),
-            Side::Sender(sender) => sender.receive(shared, ring, repr, now),
+            Side::Sender(sender) => sender.receive(shared, ring, repr, now, config),
         };
         match taken {
             Taken::Used => {}

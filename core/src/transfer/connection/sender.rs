@@ -8,12 +8,17 @@ use super::{End, Fields, PeerLink, Phase, Polled, Shared, Taken, stamp, stamp_be
 use crate::device::LinkDevice;
 use crate::time::{self, Duration, Instant};
 use crate::transfer::TransferConfig;
+use crate::transfer::congestion::Congestion;
 use crate::transfer::seq::{before, distance};
 use crate::wire::transfer::{Kind, MAX_PAYLOAD, MAX_SEGMENT, SynAckPayload, TransferRepr};
 
 /// Frames one connection sends per poll at most, so one busy connection
 /// cannot starve the others and the node's other work.
 const SEND_BUDGET: usize = 64;
+
+/// How far behind its pace a sender may fall and catch up in one burst: a
+/// host's timers wake it up to about a millisecond late.
+const PACING_SLACK: Duration = Duration::from_millis(1);
 
 /// A segment is taken for lost, and sent again without waiting for its
 /// timeout (fast retransmit), once a segment sent this many transmissions
@@ -45,6 +50,17 @@ pub(super) struct Sender {
     tx_order: u32,
     /// The latest transmission known to have arrived.
     delivered_order: Option<u32>,
+    /// How many segments the path takes in flight.
+    congestion: Congestion,
+    /// Segments sent and not known to have arrived: what the congestion
+    /// window limits (segments acknowledged selectively above a hole do
+    /// not count, so one loss does not stall the window).
+    in_flight: u32,
+    /// The echo the congestion window last took a round trip from: the
+    /// acknowledgements of one burst echo the same frame, and count once.
+    sampled_echo: u32,
+    /// New segments go out no earlier than this (pacing).
+    pace_at: Instant,
 }
 
 impl Sender {
@@ -61,6 +77,10 @@ impl Sender {
             wants_room: false,
             tx_order: 0,
             delivered_order: None,
+            congestion: Congestion::new(),
+            in_flight: 0,
+            sampled_echo: 0,
+            pace_at: Instant::ZERO,
         }
     }
 
@@ -148,6 +168,7 @@ impl Sender {
         ring: &mut Ring<W>,
         repr: &TransferRepr<'_>,
         now: Instant,
+        config: &TransferConfig,
     ) -> Taken {
         match repr.kind {
             Kind::SynAck if shared.phase == Phase::Connecting => {
@@ -159,7 +180,7 @@ impl Sender {
                 Taken::Used
             }
             Kind::Ack => {
-                self.take_ack(shared, ring, repr, now);
+                self.take_ack(shared, ring, repr, now, config);
                 Taken::Used
             }
             Kind::FinAck if shared.phase == Phase::Finishing => {
@@ -177,19 +198,21 @@ impl Sender {
         ring: &mut Ring<W>,
         repr: &TransferRepr<'_>,
         now: Instant,
+        config: &TransferConfig,
     ) {
-        shared.take_rtt(repr.echo, now);
+        let rtt = shared.take_rtt(repr.echo, now);
         let ack = repr.ack;
         // An acknowledgement of what was never sent is not believed.
         if before(self.nxt, ack) {
             return;
         }
         let mut freed = false;
+        let mut delivered = 0;
         while before(self.una, ack) {
             let slot = ring.at_mut(self.una);
             shared.stats.bytes += u64::from(slot.len);
             let state = core::mem::replace(&mut slot.state, SlotState::Empty);
-            self.arrived(state, repr.echo);
+            delivered += u32::from(self.arrived(state, repr.echo));
             self.una = self.una.wrapping_add(1);
             freed = true;
         }
@@ -204,10 +227,15 @@ impl Sender {
                 let slot = ring.at_mut(seq);
                 if let state @ SlotState::InFlight { .. } = slot.state {
                     slot.state = SlotState::Sacked;
-                    self.arrived(state, repr.echo);
+                    delivered += u32::from(self.arrived(state, repr.echo));
                 }
             }
         }
+        self.in_flight = self.in_flight.saturating_sub(delivered);
+        let srtt = shared.rtt.srtt().unwrap_or(config.initial_rto);
+        let most = self.peer_window.min(Ring::<W>::LEN);
+        let rtt = rtt.filter(|_| core::mem::replace(&mut self.sampled_echo, repr.echo) != repr.echo);
+        self.congestion.on_ack(now, rtt, delivered, srtt, config.queue_target, most);
         if freed && self.wants_room {
             self.wants_room = false;
             shared.notify.writable = true;
@@ -224,14 +252,18 @@ impl Sender {
     /// round trips). Taking the second copy's order would mark every segment
     /// sent between the two as lost: one spurious timeout would resend the
     /// whole window.
-    fn arrived(&mut self, state: SlotState, echo: u32) {
-        let SlotState::InFlight { order, sent_at, resent, .. } = state else { return };
+    ///
+    /// Says whether the segment was in flight (not known to have arrived
+    /// before).
+    fn arrived(&mut self, state: SlotState, echo: u32) -> bool {
+        let SlotState::InFlight { order, sent_at, resent, .. } = state else { return false };
         if resent && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
-            return;
+            return true;
         }
         if self.delivered_order.is_none_or(|latest| before(latest, order)) {
             self.delivered_order = Some(order);
         }
+        true
     }
 
     /// Whether the segment sent as transmission `order` is lost: a later
@@ -340,7 +372,12 @@ impl Sender {
         let limit = self.una.wrapping_add(self.peer_window.min(Ring::<W>::LEN));
         let room =
             if shared.messages { MAX_SEGMENT } else { config.max_payload.min(usize::from(self.peer_max_payload)) };
-        while before(self.nxt, self.end) && before(self.nxt, limit) {
+        let srtt = shared.rtt.srtt().unwrap_or(config.initial_rto);
+        while before(self.nxt, self.end) && before(self.nxt, limit) && self.in_flight < self.congestion.window() {
+            if now < self.pace_at {
+                next = time::earliest(next, Some(self.pace_at));
+                break;
+            }
             let first = self.nxt;
             let count = self.train_at(ring, first, limit, room);
             if budget == 0 || !self.send_train(shared, ring, link, first, count)? {
@@ -355,6 +392,11 @@ impl Sender {
             }
             next = time::earliest(next, Some(now + rto));
             self.nxt = first.wrapping_add(count);
+            self.in_flight += count;
+            // A node woken late by a coarse timer catches up, but by no
+            // more than PACING_SLACK's worth at once.
+            let earliest = Instant::from_micros(now.total_micros().saturating_sub(PACING_SLACK.total_micros()));
+            self.pace_at = self.pace_at.max(earliest) + self.congestion.pacing_interval(srtt, count);
         }
         let idle = self.una == self.end;
         if idle && self.finish {

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# A shared bottleneck: hosts h1..h5 send to h6 across a Linux bridge whose
+# port towards h6 is a token bucket (tbf, RATE, 32 kB burst, a queue of
+# QUEUE_MS): one whohas transfer against one TCP flow (iperf3) alone, the
+# two at once, and five whohas transfers at once. Prints the BENCHMARKS.md
+# section.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+RUNS=${RUNS:-3}
+SIZE_MB=${SIZE_MB:-40}
+RATE=${RATE:-100mbit}
+QUEUE_MS=${QUEUE_MS:-50}
+WINDOW_S=${WINDOW_S:-10}
+bin=${WHOHAS_BIN:-$PWD/target/release}
+inbox=$(mktemp -d /dev/shm/whohas-bottleneck.XXXXXX)
+file=$(mktemp /dev/shm/whohas-bottleneck-file.XXXXXX)
+big=$(mktemp /dev/shm/whohas-bottleneck-big.XXXXXX)
+work=$(mktemp -d)
+trap 'lan_down; rm -rf "$inbox" "$file" "$big" "$work"' EXIT
+head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+head -c "$((400 << 20))" /dev/urandom >"$big"
+
+lan_up 6
+for i in $(seq 6); do
+    in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec "$(ns sw)" ethtool -K "p$i" tso off gso off gro off >/dev/null 2>&1 || true
+done
+ip netns exec "$(ns sw)" tc qdisc add dev p6 root tbf rate "$RATE" burst 32kb latency "${QUEUE_MS}ms"
+drops() { ip netns exec "$(ns sw)" tc -s qdisc show dev p6 | grep -oP 'dropped \K[0-9]+'; }
+# `receive_into DIR`: (re)starts the whohas receiver on h6, keeping files in
+# DIR (a fresh one per phase: a transfer stopped midway leaves its part).
+receive_into() {
+    if [[ -n ${receiver:-} ]]; then
+        kill "$receiver" 2>/dev/null || true
+        wait "$receiver" 2>/dev/null || true
+    fi
+    mkdir -p "$1"
+    bg_in_ns h6 "$bin/whohas" receive -i eth0 -n sink --dir "$1" -q >/dev/null 2>&1
+    receiver=$BG_PID
+    sleep 0.3
+}
+receive_into "$inbox/alone"
+bg_in_ns h6 iperf3 -s -B 198.18.0.6 >/dev/null 2>&1
+iperf=$BG_PID
+sleep 0.5
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# Bytes of each file arriving in the inbox ("path size" lines).
+arriving() { find "$inbox" -type f -printf '%p %s\n' | sort; }
+
+# 1. One flow alone.
+for _ in $(seq "$RUNS"); do
+    before=$(drops)
+    in_ns h1 ping -n -i 0.05 -c 40 198.18.0.6 >"$work/ping" &
+    ping_pid=$!
+    out=$(in_ns h1 "$bin/whohas" send -i eth0 -n h1 sink --file "$file" --json | tail -1)
+    wait "$ping_pid" || true
+    segments=$((SIZE_MB * 1048576 / 1468))
+    echo "$(echo "$out" | json 'd["mb_per_s"]') $(echo "$out" | json "d['retransmits'] / $segments") $(($(drops) - before)) $(grep -oP 'time=\K[0-9.]+' "$work/ping" | median)" >>"$work/whohas"
+    rm -rf "${inbox:?}"/alone/*
+    before=$(drops)
+    in_ns h1 ping -n -i 0.05 -c 40 198.18.0.6 >"$work/ping" &
+    ping_pid=$!
+    out=$(in_ns h1 iperf3 -c 198.18.0.6 -n "${SIZE_MB}M" -J)
+    wait "$ping_pid" || true
+    echo "$(echo "$out" | json 'd["end"]["sum_received"]["bits_per_second"] / 8e6') $(echo "$out" | json "d['end']['sum_sent']['retransmits'] / ($SIZE_MB * 1048576 / 1448)") $(($(drops) - before)) $(grep -oP 'time=\K[0-9.]+' "$work/ping" | median)" >>"$work/tcp"
+done
+column() { awk -v c="$2" '{ print $c }' "$work/$1" | median; }
+
+# 2. One whohas transfer and one TCP flow at once: the bytes each delivers
+# between 3 s and 3 + WINDOW_S s after both started.
+receive_into "$inbox/both"
+bg_in_ns h1 "$bin/whohas" send -i eth0 -n h1 sink --file "$big" -q
+sender=$BG_PID
+sleep 0.2
+in_ns h2 iperf3 -c 198.18.0.6 -t "$((WINDOW_S + 5))" -i 1 -J >"$work/both.json" &
+tcp_pid=$!
+sleep 3
+first=$(arriving)
+sleep "$WINDOW_S"
+last=$(arriving)
+wait "$tcp_pid" || true
+kill "$sender" 2>/dev/null || true
+wait "$sender" 2>/dev/null || true
+shared_whohas=$(python3 -c "
+first = dict(l.split() for l in '''$first'''.splitlines() if l)
+last = dict(l.split() for l in '''$last'''.splitlines() if l)
+print(sum(int(last[p]) - int(first.get(p, 0)) for p in last if '/both/' in p) / $WINDOW_S / 1e6)")
+shared_tcp=$(python3 -c "
+import json
+d = json.load(open('$work/both.json'))
+ivals = [i['sum'] for i in d['intervals'] if 3 <= i['sum']['start'] < 3 + $WINDOW_S]
+print(sum(i['bytes'] for i in ivals) / sum(i['seconds'] for i in ivals) / 1e6)")
+
+# 3. Five whohas transfers at once, h1..h5 to h6.
+receive_into "$inbox/five"
+senders=()
+for i in 1 2 3 4 5; do
+    bg_in_ns "h$i" "$bin/whohas" send -i eth0 -n "h$i" sink --file "$big" -q
+    senders+=("$BG_PID")
+done
+sleep 3
+first=$(arriving)
+sleep "$WINDOW_S"
+last=$(arriving)
+kill "${senders[@]}" 2>/dev/null || true
+wait "${senders[@]}" 2>/dev/null || true
+five=$(python3 -c "
+first = dict(l.split() for l in '''$first'''.splitlines() if l)
+last = dict(l.split() for l in '''$last'''.splitlines() if l)
+rates = [(int(last[p]) - int(first.get(p, 0))) / $WINDOW_S / 1e6 for p in last if '/five/' in p]
+rates += [0.0] * (5 - len(rates))
+jain = sum(rates) ** 2 / (len(rates) * sum(r * r for r in rates)) if any(rates) else 0
+print(' '.join('%.2f' % r for r in sorted(rates)), '%.3f' % jain, '%.2f' % sum(rates))")
+kill "$receiver" "$iperf" 2>/dev/null || true
+wait "$receiver" "$iperf" 2>/dev/null || true
+
+link_mb=$(python3 -c "r = '$RATE'; n = float(r.rstrip('mbitkg')); print(n * {'k': 1e3, 'm': 1e6, 'g': 1e9}[r.rstrip('bit')[-1]] / 8e6)")
+echo "## Shared bottleneck: tbf $RATE"
+echo
+echo "h1..h5 send to h6 across a Linux bridge; the bridge's port towards h6 is a"
+echo "token bucket (\`tc qdisc tbf rate $RATE burst 32kb latency ${QUEUE_MS}ms\`): a"
+echo "queue that drops what does not fit, like a switch port to a slower link."
+echo "Frames of 1500 bytes both (offloads off); $link_mb MB/s is the link."
+echo
+echo "One flow alone, $SIZE_MB MiB, median of $RUNS alternating runs; the round trip is"
+echo "a ping from h1 to h6 through the same queue while the flow runs (the"
+echo "queue's length):"
+echo
+echo "| flow | MB/s | vs TCP | segments sent again | frames dropped by the queue | ping through the queue, ms |"
+echo "|---|---:|---:|---:|---:|---:|"
+for tool in whohas tcp; do
+    label=$([[ $tool == whohas ]] && echo "whohas send --file" || echo "TCP (iperf3, Cubic)")
+    printf '| %s | %.2f | %.2f | %.2f %% | %s | %.2f |\n' "$label" "$(column "$tool" 1)" \
+        "$(echo "$(column "$tool" 1) / $(column tcp 1)" | bc -l)" "$(echo "$(column "$tool" 2) * 100" | bc -l)" \
+        "$(column "$tool" 3)" "$(column "$tool" 4)"
+done
+echo
+echo "At once, over ${WINDOW_S} s (from 3 s after both started):"
+echo
+echo "| what | whohas MB/s | TCP MB/s | whohas share of the link | TCP share |"
+echo "|---|---:|---:|---:|---:|"
+printf '| one whohas transfer and one TCP flow | %.2f | %.2f | %.0f %% | %.0f %% |\n' "$shared_whohas" "$shared_tcp" \
+    "$(echo "100 * $shared_whohas / $link_mb" | bc -l)" "$(echo "100 * $shared_tcp / $link_mb" | bc -l)"
+read -r r1 r2 r3 r4 r5 jain total <<<"$five"
+echo
+echo "Five whohas transfers at once (h1..h5 to h6), over ${WINDOW_S} s: $r1, $r2, $r3, $r4 and"
+echo "$r5 MB/s, $total MB/s together; Jain's fairness index $jain (1 = equal shares)."
+echo
+echo "Command: \`sudo bench/bottleneck.sh\` (RUNS=$RUNS, SIZE_MB=$SIZE_MB, RATE=$RATE, QUEUE_MS=$QUEUE_MS)."

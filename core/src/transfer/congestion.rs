@@ -1,0 +1,260 @@
+//! Congestion control of a sender, by queueing delay: how many segments may
+//! be in flight, so that a bottleneck's queue stays about
+//! [`TransferConfig::queue_target`](crate::transfer::TransferConfig) long,
+//! whatever the random loss.
+//!
+//! The signal is the round trip's growth over the shortest one seen lately
+//! (the base delay, as LEDBAT, RFC 6817, measures it; here over round trips,
+//! as TCP Vegas and Copa do, since the reverse path carries only
+//! acknowledgements). Loss is not a signal: on a link that loses 20 % of
+//! its frames at random the queue is empty, and halving the window for each
+//! loss, as TCP does, would starve the transfer for nothing. A queue that
+//! overflows has grown first, which the delay shows.
+//!
+//! - **Slow start:** the window grows by every segment delivered (doubling
+//!   each round trip) until the queueing delay reaches half the target.
+//! - **Below the target:** it grows by at most one segment per round trip,
+//!   in proportion to how far below the target the delay is (LEDBAT's
+//!   controller).
+//! - **Above the target:** it shrinks by an eighth, at most once per round
+//!   trip. Additive increase with multiplicative decrease is what makes
+//!   several senders sharing one queue converge to equal shares (LEDBAT's
+//!   proportional decrease keeps whatever head start a sender had).
+//!
+//! Base delay: the least of the round trips of the current and the previous
+//! [`BASE_INTERVAL`], so a route that becomes longer is learnt within two
+//! intervals. Current delay: the least of the last [`CURRENT_SAMPLES`]
+//! round trips, which filters a delayed acknowledgement or a late wake-up.
+
+use crate::time::{Duration, Instant};
+
+/// How long one minimum of the base delay is kept (two are).
+pub(crate) const BASE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Round trips the current delay is the least of.
+const CURRENT_SAMPLES: usize = 4;
+
+/// The window never shrinks below this many segments.
+pub(crate) const MIN_WINDOW: u32 = 4;
+
+/// The window before the first round trip.
+const INITIAL_WINDOW: u32 = 32;
+
+/// No round trip measured.
+const NONE: u32 = u32::MAX;
+
+/// Fixed point: the window is kept in 1/256 segments, so growth by a
+/// fraction of a segment per acknowledgement adds up.
+const ONE: u64 = 256;
+
+/// A sender's congestion window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Congestion {
+    /// Segments allowed in flight, in 1/256.
+    window: u64,
+    /// Still doubling each round trip.
+    slow_start: bool,
+    /// The least round trip of the current base interval, and of the one
+    /// before, in microseconds ([`NONE`]: no sample); the current interval
+    /// started at `interval_start`. (Microseconds in a `u32`: a connection
+    /// of a microcontroller keeps this too.)
+    base: [u32; 2],
+    interval_start: Option<Instant>,
+    /// The last round trips, oldest overwritten first, in microseconds.
+    recent: [u32; CURRENT_SAMPLES],
+    next_recent: u8,
+    /// The window last shrank then (once per round trip at most).
+    last_decrease: Option<Instant>,
+}
+
+impl Congestion {
+    pub(crate) const fn new() -> Self {
+        Congestion {
+            window: INITIAL_WINDOW as u64 * ONE,
+            slow_start: true,
+            base: [NONE; 2],
+            interval_start: None,
+            recent: [NONE; CURRENT_SAMPLES],
+            next_recent: 0,
+            last_decrease: None,
+        }
+    }
+
+    /// Segments allowed in flight.
+    pub(crate) fn window(&self) -> u32 {
+        (self.window / ONE).max(u64::from(MIN_WINDOW)).min(u64::from(u32::MAX)) as u32
+    }
+
+    /// How long sending `segments` takes at the pace of the window: the
+    /// window spread over a round trip, a little faster (x 5/4; x 2 in slow
+    /// start, so the window can double), so that a window's worth does not
+    /// go out in one burst that would fill a slow link's queue at once.
+    pub(crate) fn pacing_interval(&self, srtt: Duration, segments: u32) -> Duration {
+        let (num, den) = if self.slow_start { (1, 2) } else { (4, 5) };
+        let window = u64::from(self.window());
+        Duration::from_micros(srtt.total_micros() * u64::from(segments) * num / den / window)
+    }
+
+    /// How much longer than the base delay round trips are now: the queue.
+    pub(crate) fn queueing_delay(&self) -> Option<Duration> {
+        let base = self.base.iter().min().filter(|&&least| least != NONE)?;
+        let current = self.recent.iter().min().filter(|&&least| least != NONE)?;
+        Some(Duration::from_micros(u64::from(current.saturating_sub(*base))))
+    }
+
+    /// An acknowledgement at `now` measured `rtt` and told of `delivered`
+    /// segments that arrived; `srtt` is the smoothed round trip, `target`
+    /// the queueing delay to keep, `most` the largest useful window.
+    pub(crate) fn on_ack(
+        &mut self,
+        now: Instant,
+        rtt: Option<Duration>,
+        delivered: u32,
+        srtt: Duration,
+        target: Duration,
+        most: u32,
+    ) {
+        if let Some(rtt) = rtt {
+            self.sample(now, rtt);
+        }
+        let Some(queueing) = self.queueing_delay() else { return };
+        if delivered == 0 {
+            return;
+        }
+        let delivered = u64::from(delivered);
+        let target_us = target.total_micros().max(1);
+        let queueing_us = queueing.total_micros();
+        if self.slow_start && queueing_us * 2 < target_us {
+            self.window += delivered * ONE;
+        } else if queueing_us < target_us {
+            self.slow_start = false;
+            // One segment per window's worth delivered, scaled by how far
+            // below the target the queue is.
+            let segments = (self.window / ONE).max(1);
+            self.window += delivered * ONE * (target_us - queueing_us) / target_us / segments;
+        } else {
+            self.slow_start = false;
+            if self.last_decrease.is_none_or(|at| now >= at + srtt) {
+                self.window -= self.window / 8;
+                self.last_decrease = Some(now);
+            }
+        }
+        // Not beyond what can be used (a window the ring or the receiver
+        // caps would grow without meaning), nor below the floor.
+        self.window = self.window.clamp(u64::from(MIN_WINDOW) * ONE, u64::from(most.max(MIN_WINDOW)) * ONE);
+    }
+
+    fn sample(&mut self, now: Instant, rtt: Duration) {
+        let rtt = u32::try_from(rtt.total_micros()).unwrap_or(NONE - 1);
+        let start = *self.interval_start.get_or_insert(now);
+        if now >= start + BASE_INTERVAL {
+            self.base = [NONE, self.base[0]];
+            self.interval_start = Some(now);
+        }
+        self.base[0] = self.base[0].min(rtt);
+        self.recent[usize::from(self.next_recent)] = rtt;
+        self.next_recent = (self.next_recent + 1) % CURRENT_SAMPLES as u8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TARGET: Duration = Duration::from_millis(4);
+    const MOST: u32 = 1024;
+
+    /// Acknowledges a window's worth at `rtt`, one segment an ack.
+    fn round(congestion: &mut Congestion, now: &mut Instant, rtt: Duration) {
+        let window = congestion.window();
+        for _ in 0..window {
+            congestion.on_ack(*now, Some(rtt), 1, rtt, TARGET, MOST);
+        }
+        *now += rtt;
+    }
+
+    #[test]
+    fn doubles_while_the_queue_is_empty_up_to_what_can_be_used() {
+        let mut congestion = Congestion::new();
+        let mut now = Instant::from_secs(1);
+        let rtt = Duration::from_micros(200);
+        assert_eq!(congestion.window(), INITIAL_WINDOW);
+        round(&mut congestion, &mut now, rtt);
+        assert_eq!(congestion.window(), 2 * INITIAL_WINDOW);
+        for _ in 0..10 {
+            round(&mut congestion, &mut now, rtt);
+        }
+        assert_eq!(congestion.window(), MOST);
+    }
+
+    #[test]
+    fn a_growing_queue_shrinks_the_window_once_a_round_trip_and_never_below_the_floor() {
+        let mut congestion = Congestion::new();
+        let mut now = Instant::from_secs(1);
+        let base = Duration::from_millis(1);
+        round(&mut congestion, &mut now, base);
+        // 10 ms of queue, far above the target, in every recent round trip.
+        let queued = base + Duration::from_millis(10);
+        for _ in 0..CURRENT_SAMPLES {
+            congestion.sample(now, queued);
+        }
+        let before = congestion.window();
+        for _ in 0..3 {
+            congestion.on_ack(now, Some(queued), 1, base, TARGET, MOST);
+        }
+        assert_eq!(congestion.window(), before - before / 8, "once in the round trip");
+        for _ in 0..200 {
+            round(&mut congestion, &mut now, base + Duration::from_millis(10));
+        }
+        assert_eq!(congestion.window(), MIN_WINDOW);
+    }
+
+    #[test]
+    fn below_the_target_it_grows_at_most_a_segment_a_round_trip() {
+        let mut congestion = Congestion::new();
+        let mut now = Instant::from_secs(1);
+        let base = Duration::from_millis(1);
+        round(&mut congestion, &mut now, base);
+        // Past half the target: slow start ends.
+        round(&mut congestion, &mut now, base + Duration::from_millis(3));
+        let before = congestion.window;
+        round(&mut congestion, &mut now, base);
+        let after = congestion.window;
+        assert!(after > before && after <= before + ONE, "{before} -> {after} (1/256 segments)");
+    }
+
+    #[test]
+    fn random_loss_alone_leaves_the_window_alone() {
+        // Nothing but delay moves the window: acknowledgements that deliver
+        // fewer segments (the rest lost) at an unchanged round trip still
+        // grow it.
+        let mut congestion = Congestion::new();
+        let mut now = Instant::from_secs(1);
+        let rtt = Duration::from_micros(300);
+        for _ in 0..20 {
+            let window = congestion.window();
+            for i in 0..window {
+                let delivered = u32::from(i % 5 != 0);
+                congestion.on_ack(now, Some(rtt), delivered, rtt, TARGET, MOST);
+            }
+            now += rtt;
+        }
+        assert_eq!(congestion.window(), MOST);
+    }
+
+    #[test]
+    fn the_base_delay_follows_a_longer_route_within_two_intervals() {
+        let mut congestion = Congestion::new();
+        let short = Duration::from_micros(100);
+        let long = Duration::from_millis(20);
+        congestion.sample(Instant::from_secs(0), short);
+        for _ in 0..CURRENT_SAMPLES {
+            congestion.sample(Instant::from_secs(10), long);
+        }
+        assert_eq!(congestion.queueing_delay(), Some(long - short));
+        for _ in 0..CURRENT_SAMPLES {
+            congestion.sample(Instant::from_secs(20), long);
+        }
+        assert_eq!(congestion.queueing_delay(), Some(Duration::ZERO));
+    }
+}
