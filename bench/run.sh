@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md: installs the peer tools (tcpdump, tshark,
-# tcpreplay, arp-scan, hyperfine from Debian), builds release binaries, and
+# tcpreplay, arp-scan, hyperfine, gnuplot from Debian), builds release binaries, and
 # runs every section. Needs root (network namespaces). Takes ~20 minutes
 # (the soak alone 11).
 set -euo pipefail
@@ -35,7 +35,11 @@ cargo build -q --release --bins --examples
     echo
     bench/transfer.sh
     echo
+    bench/bottleneck.sh
+    echo
     bench/jumbo.sh
+    echo
+    bench/overlay.sh
     echo
     bench/keyed.sh
     echo
