@@ -40,7 +40,7 @@ for _ in $(seq "$ROUNDS"); do
     pair c "${c_echo[@]}" -- "${c_ping[@]}"
     pair c-to-whohas "${whohas_echo[@]}" -- "${c_ping[@]}"
     # Spinning, each side needs a core of its own.
-    pair busy taskset -c 1 "${whohas_echo[@]:2}" --busy-poll -- "${whohas_ping[@]}" --busy-poll
+    pair busy taskset -c 1 "${whohas_echo[@]:3}" --busy-poll -- "${whohas_ping[@]}" --busy-poll
 done
 spread() { sort -g "$work/$1" | paste -sd' '; }
 med() { median <"$work/$1"; }
@@ -65,8 +65,8 @@ calls() {
         if [[ $side == echo ]]; then printf ', '; fi
     done
 }
-whohas_calls=$(calls whohas-strace "${whohas_echo[@]:2}" -- "${whohas_ping[@]:2:5}" --count 2000)
-c_calls=$(calls c-strace "${c_echo[@]:2}" -- "${c_ping[@]:2:4}" 2000 64)
+whohas_calls=$(calls whohas-strace "${whohas_echo[@]:3}" -- "${whohas_ping[@]:3:5}" --count 2000)
+c_calls=$(calls c-strace "${c_echo[@]:3}" -- "${c_ping[@]:3:4}" 2000 64)
 
 echo "## Latency: data frame round trip over veth"
 echo
@@ -77,9 +77,9 @@ echo "AF_PACKET socket, one \`recv(2)\` and one \`send(2)\` per frame. The two t
 echo "turns, $ROUNDS rounds; the table has the median of the rounds' medians, and"
 echo "the rounds' medians in the last column. Blocking: both sides sleep between"
 echo "frames. Busy-poll: both spin, each on a core of its own. Blocking, both"
-echo "sides run on one core (taskset): on"
-echo "this VM a wake-up on the other core costs 60-300 us, spread so widely that"
-echo "it buries the difference between the programs."
+echo "sides run on one core (taskset): on this VM a wake-up on the other core"
+echo "costs 60-300 us, spread so widely that it buries the difference between"
+echo "the programs."
 echo
 echo "| ping -> echo | median us | ratio to C | rounds (median us each) |"
 echo "|---|---:|---:|---|"

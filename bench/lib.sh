@@ -119,7 +119,7 @@ set_loss() {
         # it says so.
         ip netns exec "$(ns "$host")" "$LOSS_XDP_BIN" eth0 "$1" >"$LOSS_XDP_BIN.$host" &
         LOSS_XDP_PIDS+=($!)
-        for _ in $(seq 50); do
+        for _ in $(seq 150); do
             [[ -s $LOSS_XDP_BIN.$host ]] && break
             sleep 0.1
         done

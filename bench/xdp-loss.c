@@ -69,10 +69,10 @@ int main(int argc, char **argv) {
     attach.link_create.attach_type = BPF_XDP;
     attach.link_create.flags = XDP_FLAGS_SKB_MODE;
     /* The program of a loader just stopped may take a moment to go: retry
-     * while the interface is busy, for up to two seconds. */
+     * while the interface is busy, for up to ten seconds. */
     int tries = 0;
     while (bpf(BPF_LINK_CREATE, &attach) < 0) {
-        if (errno != EBUSY || ++tries == 200) {
+        if (errno != EBUSY || ++tries == 1000) {
             perror("attaching the XDP program (bpf BPF_LINK_CREATE)");
             return 1;
         }
