@@ -187,12 +187,20 @@ mod tests {
         assert_eq!(congestion.window(), MOST);
     }
 
-    #[test]
-    fn a_growing_queue_shrinks_the_window_once_a_round_trip_and_never_below_the_floor() {
+    /// A sender after one round trip of `BASE` on an empty queue.
+    fn after_one_round() -> (Congestion, Instant) {
         let mut congestion = Congestion::new();
         let mut now = Instant::from_secs(1);
-        let base = Duration::from_millis(1);
-        round(&mut congestion, &mut now, base);
+        round(&mut congestion, &mut now, BASE);
+        (congestion, now)
+    }
+
+    const BASE: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn a_growing_queue_shrinks_the_window_once_a_round_trip_and_never_below_the_floor() {
+        let (mut congestion, mut now) = after_one_round();
+        let base = BASE;
         // 10 ms of queue, far above the target, in every recent round trip.
         let queued = base + Duration::from_millis(10);
         for _ in 0..CURRENT_SAMPLES {
@@ -211,10 +219,8 @@ mod tests {
 
     #[test]
     fn below_the_target_it_grows_at_most_a_segment_a_round_trip() {
-        let mut congestion = Congestion::new();
-        let mut now = Instant::from_secs(1);
-        let base = Duration::from_millis(1);
-        round(&mut congestion, &mut now, base);
+        let (mut congestion, mut now) = after_one_round();
+        let base = BASE;
         // Past half the target: slow start ends.
         round(&mut congestion, &mut now, base + Duration::from_millis(3));
         let before = congestion.window;
