@@ -29,13 +29,13 @@
 use crate::time::{Duration, Instant};
 
 /// How long one minimum of the base delay is kept (two are).
-pub(crate) const BASE_INTERVAL: Duration = Duration::from_secs(10);
+const BASE_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Round trips the current delay is the least of.
 const CURRENT_SAMPLES: usize = 4;
 
 /// The window never shrinks below this many segments.
-pub(crate) const MIN_WINDOW: u32 = 4;
+const MIN_WINDOW: u32 = 4;
 
 /// The window before the first round trip.
 const INITIAL_WINDOW: u32 = 32;
@@ -82,7 +82,8 @@ impl Congestion {
 
     /// Segments allowed in flight.
     pub(crate) fn window(&self) -> u32 {
-        (self.window / ONE).max(u64::from(MIN_WINDOW)).min(u64::from(u32::MAX)) as u32
+        // At least MIN_WINDOW, at most a u32's worth: `on_ack` keeps it so.
+        u32::try_from(self.window / ONE).unwrap_or(u32::MAX)
     }
 
     /// How long sending `segments` takes at the pace of the window: the
@@ -96,7 +97,7 @@ impl Congestion {
     }
 
     /// How much longer than the base delay round trips are now: the queue.
-    pub(crate) fn queueing_delay(&self) -> Option<Duration> {
+    fn queueing_delay(&self) -> Option<Duration> {
         let base = self.base.iter().min().filter(|&&least| least != NONE)?;
         let current = self.recent.iter().min().filter(|&&least| least != NONE)?;
         Some(Duration::from_micros(u64::from(current.saturating_sub(*base))))

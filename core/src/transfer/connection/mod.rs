@@ -164,9 +164,8 @@ impl Shared {
         self.notify.end = Some(end);
     }
 
-    /// Takes a round-trip sample from an echoed timestamp.
-    /// Measures a round trip from the echo of a frame's timestamp; the
-    /// sample, if it is one.
+    /// Takes a round-trip sample from an echoed timestamp; the sample, if
+    /// it is one.
     fn take_rtt(&mut self, echo: u32, now: Instant) -> Option<Duration> {
         let elapsed = stamp(now).wrapping_sub(echo);
         // An echo from the future or older than a minute is not ours.
@@ -175,6 +174,11 @@ impl Shared {
             self.rtt.sample(sample);
         }
         sample
+    }
+
+    /// The smoothed round trip, or the initial timeout before the first.
+    fn round_trip(&self, config: &TransferConfig) -> Duration {
+        self.rtt.srtt().unwrap_or(config.initial_rto)
     }
 
     /// Sends a frame without data (control, acknowledgement, status) with

@@ -232,10 +232,16 @@ impl Sender {
             }
         }
         self.in_flight = self.in_flight.saturating_sub(delivered);
-        let srtt = shared.rtt.srtt().unwrap_or(config.initial_rto);
-        let most = self.peer_window.min(Ring::<W>::LEN);
-        let rtt = rtt.filter(|_| core::mem::replace(&mut self.sampled_echo, repr.echo) != repr.echo);
-        self.congestion.on_ack(now, rtt, delivered, srtt, config.queue_target, most);
+        // One sample per echoed frame, however many acknowledgements echo it.
+        let rtt = match rtt {
+            Some(rtt) if repr.echo != self.sampled_echo => {
+                self.sampled_echo = repr.echo;
+                Some(rtt)
+            }
+            _ => None,
+        };
+        let srtt = shared.round_trip(config);
+        self.congestion.on_ack(now, rtt, delivered, srtt, config.queue_target, self.usable_window::<W>());
         if freed && self.wants_room {
             self.wants_room = false;
             shared.notify.writable = true;
@@ -264,6 +270,12 @@ impl Sender {
             self.delivered_order = Some(order);
         }
         true
+    }
+
+    /// Segments the window may reach beyond `una`: the receiver's window,
+    /// within the ring.
+    fn usable_window<const W: usize>(&self) -> u32 {
+        self.peer_window.min(Ring::<W>::LEN)
     }
 
     /// Whether the segment sent as transmission `order` is lost: a later
@@ -369,10 +381,10 @@ impl Sender {
         }
         // New segments, within the receiver's window: one a frame, or
         // trains of full segments to a receiver that offered to take them.
-        let limit = self.una.wrapping_add(self.peer_window.min(Ring::<W>::LEN));
+        let limit = self.una.wrapping_add(self.usable_window::<W>());
         let room =
             if shared.messages { MAX_SEGMENT } else { config.max_payload.min(usize::from(self.peer_max_payload)) };
-        let srtt = shared.rtt.srtt().unwrap_or(config.initial_rto);
+        let srtt = shared.round_trip(config);
         while before(self.nxt, self.end) && before(self.nxt, limit) && self.in_flight < self.congestion.window() {
             if now < self.pace_at {
                 next = time::earliest(next, Some(self.pace_at));
