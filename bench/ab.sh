@@ -50,7 +50,7 @@ for loss in 0 5; do
             receiver=$BG_PID
             sleep 0.3
             rate=$(in_ns h1 "${bin[$build]}" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json |
-                tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["mb_per_s"])')
+                tail -1 | json_field '["mb_per_s"]')
             kill "$receiver"
             wait "$receiver" 2>/dev/null || true
             rm -f "$inbox"/*

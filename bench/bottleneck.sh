@@ -44,7 +44,6 @@ receive_into "$inbox/alone"
 bg_in_ns h6 iperf3 -s -B 198.18.0.6 >/dev/null 2>&1
 iperf=$BG_PID
 sleep 0.5
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # Bytes of each file arriving in the inbox ("path size" lines).
 arriving() { find "$inbox" -type f -printf '%p %s\n' | sort; }
 
@@ -56,14 +55,14 @@ for _ in $(seq "$RUNS"); do
     out=$(in_ns h1 "$bin/whohas" send -i eth0 -n h1 sink --file "$file" --json | tail -1)
     wait "$ping_pid" || true
     segments=$((SIZE_MB * 1048576 / 1468))
-    echo "$(echo "$out" | json 'd["mb_per_s"]') $(echo "$out" | json "d['retransmits'] / $segments") $(($(drops) - before)) $(grep -oP 'time=\K[0-9.]+' "$work/ping" | median)" >>"$work/whohas"
+    echo "$(echo "$out" | json_field '["mb_per_s"]') $(echo "$out" | json_field "['retransmits'] / $segments") $(($(drops) - before)) $(grep -oP 'time=\K[0-9.]+' "$work/ping" | median)" >>"$work/whohas"
     rm -rf "${inbox:?}"/alone/*
     before=$(drops)
     in_ns h1 ping -n -i 0.05 -c 40 198.18.0.6 >"$work/ping" &
     ping_pid=$!
     out=$(in_ns h1 iperf3 -c 198.18.0.6 -n "${SIZE_MB}M" -J)
     wait "$ping_pid" || true
-    echo "$(echo "$out" | json 'd["end"]["sum_received"]["bits_per_second"] / 8e6') $(echo "$out" | json "d['end']['sum_sent']['retransmits'] / ($SIZE_MB * 1048576 / 1448)") $(($(drops) - before)) $(grep -oP 'time=\K[0-9.]+' "$work/ping" | median)" >>"$work/tcp"
+    echo "$(echo "$out" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6') $(echo "$out" | json_field "['end']['sum_sent']['retransmits'] / ($SIZE_MB * 1048576 / 1448)") $(($(drops) - before)) $(grep -oP 'time=\K[0-9.]+' "$work/ping" | median)" >>"$work/tcp"
 done
 column() { awk -v c="$2" '{ print $c }' "$work/$1" | median; }
 

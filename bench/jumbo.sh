@@ -15,7 +15,6 @@ inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
 file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
 trap 'lan_down; rm -rf "$inbox" "$inbox.log" "$file"' EXIT
 head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 echo "## Jumbo frames: MTU 9000 against 1500"
 echo
@@ -36,14 +35,14 @@ for mtu in 1500 9000; do
         receiver=$BG_PID
         sleep 0.3
         json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --file "$file" --json | tail -1)
-        ours+=("$(echo "$json" | field '["mb_per_s"]')")
-        again+=("$(echo "$json" | field '["retransmits"]')")
+        ours+=("$(echo "$json" | json_field '["mb_per_s"]')")
+        again+=("$(echo "$json" | json_field '["retransmits"]')")
         kill "$receiver"
         wait "$receiver" 2>/dev/null || true
         frames+=("$(grep '"event":"stats"' "$inbox.log" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["rx_frames"] + s["tx_frames"])')")
         rm -f "$inbox"/*
         tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -n "${SIZE_MB}M" -J)
-        theirs+=("$(echo "$tcp" | field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
+        theirs+=("$(echo "$tcp" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
     done
     kill "$iperf" 2>/dev/null || true
     wait "$iperf" 2>/dev/null || true

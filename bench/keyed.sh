@@ -29,7 +29,7 @@ run() {
     local receiver=$BG_PID
     sleep 0.3
     in_ns h1 "$bin/whohas" send -i eth0 -n A B --file "$file" --json "$@" | tail -1 |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["mb_per_s"])'
+        json_field '["mb_per_s"]'
     kill "$receiver"; wait "$receiver" 2>/dev/null || true
     rm -f "$inbox"/*
 }

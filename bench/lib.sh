@@ -137,5 +137,9 @@ bg_in_ns() {
     BG_PID=$!
 }
 
+# `json_field EXPR`: the JSON document on stdin, indexed (and computed) by
+# the Python expression EXPR: `json_field '["end"]["seconds"] * 1000'`.
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
 # The median of numbers given one per line on stdin.
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

@@ -33,7 +33,6 @@ file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
 trap 'lan_down; rm -rf "$inbox" "$file"' EXIT
 head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
 segments=$((SIZE_MB * 1048576 / 1398))
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 bg_in_ns h2 "$bin/whohas" receive -i vx0 -n B --dir "$inbox" -q >/dev/null 2>&1
 receiver=$BG_PID
 bg_in_ns h2 iperf3 -s -B 198.18.100.2 >/dev/null 2>&1
@@ -42,11 +41,11 @@ sleep 0.5
 ours=() again=() theirs=()
 for _ in $(seq "$RUNS"); do
     json=$(in_ns h1 "$bin/whohas" send -i vx0 -n A B --file "$file" --json | tail -1)
-    ours+=("$(echo "$json" | field '["mb_per_s"]')")
-    again+=("$(echo "$json" | field "['retransmits'] / $segments * 100")")
+    ours+=("$(echo "$json" | json_field '["mb_per_s"]')")
+    again+=("$(echo "$json" | json_field "['retransmits'] / $segments * 100")")
     rm -f "$inbox"/*
     tcp=$(in_ns h1 iperf3 -c 198.18.100.2 -n "${SIZE_MB}M" -J)
-    theirs+=("$(echo "$tcp" | field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
+    theirs+=("$(echo "$tcp" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
 done
 kill "$receiver" "$iperf" 2>/dev/null || true
 wait "$receiver" "$iperf" 2>/dev/null || true

@@ -63,11 +63,11 @@ measure() {
         for _ in $(seq "$RUNS"); do
             local json tcp
             json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json | tail -1)
-            ours+=("$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["mb_per_s"])')")
-            again+=("$(echo "$json" | python3 -c "import json,sys; print(json.load(sys.stdin)['retransmits'] / $segments)")")
+            ours+=("$(echo "$json" | json_field '["mb_per_s"]')")
+            again+=("$(echo "$json" | json_field "['retransmits'] / $segments")")
             rm -f "$inbox"/*
             tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -n "${SIZE_MB}M" -J)
-            theirs+=("$(echo "$tcp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 8e6)')")
+            theirs+=("$(echo "$tcp" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
         done
         local o t a tmin tmax
         o=$(printf '%s\n' "${ours[@]}" | median)
