@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Reliable transfer: `whohas send --file` against TCP (iperf3) on a direct
-# veth pair and across a Linux bridge, at several random loss rates (an
-# nftables netdev ingress rule on each end of the link: each frame, either
-# way, is dropped with that probability). Runs alternate between the tools;
-# medians. Draws goodput against loss into $PLOT (gnuplot).
+# veth pair and across a Linux bridge, at several random loss rates (each
+# frame, either way, is dropped with that probability: by XDP on both ends
+# of the pair, bench/xdp-loss.c; by nftables on the bridge's ports). Runs
+# alternate between the tools;
+# medians. Draws goodput against loss into $PLOT (gnuplot; PLOT= draws
+# nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -11,7 +13,7 @@ RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-200}
 LOSSES=${LOSSES:-0 1 2 5 10 20}
 LINKS=${LINKS:-pair bridge}
-PLOT=${PLOT:-docs/goodput-vs-loss.png}
+PLOT=${PLOT-docs/goodput-vs-loss.png}
 bin=${WHOHAS_BIN:-$PWD/target/release}
 work=$(mktemp -d)
 # The receiver writes to tmpfs: iperf3 discards what it receives, so disk
