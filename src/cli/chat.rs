@@ -219,6 +219,7 @@ impl Chat {
                     seconds: None,
                     mb_per_s: None,
                     retransmits: None,
+                    timeouts: None,
                     sha256: None,
                 },
                 code => not_sent(&to, &file, verdict::describe(code)),
@@ -245,6 +246,7 @@ impl Chat {
                 seconds: None,
                 mb_per_s: None,
                 retransmits: None,
+                timeouts: None,
                 sha256: None,
             }),
             TransferEvent::Undelivered { id } => {

@@ -308,6 +308,7 @@ fn send_file(
         seconds: Some(seconds),
         mb_per_s: Some(size as f64 / seconds / 1e6),
         retransmits: Some(stats.retransmits),
+        timeouts: Some(stats.timeouts),
         sha256: Some(hex(&sha256)),
     }
     .print(global.json)
@@ -339,6 +340,7 @@ fn send_message(
         seconds: None,
         mb_per_s: None,
         retransmits: None,
+        timeouts: None,
         sha256: None,
     }
     .print(global.json)

@@ -275,6 +275,9 @@ pub struct TransferStats {
     pub frames_received: u64,
     /// Segments sent again.
     pub retransmits: u64,
+    /// Of those, the ones sent again because their timeout expired (the
+    /// others were found lost by a later segment's arrival).
+    pub timeouts: u64,
     /// Frames that failed to parse.
     pub rx_malformed: u64,
     /// Frames whose checksum failed (corrupted in flight), dropped as lost.
@@ -322,6 +325,8 @@ pub struct ConnectionStats {
     pub segments: u64,
     /// Segments sent again (after a timeout or fast retransmit).
     pub retransmits: u64,
+    /// Of those, the ones sent again because their timeout expired.
+    pub timeouts: u64,
     /// Segments received twice or more (receiver).
     pub duplicates: u64,
 }

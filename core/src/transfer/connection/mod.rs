@@ -231,7 +231,7 @@ impl<const W: usize> Connection<W> {
             control_at: Instant::ZERO,
             echo: 0,
             ack_due: false,
-            stats: ConnectionStats { bytes: 0, segments: 0, retransmits: 0, duplicates: 0 },
+            stats: ConnectionStats { bytes: 0, segments: 0, retransmits: 0, timeouts: 0, duplicates: 0 },
         },
         side: Side::Sender(Sender::new(0)),
         ring: Ring::EMPTY,
