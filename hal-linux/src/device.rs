@@ -85,6 +85,11 @@ pub struct AfPacketDevice {
 /// How many frames a receive asks for after a short batch.
 const TRICKLE_BATCH: usize = 8;
 
+/// While frames come one at a time, a blocking receive takes one frame
+/// (`recvfrom(2)`, cheaper than a batch), except every this many, which
+/// takes a batch to see whether a burst has begun.
+const TRICKLE_CHECK: u8 = 16;
+
 /// Frames received or waiting to be sent, in fixed slots of one buffer.
 #[derive(Debug)]
 struct Batch {
@@ -106,6 +111,10 @@ struct Batch {
     /// short batch (frames come one at a time, and every slot offered costs
     /// setting up), all of them after a full one (a burst).
     want: usize,
+    /// Received: how many blocking receives in a row found a single frame
+    /// (counting up to [`TRICKLE_CHECK`], then again from 1); from 1 on,
+    /// the next blocking receive takes one frame unless it is the check.
+    trickle: u8,
 }
 
 impl Batch {
@@ -119,6 +128,7 @@ impl Batch {
             next: 0,
             drained: false,
             want: sys::BATCH_MAX,
+            trickle: 0,
         })
     }
 
@@ -339,20 +349,33 @@ impl AfPacketDevice {
             lens: &mut rx.lens,
             outgoing: &mut rx.outgoing,
         };
+        let single = block && rx.trickle != 0 && rx.trickle != TRICKLE_CHECK;
         let received = Self::call(
             "receiving frames (recvmmsg)",
             &self.interface,
             &self.link_down,
-            || match sys::recv_batch(fd, &mut slots, rx.want, block) {
-                Err(Errno::EINTR) if block => Err(Errno::EAGAIN),
-                result => result,
+            || {
+                let result = match single {
+                    true => sys::recv_one(fd, &mut slots),
+                    false => sys::recv_batch(fd, &mut slots, rx.want, block),
+                };
+                match result {
+                    Err(Errno::EINTR) if block => Err(Errno::EAGAIN),
+                    result => result,
+                }
             },
             &mut None,
         )?;
-        let full = received == self.rx.want;
-        (self.rx.count, self.rx.next) = (received, 0);
-        self.rx.drained = !full;
-        self.rx.want = if full { sys::BATCH_MAX } else { TRICKLE_BATCH };
+        let rx = &mut self.rx;
+        if block {
+            rx.trickle = if received == 1 { rx.trickle % TRICKLE_CHECK + 1 } else { 0 };
+        }
+        // A single frame taken alone counts as a short batch: the queue
+        // is taken for empty, as it was when the frame before arrived.
+        let full = received == rx.want && !single;
+        (rx.count, rx.next) = (received, 0);
+        rx.drained = !full;
+        rx.want = if full { sys::BATCH_MAX } else { TRICKLE_BATCH };
         Ok(())
     }
 
