@@ -388,9 +388,10 @@ fn vm2_stays_correct_under_a_garbage_flood() {
     );
 }
 
-/// A capture of data frames for `to` whose payloads are `payloads`.
-fn data_capture(scratch: &Scratch, to: &str, payloads: &[&[u8]]) -> std::path::PathBuf {
-    let path = scratch.path("hostile.pcap");
+/// A capture `name` of data frames for `to` whose payloads are `payloads`,
+/// a millisecond apart.
+fn data_capture(scratch: &Scratch, name: &str, to: &str, payloads: &[&[u8]]) -> std::path::PathBuf {
+    let path = scratch.path(name);
     let to: whohas::EthernetAddress = to.parse().unwrap();
     let frames: Vec<Vec<u8>> =
         payloads.iter().map(|payload| [&to.0[..], &[2, 0, 0, 0, 0, 1, 0xff, 0xfd], payload].concat()).collect();
@@ -411,13 +412,13 @@ fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, std::t
     (bytes, reader)
 }
 
-/// Runs `whohas respond ARGS` on host 2 while host 1 injects `capture`,
-/// until its stdout is `done`; returns respond's stdout, as bytes, and its
-/// stderr after SIGTERM.
+/// Runs `whohas respond ARGS` on host 2 while host 1 injects each capture
+/// in turn at its pace (`inject`'s options), until respond's stdout is
+/// `done`; returns that stdout, as bytes, and its stderr after SIGTERM.
 fn respond_to_injection(
     lan: &Lan,
     args: &[&str],
-    capture: &std::path::Path,
+    injections: &[(&std::path::Path, &[&str])],
     done: impl Fn(&[u8]) -> bool,
 ) -> (Vec<u8>, String) {
     let mut child =
@@ -430,8 +431,10 @@ fn respond_to_injection(
         assert!(started.elapsed() < WAIT, "respond did not start: {}", text(&stderr.lock().unwrap()));
         std::thread::sleep(Duration::from_millis(20));
     }
-    let inject = lan.host(1).ns.whohas(&["inject", "-i", "eth0", capture.to_str().unwrap(), "--multiplier", "10"]);
-    assert!(inject.status.success(), "{}", text(&inject.stderr));
+    for (capture, pace) in injections {
+        let inject = lan.host(1).ns.whohas(&[&["inject", "-i", "eth0", capture.to_str().unwrap()], *pace].concat());
+        assert!(inject.status.success(), "{}", text(&inject.stderr));
+    }
     let started = std::time::Instant::now();
     while !done(&stdout.lock().unwrap()) {
         assert!(started.elapsed() < WAIT, "respond did not print everything: {}", text(&stdout.lock().unwrap()));
@@ -457,10 +460,11 @@ fn text_from_the_wire_never_reaches_the_terminal_raw() {
     // NUL, a control, an escape sequence, invalid UTF-8, C1's NEL, a bidi
     // override (RLO) and DEL.
     let mixed: &[u8] = b"\x00\x01\x1b[31mred\x9b\xc2\x85\xe2\x80\xae!\x7f";
-    let capture = data_capture(&scratch, &lan.host(2).mac_string(), &[retitle, &nuls, mixed]);
+    let capture = data_capture(&scratch, "hostile.pcap", &lan.host(2).mac_string(), &[retitle, &nuls, mixed]);
+    let injections: &[(&std::path::Path, &[&str])] = &[(&capture, &["--multiplier", "10"])];
 
     let three_lines = |out: &[u8]| text(out).matches("received from").count() == 3;
-    let (stdout, _) = respond_to_injection(&lan, &["respond", "-i", "eth0", "-n", "VM2"], &capture, three_lines);
+    let (stdout, _) = respond_to_injection(&lan, &["respond", "-i", "eth0", "-n", "VM2"], injections, three_lines);
     let shown = text(&stdout);
     let received: Vec<&str> = shown.lines().filter(|line| line.starts_with("received from")).collect();
     let from = "received from 02:00:00:00:00:01: ";
@@ -477,9 +481,32 @@ fn text_from_the_wire_never_reaches_the_terminal_raw() {
 
     let whole = retitle.len() + nuls.len() + mixed.len();
     let args = ["respond", "-i", "eth0", "-n", "VM2", "--raw"];
-    let (raw, stderr) = respond_to_injection(&lan, &args, &capture, |out: &[u8]| out.len() >= whole);
+    let (raw, stderr) = respond_to_injection(&lan, &args, injections, |out: &[u8]| out.len() >= whole);
     assert_eq!(raw, [retitle, &nuls[..], mixed].concat(), "--raw delivers the exact bytes, nothing else");
     assert!(stderr.contains("stats: "), "the counters go to stderr with --raw: {stderr}");
+}
+
+/// Frames that come one at a time are read one per system call (see
+/// hal-linux's device.rs); a burst that follows is read whole and in order.
+#[test]
+fn a_burst_after_frames_one_at_a_time_arrives_whole_and_in_order() {
+    require_root!();
+    let lan = Lan::pair();
+    let scratch = Scratch::new("trickle");
+    let to = lan.host(2).mac_string();
+    let payloads: Vec<String> = (0..440).map(|i| format!("frame {i:03}")).collect();
+    let payloads: Vec<&[u8]> = payloads.iter().map(|payload| payload.as_bytes()).collect();
+    // 40 frames 5 ms apart (more than one trickle check), then 400 at once.
+    let trickle = data_capture(&scratch, "trickle.pcap", &to, &payloads[..40]);
+    let burst = data_capture(&scratch, "burst.pcap", &to, &payloads[40..]);
+    let injections: &[(&std::path::Path, &[&str])] = &[(&trickle, &["--multiplier", "0.2"]), (&burst, &["--topspeed"])];
+    let all = |out: &[u8]| text(out).matches("received from").count() == payloads.len();
+    let (stdout, _) = respond_to_injection(&lan, &["respond", "-i", "eth0", "-n", "VM2"], injections, all);
+    let from = "received from 02:00:00:00:00:01: ";
+    let shown = text(&stdout);
+    let received: Vec<&str> = shown.lines().filter_map(|line| line.strip_prefix(from)).collect();
+    let sent: Vec<&str> = payloads.iter().map(|payload| std::str::from_utf8(payload).unwrap()).collect();
+    assert_eq!(received, sent);
 }
 
 #[test]
