@@ -2,8 +2,8 @@
 # A shared bottleneck: hosts h1..h5 send to h6 across a Linux bridge whose
 # port towards h6 is a token bucket (tbf, RATE, 32 kB burst, a queue of
 # QUEUE_MS): one whohas transfer against one TCP flow (iperf3) alone, the
-# two at once, and five whohas transfers at once. Prints the BENCHMARKS.md
-# section.
+# two at once, and five whohas transfers at once, RUNS times each. Prints
+# the BENCHMARKS.md section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -93,26 +93,28 @@ tcp = sum(i['bytes'] for i in ivals) / sum(i['seconds'] for i in ivals) / 1e6
 print(ours, tcp)" >>"$work/both"
 done
 
-# 3. Five whohas transfers at once, h1..h5 to h6.
-receive_into "$inbox/five"
-senders=()
-for i in 1 2 3 4 5; do
-    bg_in_ns "h$i" "$bin/whohas" send -i eth0 -n "h$i" sink --file "$big" -q
-    senders+=("$BG_PID")
-done
-sleep 3
-first=$(arriving)
-sleep "$WINDOW_S"
-last=$(arriving)
-kill "${senders[@]}" 2>/dev/null || true
-wait "${senders[@]}" 2>/dev/null || true
-five=$(python3 -c "
+# 3. Five whohas transfers at once, h1..h5 to h6, RUNS times.
+for run in $(seq "$RUNS"); do
+    receive_into "$inbox/five$run"
+    senders=()
+    for i in 1 2 3 4 5; do
+        bg_in_ns "h$i" "$bin/whohas" send -i eth0 -n "h$i" sink --file "$big" -q
+        senders+=("$BG_PID")
+    done
+    sleep 3
+    first=$(arriving)
+    sleep "$WINDOW_S"
+    last=$(arriving)
+    kill "${senders[@]}" 2>/dev/null || true
+    wait "${senders[@]}" 2>/dev/null || true
+    python3 -c "
 first = dict(l.split() for l in '''$first'''.splitlines() if l)
 last = dict(l.split() for l in '''$last'''.splitlines() if l)
-rates = [(int(last[p]) - int(first.get(p, 0))) / $WINDOW_S / 1e6 for p in last if '/five/' in p]
+rates = [(int(last[p]) - int(first.get(p, 0))) / $WINDOW_S / 1e6 for p in last if '/five$run/' in p]
 rates += [0.0] * (5 - len(rates))
 jain = sum(rates) ** 2 / (len(rates) * sum(r * r for r in rates)) if any(rates) else 0
-print(' '.join('%.2f' % r for r in sorted(rates)), '%.3f' % jain, '%.2f' % sum(rates))")
+print('%.3f' % jain, '%.2f' % sum(rates), ' '.join('%.2f' % r for r in sorted(rates)))" >>"$work/five"
+done
 kill "$receiver" "$iperf" 2>/dev/null || true
 wait "$receiver" "$iperf" 2>/dev/null || true
 
@@ -147,9 +149,16 @@ while read -r ours tcp; do
     printf '| %s | %.2f | %.2f | %.0f %% | %.0f %% |\n' "$run" "$ours" "$tcp" \
         "$(echo "100 * $ours / $link_mb" | bc -l)" "$(echo "100 * $tcp / $link_mb" | bc -l)"
 done <"$work/both"
-read -r r1 r2 r3 r4 r5 jain total <<<"$five"
 echo
-echo "Five whohas transfers at once (h1..h5 to h6), over ${WINDOW_S} s: $r1, $r2, $r3, $r4 and"
-echo "$r5 MB/s, $total MB/s together; Jain's fairness index $jain (1 = equal shares)."
+echo "Five whohas transfers at once (h1..h5 to h6), over ${WINDOW_S} s, $RUNS runs; Jain's"
+echo "fairness index (1 = equal shares), median $(awk '{ print $1 }' "$work/five" | median):"
+echo
+echo "| run | Jain's index | MB/s together | each, MB/s |"
+echo "|---|---:|---:|---|"
+run=0
+while read -r jain total rates; do
+    run=$((run + 1))
+    echo "| $run | $jain | $total | $rates |"
+done <"$work/five"
 echo
 echo "Command: \`sudo bench/bottleneck.sh\` (RUNS=$RUNS, SIZE_MB=$SIZE_MB, RATE=$RATE, QUEUE_MS=$QUEUE_MS)."
