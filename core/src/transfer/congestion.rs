@@ -21,6 +21,18 @@
 //!   several senders sharing one queue converge to equal shares (LEDBAT's
 //!   proportional decrease keeps whatever head start a sender had).
 //!
+//! - **Drains:** two round trips after slow start, every [`DRAIN_EVERY`]
+//!   after that, and whenever a round trip comes in well below the base
+//!   delay, the window drops to its floor for two round trips and comes
+//!   back. A sender that started over a queue others had built takes that
+//!   queue for its base delay, and keeps growing while they shrink to their
+//!   floor (LEDBAT's latecomer advantage). Draining alone does not cure it
+//!   (one flow's part of a shared queue is not all of it); a round trip
+//!   below the base means some other sender is draining, and joining it
+//!   empties the queue, so every sender sees the real base delay, and they
+//!   drain together from then on (as BBR flows' ProbeRTT phases fall into
+//!   step).
+//!
 //! Base delay: the least of the round trips of the current and the previous
 //! [`BASE_INTERVAL`], so a route that becomes longer is learnt within two
 //! intervals. Current delay: the least of the last [`CURRENT_SAMPLES`]
@@ -39,6 +51,10 @@ const MIN_WINDOW: u32 = 4;
 
 /// The window before the first round trip.
 const INITIAL_WINDOW: u32 = 32;
+
+/// How often a sender drains its part of the queue to measure the base
+/// delay: within every base interval.
+const DRAIN_EVERY: Duration = Duration::from_secs(5);
 
 /// No round trip measured.
 const NONE: u32 = u32::MAX;
@@ -65,6 +81,10 @@ pub(crate) struct Congestion {
     next_recent: u8,
     /// The window last shrank then (once per round trip at most).
     last_decrease: Option<Instant>,
+    /// When the next drain begins (set once slow start ends).
+    next_drain: Option<Instant>,
+    /// In a drain: when it ends, and the window it gives back.
+    drain: Option<(Instant, u64)>,
 }
 
 impl Congestion {
@@ -77,6 +97,8 @@ impl Congestion {
             recent: [NONE; CURRENT_SAMPLES],
             next_recent: 0,
             last_decrease: None,
+            next_drain: None,
+            drain: None,
         }
     }
 
@@ -115,8 +137,24 @@ impl Congestion {
         target: Duration,
         most: u32,
     ) {
+        let mut below_base = false;
         if let Some(rtt) = rtt {
-            self.sample(now, rtt);
+            below_base = self.sample(now, rtt);
+        }
+        match self.drain {
+            // At the floor meanwhile.
+            Some((end, _)) if now < end => return,
+            Some((_, window)) => {
+                self.window = window;
+                self.drain = None;
+                self.next_drain = Some(now + DRAIN_EVERY);
+            }
+            None if self.next_drain.is_some_and(|at| now >= at) || (below_base && self.next_drain.is_some()) => {
+                self.drain = Some((now + srtt.saturating_mul(2), self.window));
+                self.window = u64::from(MIN_WINDOW) * ONE;
+                return;
+            }
+            None => {}
         }
         let Some(queueing) = self.queueing_delay() else { return };
         if delivered == 0 {
@@ -128,13 +166,13 @@ impl Congestion {
         if self.slow_start && queueing_us * 2 < target_us {
             self.window += delivered * ONE;
         } else if queueing_us < target_us {
-            self.slow_start = false;
+            self.end_slow_start(now, srtt);
             // One segment per window's worth delivered, scaled by how far
             // below the target the queue is.
             let segments = (self.window / ONE).max(1);
             self.window += delivered * ONE * (target_us - queueing_us) / target_us / segments;
         } else {
-            self.slow_start = false;
+            self.end_slow_start(now, srtt);
             if self.last_decrease.is_none_or(|at| now >= at + srtt) {
                 self.window -= self.window / 8;
                 self.last_decrease = Some(now);
@@ -145,8 +183,22 @@ impl Congestion {
         self.window = self.window.clamp(u64::from(MIN_WINDOW) * ONE, u64::from(most.max(MIN_WINDOW)) * ONE);
     }
 
-    fn sample(&mut self, now: Instant, rtt: Duration) {
+    /// Slow start is over (if it was not): the first drain comes two round
+    /// trips later, once the overshoot has gone.
+    fn end_slow_start(&mut self, now: Instant, srtt: Duration) {
+        if core::mem::take(&mut self.slow_start) {
+            self.next_drain = Some(now + srtt.saturating_mul(2));
+        }
+    }
+
+    /// Takes a round trip; says whether it is well below the base delay
+    /// (by a quarter, and by a millisecond: less is jitter, and an error
+    /// that small matters little against the target): a queue taken for
+    /// the path's own delay is draining.
+    fn sample(&mut self, now: Instant, rtt: Duration) -> bool {
         let rtt = u32::try_from(rtt.total_micros()).unwrap_or(NONE - 1);
+        let base = self.base.iter().copied().min().unwrap_or(NONE);
+        let below_base = base != NONE && rtt.saturating_add((base / 4).max(1000)) < base;
         let start = *self.interval_start.get_or_insert(now);
         if now >= start + BASE_INTERVAL {
             self.base = [NONE, self.base[0]];
@@ -155,6 +207,7 @@ impl Congestion {
         self.base[0] = self.base[0].min(rtt);
         self.recent[usize::from(self.next_recent)] = rtt;
         self.next_recent = (self.next_recent + 1) % CURRENT_SAMPLES as u8;
+        below_base
     }
 }
 
@@ -222,12 +275,84 @@ mod tests {
     fn below_the_target_it_grows_at_most_a_segment_a_round_trip() {
         let (mut congestion, mut now) = after_one_round();
         let base = BASE;
-        // Past half the target: slow start ends.
+        // Past half the target: slow start ends. (Drains are not this
+        // test's subject.)
         round(&mut congestion, &mut now, base + Duration::from_millis(3));
+        congestion.next_drain = None;
         let before = congestion.window;
         round(&mut congestion, &mut now, base);
         let after = congestion.window;
         assert!(after > before && after <= before + ONE, "{before} -> {after} (1/256 segments)");
+    }
+
+    #[test]
+    fn drains_follow_slow_start_and_come_back_every_few_seconds() {
+        let (mut congestion, mut now) = after_one_round();
+        let two = BASE.saturating_mul(2);
+        // Past half the target: slow start ends; the first drain is due two
+        // round trips later.
+        for _ in 0..CURRENT_SAMPLES {
+            congestion.on_ack(now, Some(BASE + Duration::from_millis(3)), 1, BASE, TARGET, MOST);
+        }
+        assert_eq!(congestion.next_drain, Some(now + two));
+        for _ in 0..2 {
+            let window = congestion.window();
+            now += two;
+            congestion.on_ack(now, Some(BASE), 1, BASE, TARGET, MOST);
+            assert_eq!(congestion.window(), MIN_WINDOW, "at the floor for two round trips");
+            congestion.on_ack(now + BASE, Some(BASE), 1, BASE, TARGET, MOST);
+            assert_eq!(congestion.window(), MIN_WINDOW);
+            now += two;
+            congestion.on_ack(now, None, 0, BASE, TARGET, MOST);
+            assert_eq!(congestion.window(), window, "then the window comes back");
+            assert_eq!(congestion.next_drain, Some(now + DRAIN_EVERY));
+            now += DRAIN_EVERY - two;
+        }
+    }
+
+    #[test]
+    fn a_latecomer_joins_a_drain_and_learns_the_real_base_delay() {
+        // Its first round trips went through 20 ms of queue others built:
+        // it takes them for the base, and the queue for empty.
+        let mut congestion = Congestion::new();
+        let mut now = Instant::from_secs(1);
+        let standing = BASE + Duration::from_millis(20);
+        round(&mut congestion, &mut now, standing);
+        assert_eq!(congestion.queueing_delay(), Some(Duration::ZERO));
+        // Its own queue ends slow start.
+        round(&mut congestion, &mut now, standing + Duration::from_millis(3));
+        assert!(congestion.next_drain.is_some_and(|at| at > now), "no drain due yet");
+        // Another sender drains: a round trip far below this one's base
+        // makes it drain too, at once.
+        let window = congestion.window;
+        congestion.on_ack(now, Some(standing - Duration::from_millis(8)), 1, standing, TARGET, MOST);
+        assert_eq!(congestion.window(), MIN_WINDOW, "joins the drain");
+        // With both drained, the queue is gone.
+        for _ in 0..CURRENT_SAMPLES {
+            congestion.on_ack(now, Some(BASE), 1, standing, TARGET, MOST);
+        }
+        now += standing.saturating_mul(2);
+        congestion.on_ack(now, None, 0, standing, TARGET, MOST);
+        assert_eq!(congestion.window, window, "then the window comes back");
+        // Back over the others' queue, it sees it for what it is, and
+        // shrinks instead of growing.
+        for _ in 0..CURRENT_SAMPLES {
+            congestion.on_ack(now, Some(standing), 0, standing, TARGET, MOST);
+        }
+        assert_eq!(congestion.queueing_delay(), Some(standing - BASE));
+        congestion.on_ack(now, Some(standing), 1, standing, TARGET, MOST);
+        assert_eq!(congestion.window, window - window / 8);
+    }
+
+    #[test]
+    fn jitter_below_the_base_is_no_drain() {
+        let (mut congestion, now) = after_one_round();
+        congestion.next_drain = Some(now + DRAIN_EVERY);
+        let window = congestion.window;
+        // A quarter below a 1 ms base, but not a millisecond.
+        congestion.on_ack(now, Some(Duration::from_micros(500)), 1, BASE, TARGET, MOST);
+        assert!(congestion.drain.is_none());
+        assert!(congestion.window >= window);
     }
 
     #[test]
