@@ -22,13 +22,15 @@
 //!   proportional decrease keeps whatever head start a sender had).
 //!
 //! - **Drains:** two round trips after slow start, every [`DRAIN_EVERY`]
-//!   after that, and whenever a round trip comes in well below the base
-//!   delay, the window drops to its floor for two round trips and comes
-//!   back. A sender that started over a queue others had built takes that
-//!   queue for its base delay, and keeps growing while they shrink to their
-//!   floor (LEDBAT's latecomer advantage). Draining alone does not cure it
-//!   (one flow's part of a shared queue is not all of it); a round trip
-//!   below the base means some other sender is draining, and joining it
+//!   after that, and when the round trips show the queue draining (well
+//!   below the base delay, or falling fast), the window drops to its floor
+//!   for two round trips and comes back (not for its own decrease, which
+//!   the queue shows falling too, nor sooner than [`JOIN_WINDOW`] before
+//!   its own next drain). A sender that started over a queue others had
+//!   built takes that queue for its base delay, and keeps growing while
+//!   they shrink to their floor (LEDBAT's latecomer advantage). Draining alone does not cure it
+//!   (one flow's part of a shared queue is not all of it); a queue that
+//!   falls fast means some other sender is draining, and joining it
 //!   empties the queue, so every sender sees the real base delay, and they
 //!   drain together from then on (as BBR flows' ProbeRTT phases fall into
 //!   step).
@@ -55,6 +57,11 @@ const INITIAL_WINDOW: u32 = 32;
 /// How often a sender drains its part of the queue to measure the base
 /// delay: within every base interval.
 const DRAIN_EVERY: Duration = Duration::from_secs(5);
+
+/// A sender joins another's drain only this close to its own next one
+/// (at least `DRAIN_EVERY - JOIN_WINDOW` after its last): a queue that
+/// falls for other reasons costs a drain at most that often.
+const JOIN_WINDOW: Duration = Duration::from_millis(2500);
 
 /// No round trip measured.
 const NONE: u32 = u32::MAX;
@@ -137,9 +144,9 @@ impl Congestion {
         target: Duration,
         most: u32,
     ) {
-        let mut below_base = false;
+        let mut draining = false;
         if let Some(rtt) = rtt {
-            below_base = self.sample(now, rtt);
+            draining = self.sample(now, rtt);
         }
         match self.drain {
             // At the floor meanwhile.
@@ -149,7 +156,10 @@ impl Congestion {
                 self.drain = None;
                 self.next_drain = Some(now + DRAIN_EVERY);
             }
-            None if self.next_drain.is_some_and(|at| now >= at) || (below_base && self.next_drain.is_some()) => {
+            None if self.next_drain.is_some_and(|at| now >= at || (draining && now + JOIN_WINDOW >= at))
+                // Not its own decrease, which the queue shows falling too.
+                && self.last_decrease.is_none_or(|at| now >= at + srtt.saturating_mul(2)) =>
+            {
                 self.drain = Some((now + srtt.saturating_mul(2), self.window));
                 self.window = u64::from(MIN_WINDOW) * ONE;
                 return;
@@ -191,14 +201,17 @@ impl Congestion {
         }
     }
 
-    /// Takes a round trip; says whether it is well below the base delay
-    /// (by a quarter, and by a millisecond: less is jitter, and an error
-    /// that small matters little against the target): a queue taken for
-    /// the path's own delay is draining.
+    /// Takes a round trip; says whether the queue is draining: the round
+    /// trip is well below the base delay (by a quarter), or below the
+    /// least of the recent ones by an eighth (and by a millisecond either
+    /// way: less is jitter, and a base that far off matters little against
+    /// the target).
     fn sample(&mut self, now: Instant, rtt: Duration) -> bool {
         let rtt = u32::try_from(rtt.total_micros()).unwrap_or(NONE - 1);
+        let well_below = |level: u32, part: u32| level != NONE && rtt.saturating_add((level / part).max(1000)) < level;
         let base = self.base.iter().copied().min().unwrap_or(NONE);
-        let below_base = base != NONE && rtt.saturating_add((base / 4).max(1000)) < base;
+        let current = self.recent.iter().copied().min().unwrap_or(NONE);
+        let draining = well_below(base, 4) || well_below(current, 8);
         let start = *self.interval_start.get_or_insert(now);
         if now >= start + BASE_INTERVAL {
             self.base = [NONE, self.base[0]];
@@ -207,7 +220,7 @@ impl Congestion {
         self.base[0] = self.base[0].min(rtt);
         self.recent[usize::from(self.next_recent)] = rtt;
         self.next_recent = (self.next_recent + 1) % CURRENT_SAMPLES as u8;
-        below_base
+        draining
     }
 }
 
@@ -342,6 +355,54 @@ mod tests {
         assert_eq!(congestion.queueing_delay(), Some(standing - BASE));
         congestion.on_ack(now, Some(standing), 1, standing, TARGET, MOST);
         assert_eq!(congestion.window, window - window / 8);
+    }
+
+    #[test]
+    fn a_queue_falling_fast_is_joined_but_not_right_after_a_drain() {
+        let (mut congestion, mut now) = after_one_round();
+        let queued = BASE + Duration::from_millis(8);
+        let falling = BASE + Duration::from_millis(4);
+        let ack = |congestion: &mut Congestion, now: Instant, rtt: Option<Duration>| {
+            congestion.on_ack(now, rtt, 1, queued, TARGET, MOST);
+        };
+        // Slow start ends; its own first drain, and back.
+        for _ in 0..CURRENT_SAMPLES {
+            ack(&mut congestion, now, Some(queued));
+        }
+        now += queued.saturating_mul(2);
+        ack(&mut congestion, now, Some(queued));
+        assert!(congestion.drain.is_some());
+        now += queued.saturating_mul(2);
+        ack(&mut congestion, now, None);
+        assert!(congestion.drain.is_none());
+        // Another sender drains a second later: too soon after its own.
+        for (after, joins) in [(Duration::from_secs(1), false), (Duration::from_secs(2), true)] {
+            now += after;
+            for _ in 0..CURRENT_SAMPLES {
+                ack(&mut congestion, now, Some(queued));
+            }
+            // Not its own decrease (the queue is above the target) falling.
+            now += queued.saturating_mul(3);
+            ack(&mut congestion, now, Some(falling));
+            assert_eq!(congestion.drain.is_some(), joins, "{after:?} later");
+        }
+    }
+
+    #[test]
+    fn its_own_decrease_is_no_drain() {
+        let (mut congestion, mut now) = after_one_round();
+        let queued = BASE + Duration::from_millis(8);
+        // Slow start ends, and the queue is above the target: it shrinks.
+        congestion.next_drain = Some(now + DRAIN_EVERY);
+        for _ in 0..CURRENT_SAMPLES {
+            congestion.on_ack(now, Some(queued), 1, queued, TARGET, MOST);
+        }
+        congestion.next_drain = Some(now + JOIN_WINDOW);
+        assert_eq!(congestion.last_decrease, Some(now));
+        // The round trip after it falls by what it took away.
+        now += queued;
+        congestion.on_ack(now, Some(BASE + Duration::from_millis(4)), 1, queued, TARGET, MOST);
+        assert!(congestion.drain.is_none());
     }
 
     #[test]
