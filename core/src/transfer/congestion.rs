@@ -28,12 +28,12 @@
 //!   the queue shows falling too, nor sooner than [`JOIN_WINDOW`] before
 //!   its own next drain). A sender that started over a queue others had
 //!   built takes that queue for its base delay, and keeps growing while
-//!   they shrink to their floor (LEDBAT's latecomer advantage). Draining alone does not cure it
-//!   (one flow's part of a shared queue is not all of it); a queue that
-//!   falls fast means some other sender is draining, and joining it
-//!   empties the queue, so every sender sees the real base delay, and they
-//!   drain together from then on (as BBR flows' ProbeRTT phases fall into
-//!   step).
+//!   they shrink to their floor (LEDBAT's latecomer advantage). Draining
+//!   alone does not cure it (one flow's part of a shared queue is not all
+//!   of it); a queue that falls fast means some other sender is draining,
+//!   and joining it empties the queue, so every sender sees the real base
+//!   delay, and they drain together from then on (as BBR flows' ProbeRTT
+//!   phases fall into step).
 //!
 //! Base delay: the least of the round trips of the current and the previous
 //! [`BASE_INTERVAL`], so a route that becomes longer is learnt within two
