@@ -361,6 +361,10 @@ impl Sender {
                     budget -= 1;
                     shared.stats.retransmits += 1;
                     link.stats().retransmits += 1;
+                    if !resend {
+                        shared.stats.timeouts += 1;
+                        link.stats().timeouts += 1;
+                    }
                     // A timeout backs this segment off by half; a fast
                     // retransmit keeps its timeout.
                     let grown = match resend {
