@@ -46,6 +46,21 @@ iperf=$BG_PID
 sleep 0.5
 # Bytes of each file arriving in the inbox ("path size" lines).
 arriving() { find "$inbox" -type f -printf '%p %s\n' | sort; }
+# `window_rates DIR`: waits 3 s, then prints the MB/s each file in DIR grew
+# by over the next WINDOW_S s, one line each.
+window_rates() {
+    local first last
+    sleep 3
+    first=$(arriving)
+    sleep "$WINDOW_S"
+    last=$(arriving)
+    python3 -c "
+first = dict(l.split() for l in '''$first'''.splitlines() if l)
+last = dict(l.split() for l in '''$last'''.splitlines() if l)
+for p in last:
+    if p.startswith('$1/'):
+        print((int(last[p]) - int(first.get(p, 0))) / $WINDOW_S / 1e6)"
+}
 
 # 1. One flow alone.
 for _ in $(seq "$RUNS"); do
@@ -75,18 +90,13 @@ for run in $(seq "$RUNS"); do
     sleep 0.2
     in_ns h2 iperf3 -c 198.18.0.6 -t "$((WINDOW_S + 5))" -i 1 -J >"$work/both.json" &
     tcp_pid=$!
-    sleep 3
-    first=$(arriving)
-    sleep "$WINDOW_S"
-    last=$(arriving)
+    ours=$(window_rates "$inbox/both$run" | awk '{ sum += $1 } END { print sum + 0 }')
     wait "$tcp_pid" || true
     kill "$sender" 2>/dev/null || true
     wait "$sender" 2>/dev/null || true
     python3 -c "
 import json
-first = dict(l.split() for l in '''$first'''.splitlines() if l)
-last = dict(l.split() for l in '''$last'''.splitlines() if l)
-ours = sum(int(last[p]) - int(first.get(p, 0)) for p in last if '/both$run/' in p) / $WINDOW_S / 1e6
+ours = $ours
 d = json.load(open('$work/both.json'))
 ivals = [i['sum'] for i in d['intervals'] if 3 <= i['sum']['start'] < 3 + $WINDOW_S]
 tcp = sum(i['bytes'] for i in ivals) / sum(i['seconds'] for i in ivals) / 1e6
@@ -101,16 +111,11 @@ for run in $(seq "$RUNS"); do
         bg_in_ns "h$i" "$bin/whohas" send -i eth0 -n "h$i" sink --file "$big" -q
         senders+=("$BG_PID")
     done
-    sleep 3
-    first=$(arriving)
-    sleep "$WINDOW_S"
-    last=$(arriving)
+    rates=$(window_rates "$inbox/five$run")
     kill "${senders[@]}" 2>/dev/null || true
     wait "${senders[@]}" 2>/dev/null || true
     python3 -c "
-first = dict(l.split() for l in '''$first'''.splitlines() if l)
-last = dict(l.split() for l in '''$last'''.splitlines() if l)
-rates = [(int(last[p]) - int(first.get(p, 0))) / $WINDOW_S / 1e6 for p in last if '/five$run/' in p]
+rates = [float(r) for r in '''$rates'''.split()]
 rates += [0.0] * (5 - len(rates))
 jain = sum(rates) ** 2 / (len(rates) * sum(r * r for r in rates)) if any(rates) else 0
 print('%.3f' % jain, '%.2f' % sum(rates), ' '.join('%.2f' % r for r in sorted(rates)))" >>"$work/five"
