@@ -255,9 +255,9 @@ impl AfPacketDevice {
             Err(nb::Error::WouldBlock) => return Ok(0),
             Err(nb::Error::Other(err)) => return Err(err),
         }
-        match self
-            .send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), frames.len(), |i| frames[i]))
-        {
+        match self.send_call("sending frames (sendmmsg, send)", || {
+            sys::send_batch(self.fd.as_fd(), frames.len(), |i| frames[i])
+        }) {
             Ok(sent) => Ok(sent),
             Err(nb::Error::WouldBlock) => Ok(0),
             Err(nb::Error::Other(err)) => Err(err),
@@ -351,7 +351,7 @@ impl AfPacketDevice {
         };
         let single = block && rx.trickle != 0 && rx.trickle != TRICKLE_CHECK;
         let received = Self::call(
-            "receiving frames (recvmmsg)",
+            "receiving frames (recvmmsg, recvfrom)",
             &self.interface,
             &self.link_down,
             || {
@@ -468,8 +468,9 @@ impl LinkDevice for AfPacketDevice {
             return Ok(());
         }
         let tx = &self.tx;
-        let sent =
-            self.send_call("sending frames (sendmmsg)", || sys::send_batch(self.fd.as_fd(), tx.count, |i| tx.slot(i)))?;
+        let sent = self.send_call("sending frames (sendmmsg, send)", || {
+            sys::send_batch(self.fd.as_fd(), tx.count, |i| tx.slot(i))
+        })?;
         let left = self.tx.count - sent;
         if left > 0 {
             // The kernel took a prefix: the rest moves to the front and
