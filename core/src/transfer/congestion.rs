@@ -22,11 +22,12 @@
 //!   proportional decrease keeps whatever head start a sender had).
 //!
 //! - **Drains:** two round trips after slow start, every [`DRAIN_EVERY`]
-//!   after that, and when the round trips show the queue draining (well
-//!   below the base delay, or falling fast), the window drops to its floor
-//!   for two round trips and comes back (not for its own decrease, which
-//!   the queue shows falling too, nor sooner than [`JOIN_WINDOW`] before
-//!   its own next drain). A sender that started over a queue others had
+//!   after that, and when the round trips show the queue draining (two in
+//!   a row well below the base delay, or below the least of the last
+//!   round), the window drops to its floor for two round trips and comes
+//!   back (not for its own decrease, which the queue shows falling too, nor
+//!   sooner than [`JOIN_WINDOW`] before its own next drain; in slow start,
+//!   for any). A sender that started over a queue others had
 //!   built takes that queue for its base delay, and keeps growing while
 //!   they shrink to their floor (LEDBAT's latecomer advantage). Draining
 //!   alone does not cure it (one flow's part of a shared queue is not all
@@ -86,6 +87,13 @@ pub(crate) struct Congestion {
     /// The last round trips, oldest overwritten first, in microseconds.
     recent: [u32; CURRENT_SAMPLES],
     next_recent: u8,
+    /// The least round trip of the round in progress (a smoothed round
+    /// trip long, begun at `round_start`) and of the one before, in
+    /// microseconds: what a falling queue is measured against.
+    rounds: [u32; 2],
+    round_start: Option<Instant>,
+    /// The last round trip was well below the base or the last round.
+    was_low: bool,
     /// The window last shrank then (once per round trip at most).
     last_decrease: Option<Instant>,
     /// When the next drain begins (set once slow start ends).
@@ -103,6 +111,9 @@ impl Congestion {
             interval_start: None,
             recent: [NONE; CURRENT_SAMPLES],
             next_recent: 0,
+            rounds: [NONE; 2],
+            round_start: None,
+            was_low: false,
             last_decrease: None,
             next_drain: None,
             drain: None,
@@ -146,7 +157,7 @@ impl Congestion {
     ) {
         let mut draining = false;
         if let Some(rtt) = rtt {
-            draining = self.sample(now, rtt);
+            draining = self.sample(now, rtt, srtt);
         }
         match self.drain {
             // At the floor meanwhile.
@@ -156,10 +167,16 @@ impl Congestion {
                 self.drain = None;
                 self.next_drain = Some(now + DRAIN_EVERY);
             }
-            None if self.next_drain.is_some_and(|at| now >= at || (draining && now + JOIN_WINDOW >= at))
-                // Not its own decrease, which the queue shows falling too.
-                && self.last_decrease.is_none_or(|at| now >= at + srtt.saturating_mul(2)) =>
+            // A sender still in slow start joins any drain it sees: it
+            // started over others' queue, took it for its base delay, and
+            // would otherwise go on doubling over it, and drain out of step
+            // once it learnt the real base.
+            None if (self.slow_start && draining)
+                || self.next_drain.is_some_and(|at| now >= at || (draining && now + JOIN_WINDOW >= at))
+                    // Not its own decrease, which the queue shows falling too.
+                    && self.last_decrease.is_none_or(|at| now >= at + srtt.saturating_mul(2)) =>
             {
+                self.slow_start = false;
                 self.drain = Some((now + srtt.saturating_mul(2), self.window));
                 self.window = u64::from(MIN_WINDOW) * ONE;
                 return;
@@ -183,7 +200,9 @@ impl Congestion {
             self.window += delivered * ONE * (target_us - queueing_us) / target_us / segments;
         } else {
             self.end_slow_start(now, srtt);
-            if self.last_decrease.is_none_or(|at| now >= at + srtt) {
+            // Not while the round trips fall: the queue is shrinking
+            // already (and a decrease now would keep it from joining).
+            if !self.was_low && self.last_decrease.is_none_or(|at| now >= at + srtt) {
                 self.window -= self.window / 8;
                 self.last_decrease = Some(now);
             }
@@ -201,17 +220,26 @@ impl Congestion {
         }
     }
 
-    /// Takes a round trip; says whether the queue is draining: the round
-    /// trip is well below the base delay (by a quarter), or below the
-    /// least of the recent ones by an eighth (and by a millisecond either
-    /// way: less is jitter, and a base that far off matters little against
-    /// the target).
-    fn sample(&mut self, now: Instant, rtt: Duration) -> bool {
+    /// Takes a round trip; says whether the queue is draining: this round
+    /// trip and the one before are both well below the base delay (by a
+    /// quarter), or below the least of the last round by an eighth (and by
+    /// a millisecond either way: less is jitter, and a base that far off
+    /// matters little against the target). One low round trip alone is no
+    /// drain: a queue a few senders keep at the target dips now and then,
+    /// and joining every dip spreads the drains out of step.
+    fn sample(&mut self, now: Instant, rtt: Duration, srtt: Duration) -> bool {
         let rtt = u32::try_from(rtt.total_micros()).unwrap_or(NONE - 1);
         let well_below = |level: u32, part: u32| level != NONE && rtt.saturating_add((level / part).max(1000)) < level;
         let base = self.base.iter().copied().min().unwrap_or(NONE);
-        let current = self.recent.iter().copied().min().unwrap_or(NONE);
-        let draining = well_below(base, 4) || well_below(current, 8);
+        let low = well_below(base, 4) || well_below(self.rounds[1], 8);
+        let draining = low && self.was_low;
+        self.was_low = low;
+        let round_start = *self.round_start.get_or_insert(now);
+        if now >= round_start + srtt {
+            self.rounds = [NONE, self.rounds[0]];
+            self.round_start = Some(now);
+        }
+        self.rounds[0] = self.rounds[0].min(rtt);
         let start = *self.interval_start.get_or_insert(now);
         if now >= start + BASE_INTERVAL {
             self.base = [NONE, self.base[0]];
@@ -271,7 +299,7 @@ mod tests {
         // 10 ms of queue, far above the target, in every recent round trip.
         let queued = base + Duration::from_millis(10);
         for _ in 0..CURRENT_SAMPLES {
-            congestion.sample(now, queued);
+            congestion.sample(now, queued, queued);
         }
         let before = congestion.window();
         for _ in 0..3 {
@@ -335,10 +363,13 @@ mod tests {
         // Its own queue ends slow start.
         round(&mut congestion, &mut now, standing + Duration::from_millis(3));
         assert!(congestion.next_drain.is_some_and(|at| at > now), "no drain due yet");
-        // Another sender drains: a round trip far below this one's base
-        // makes it drain too, at once.
-        let window = congestion.window;
+        // Another sender drains: round trips far below this one's base
+        // make it drain too, at once (the second of them: one alone could
+        // be jitter).
         congestion.on_ack(now, Some(standing - Duration::from_millis(8)), 1, standing, TARGET, MOST);
+        assert!(congestion.drain.is_none(), "one low round trip");
+        let window = congestion.window;
+        congestion.on_ack(now, Some(standing - Duration::from_millis(9)), 1, standing, TARGET, MOST);
         assert_eq!(congestion.window(), MIN_WINDOW, "joins the drain");
         // With both drained, the queue is gone.
         for _ in 0..CURRENT_SAMPLES {
@@ -381,8 +412,12 @@ mod tests {
             for _ in 0..CURRENT_SAMPLES {
                 ack(&mut congestion, now, Some(queued));
             }
-            // Not its own decrease (the queue is above the target) falling.
+            // Not its own decrease (the queue is above the target) falling,
+            // a round later.
             now += queued.saturating_mul(3);
+            ack(&mut congestion, now, Some(queued));
+            now += queued.saturating_mul(2);
+            ack(&mut congestion, now, Some(falling));
             ack(&mut congestion, now, Some(falling));
             assert_eq!(congestion.drain.is_some(), joins, "{after:?} later");
         }
@@ -399,10 +434,57 @@ mod tests {
         }
         congestion.next_drain = Some(now + JOIN_WINDOW);
         assert_eq!(congestion.last_decrease, Some(now));
-        // The round trip after it falls by what it took away.
+        // The round trips after it fall by what it took away.
         now += queued;
-        congestion.on_ack(now, Some(BASE + Duration::from_millis(4)), 1, queued, TARGET, MOST);
+        for _ in 0..2 {
+            congestion.on_ack(now, Some(BASE + Duration::from_millis(4)), 1, queued, TARGET, MOST);
+        }
         assert!(congestion.drain.is_none());
+    }
+
+    #[test]
+    fn a_dip_in_a_standing_queue_is_no_drain() {
+        let (mut congestion, mut now) = after_one_round();
+        let queued = BASE + Duration::from_millis(11);
+        congestion.next_drain = Some(now + JOIN_WINDOW);
+        // A round at the queue several senders keep, then one round trip
+        // 4 ms lower (an eighth and a millisecond below), and the queue
+        // again: no drain to join.
+        for _ in 0..CURRENT_SAMPLES {
+            congestion.on_ack(now, Some(queued), 0, queued, TARGET, MOST);
+        }
+        now += queued;
+        for rtt in [queued, queued - Duration::from_millis(4), queued, queued] {
+            congestion.on_ack(now, Some(rtt), 0, queued, TARGET, MOST);
+        }
+        assert!(congestion.drain.is_none());
+    }
+
+    #[test]
+    fn in_slow_start_a_drain_is_joined_but_not_its_own_first_round_trips() {
+        let mut congestion = Congestion::new();
+        let now = Instant::from_secs(1);
+        let ack = |congestion: &mut Congestion, rtt: u64| {
+            congestion.on_ack(now, Some(Duration::from_micros(rtt)), 1, BASE, TARGET, MOST);
+        };
+        // The first round trips are long (its initial window went out at
+        // once, and the host was waking up), the next ones short: no drain.
+        for rtt in [4300, 3300, 170, 150] {
+            ack(&mut congestion, rtt);
+        }
+        assert!(congestion.drain.is_none() && congestion.slow_start);
+        // Over a queue that others built, it doubles...
+        let mut congestion = Congestion::new();
+        for _ in 0..CURRENT_SAMPLES {
+            ack(&mut congestion, 20_000);
+        }
+        assert!(congestion.slow_start && congestion.next_drain.is_none());
+        // ...until it sees another sender drain: it drains too, and its
+        // slow start is over.
+        ack(&mut congestion, 9_000);
+        ack(&mut congestion, 6_000);
+        assert_eq!(congestion.window(), MIN_WINDOW);
+        assert!(!congestion.slow_start);
     }
 
     #[test]
@@ -440,13 +522,13 @@ mod tests {
         let mut congestion = Congestion::new();
         let short = Duration::from_micros(100);
         let long = Duration::from_millis(20);
-        congestion.sample(Instant::from_secs(0), short);
+        congestion.sample(Instant::from_secs(0), short, short);
         for _ in 0..CURRENT_SAMPLES {
-            congestion.sample(Instant::from_secs(10), long);
+            congestion.sample(Instant::from_secs(10), long, long);
         }
         assert_eq!(congestion.queueing_delay(), Some(long - short));
         for _ in 0..CURRENT_SAMPLES {
-            congestion.sample(Instant::from_secs(20), long);
+            congestion.sample(Instant::from_secs(20), long, long);
         }
         assert_eq!(congestion.queueing_delay(), Some(Duration::ZERO));
     }
