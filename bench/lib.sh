@@ -139,7 +139,12 @@ bg_in_ns() {
 
 # `json_field EXPR`: the JSON document on stdin, indexed (and computed) by
 # the Python expression EXPR: `json_field '["end"]["seconds"] * 1000'`.
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+# Numbers never in exponent form (3.5e-05), which `bc` cannot read.
+json_field() {
+    python3 -c "import json,sys
+v = json.load(sys.stdin)$1
+print(format(v, '.12f').rstrip('0').rstrip('.') if isinstance(v, float) else v)"
+}
 
 # The median of numbers given one per line on stdin.
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
