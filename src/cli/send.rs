@@ -234,12 +234,19 @@ struct FileSend<'a> {
     interface: &'a str,
     file: Outgoing,
     bar: ProgressBar,
+    /// When the receiver accepted the connection: the rate is timed from
+    /// then, as iperf3 times TCP's from its connection, so a name
+    /// resolution sent again on a lossy link does not count as transfer.
+    connected_at: Option<StdInstant>,
     outcome: Option<Result<(), Failure>>,
 }
 
 impl<'t> Handler<Device, &'t mut SenderTransfer> for FileSend<'_> {
     fn on_event(&mut self, ctx: &mut Context<'_, Device, &'t mut SenderTransfer>, event: Event<'_, TransferEvent<'_>>) {
         match event {
+            Event::Service(TransferEvent::Connected { conn }) if conn == self.file.conn => {
+                self.connected_at = Some(StdInstant::now());
+            }
             Event::Service(TransferEvent::Closed { conn, status }) if conn == self.file.conn => {
                 self.outcome = Some(match status {
                     verdict::OK => Ok(()),
@@ -288,7 +295,7 @@ fn send_file(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = StdInstant::now();
-    let mut sender = FileSend { args, interface, file, bar, outcome: None };
+    let mut sender = FileSend { args, interface, file, bar, connected_at: None, outcome: None };
     node.run(&mut clock, &mut sender)?;
     sender.bar.finish_and_clear();
     let outcome = sender.outcome.take().unwrap_or_else(|| {
@@ -296,10 +303,10 @@ fn send_file(
         let _ = node.services_mut().abort(sender.file.conn);
         Err(Failure::interrupted("interrupted: the transfer was aborted"))
     });
-    let seconds = started.elapsed().as_secs_f64().max(1e-6);
     let stats = *node.services().stats();
     let shown = sender.file.shown.clone();
     outcome?;
+    let seconds = sender.connected_at.unwrap_or(started).elapsed().as_secs_f64().max(1e-6);
     Report::Delivered {
         to: args.peer.to_string(),
         mac: None,
