@@ -17,9 +17,11 @@
 //!   in proportion to how far below the target the delay is (LEDBAT's
 //!   controller).
 //! - **Above the target:** it shrinks by an eighth, at most once per round
-//!   trip. Additive increase with multiplicative decrease is what makes
-//!   several senders sharing one queue converge to equal shares (LEDBAT's
-//!   proportional decrease keeps whatever head start a sender had).
+//!   trip, and not while the round trips are falling fast (the queue is
+//!   draining already). Additive increase with multiplicative decrease is
+//!   what makes several senders sharing one queue converge to equal shares
+//!   (LEDBAT's proportional decrease keeps whatever head start a sender
+//!   had).
 //!
 //! - **Drains:** two round trips after slow start, every [`DRAIN_EVERY`]
 //!   after that, and when the round trips show the queue draining (two in
