@@ -449,13 +449,15 @@ mod tests {
         let (mut congestion, mut now) = after_one_round();
         let queued = BASE + Duration::from_millis(11);
         congestion.next_drain = Some(now + JOIN_WINDOW);
-        // A round at the queue several senders keep, then one round trip
-        // 4 ms lower (an eighth and a millisecond below), and the queue
-        // again: no drain to join.
-        for _ in 0..CURRENT_SAMPLES {
-            congestion.on_ack(now, Some(queued), 0, queued, TARGET, MOST);
+        // Rounds at the queue several senders keep, then one round trip
+        // 4 ms lower (an eighth and a millisecond below the last round's
+        // least), and the queue again: no drain to join.
+        for _ in 0..2 {
+            for _ in 0..CURRENT_SAMPLES {
+                congestion.on_ack(now, Some(queued), 0, queued, TARGET, MOST);
+            }
+            now += queued;
         }
-        now += queued;
         for rtt in [queued, queued - Duration::from_millis(4), queued, queued] {
             congestion.on_ack(now, Some(rtt), 0, queued, TARGET, MOST);
         }
