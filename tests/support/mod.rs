@@ -486,7 +486,9 @@ impl Tcpdump {
     /// tcpdump has it: every frame that crossed the link before is then in
     /// the capture. The marker is the capture's last frame. (Not from
     /// tcpdump's own namespace: `inject` bypasses the queueing discipline,
-    /// and with it the kernel's copy to local packet sockets.)
+    /// and with it the kernel's copy to local packet sockets.) Sent again
+    /// each second until seen, 10 times at most: a lossy link may drop it,
+    /// and a marker that was dropped is not in the capture either.
     pub fn barrier(&mut self, peer: &Namespace) {
         let marker = self.path.with_extension("barrier.pcap");
         let mut writer = whohas::pcap::PcapFileWriter::create(&marker).unwrap();
@@ -494,9 +496,14 @@ impl Tcpdump {
         let frame = [&to.0[..], &[2, 0, 0, 0, 0xba, 0x12, 0xff, 0xfd], b"barrier"].concat();
         writer.write(std::time::Duration::ZERO, &frame);
         writer.flush().unwrap();
-        let inject = peer.whohas(&["inject", "-q", "-i", &self.interface, marker.to_str().unwrap()]);
-        assert!(inject.status.success(), "inject the barrier: {}", text(&inject.stderr));
-        assert!(self.wait_for(BARRIER, Duration::from_secs(10)), "tcpdump never saw the barrier: {:#?}", self.lines());
+        for _ in 0..10 {
+            let inject = peer.whohas(&["inject", "-q", "-i", &self.interface, marker.to_str().unwrap()]);
+            assert!(inject.status.success(), "inject the barrier: {}", text(&inject.stderr));
+            if self.wait_for(BARRIER, Duration::from_secs(1)) {
+                return;
+            }
+        }
+        panic!("tcpdump never saw the barrier: {:#?}", self.lines());
     }
 
     /// The lines printed so far, one per frame (without the hex dump
