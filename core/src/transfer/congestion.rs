@@ -80,20 +80,16 @@ pub(crate) struct Congestion {
     window: u64,
     /// Still doubling each round trip.
     slow_start: bool,
-    /// The least round trip of the current base interval, and of the one
-    /// before, in microseconds ([`NONE`]: no sample); the current interval
-    /// started at `interval_start`. (Microseconds in a `u32`: a connection
-    /// of a microcontroller keeps this too.)
-    base: [u32; 2],
-    interval_start: Option<Instant>,
+    /// The least round trips of the current [`BASE_INTERVAL`] and of the
+    /// one before: the base delay.
+    base: Minima,
     /// The last round trips, oldest overwritten first, in microseconds.
     recent: [u32; CURRENT_SAMPLES],
     next_recent: u8,
-    /// The least round trip of the round in progress (a smoothed round
-    /// trip long, begun at `round_start`) and of the one before, in
-    /// microseconds: what a falling queue is measured against.
-    rounds: [u32; 2],
-    round_start: Option<Instant>,
+    /// The least round trips of the round in progress (a smoothed round
+    /// trip long) and of the one before: what a falling queue is measured
+    /// against.
+    rounds: Minima,
     /// The last round trip was well below the base or the last round.
     was_low: bool,
     /// The window last shrank then (once per round trip at most).
@@ -109,12 +105,10 @@ impl Congestion {
         Congestion {
             window: INITIAL_WINDOW as u64 * ONE,
             slow_start: true,
-            base: [NONE; 2],
-            interval_start: None,
+            base: Minima::new(),
             recent: [NONE; CURRENT_SAMPLES],
             next_recent: 0,
-            rounds: [NONE; 2],
-            round_start: None,
+            rounds: Minima::new(),
             was_low: false,
             last_decrease: None,
             next_drain: None,
@@ -140,9 +134,9 @@ impl Congestion {
 
     /// How much longer than the base delay round trips are now: the queue.
     fn queueing_delay(&self) -> Option<Duration> {
-        let base = self.base.iter().min().filter(|&&least| least != NONE)?;
+        let base = Some(self.base.least()).filter(|&least| least != NONE)?;
         let current = self.recent.iter().min().filter(|&&least| least != NONE)?;
-        Some(Duration::from_micros(u64::from(current.saturating_sub(*base))))
+        Some(Duration::from_micros(u64::from(current.saturating_sub(base))))
     }
 
     /// An acknowledgement at `now` measured `rtt` and told of `delivered`
@@ -232,25 +226,52 @@ impl Congestion {
     fn sample(&mut self, now: Instant, rtt: Duration, srtt: Duration) -> bool {
         let rtt = u32::try_from(rtt.total_micros()).unwrap_or(NONE - 1);
         let well_below = |level: u32, part: u32| level != NONE && rtt.saturating_add((level / part).max(1000)) < level;
-        let base = self.base.iter().copied().min().unwrap_or(NONE);
-        let low = well_below(base, 4) || well_below(self.rounds[1], 8);
+        let low = well_below(self.base.least(), 4) || well_below(self.rounds.previous(), 8);
         let draining = low && self.was_low;
         self.was_low = low;
-        let round_start = *self.round_start.get_or_insert(now);
-        if now >= round_start + srtt {
-            self.rounds = [NONE, self.rounds[0]];
-            self.round_start = Some(now);
-        }
-        self.rounds[0] = self.rounds[0].min(rtt);
-        let start = *self.interval_start.get_or_insert(now);
-        if now >= start + BASE_INTERVAL {
-            self.base = [NONE, self.base[0]];
-            self.interval_start = Some(now);
-        }
-        self.base[0] = self.base[0].min(rtt);
+        self.rounds.take(now, srtt, rtt);
+        self.base.take(now, BASE_INTERVAL, rtt);
         self.recent[usize::from(self.next_recent)] = rtt;
         self.next_recent = (self.next_recent + 1) % CURRENT_SAMPLES as u8;
         draining
+    }
+}
+
+/// The least of the samples of the current interval and of the one before,
+/// in microseconds ([`NONE`]: no sample). (Microseconds in a `u32`: a
+/// connection of a microcontroller keeps this too.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Minima {
+    /// The current interval's least, then the previous one's.
+    least: [u32; 2],
+    /// When the current interval began.
+    start: Option<Instant>,
+}
+
+impl Minima {
+    const fn new() -> Self {
+        Minima { least: [NONE; 2], start: None }
+    }
+
+    /// Takes `sample` at `now`, in a new interval if `interval` has passed
+    /// since the current one began.
+    fn take(&mut self, now: Instant, interval: Duration, sample: u32) {
+        let start = *self.start.get_or_insert(now);
+        if now >= start + interval {
+            self.least = [NONE, self.least[0]];
+            self.start = Some(now);
+        }
+        self.least[0] = self.least[0].min(sample);
+    }
+
+    /// The least of both intervals.
+    fn least(&self) -> u32 {
+        self.least[0].min(self.least[1])
+    }
+
+    /// The least of the interval before the current one.
+    fn previous(&self) -> u32 {
+        self.least[1]
     }
 }
 
