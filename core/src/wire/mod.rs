@@ -11,6 +11,7 @@
 pub mod arp;
 #[cfg(feature = "auth")]
 pub mod auth;
+mod crc;
 pub mod data;
 mod error;
 pub mod escape;

@@ -240,7 +240,7 @@ fn be32(bytes: &[u8]) -> u32 {
 /// The checksum of a frame from `src` to `dst` whose body (without the
 /// checksum) is `body`.
 fn checksum(dst: EthernetAddress, src: EthernetAddress, body: &[u8]) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
+    let mut hasher = super::crc::Crc32::new();
     hasher.update(&dst.0);
     hasher.update(&src.0);
     hasher.update(&EtherType::TRANSFER.0.to_be_bytes());
