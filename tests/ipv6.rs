@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Lan, Scratch, Tcpdump, require_root, text};
+use support::{Lan, Scratch, Tcpdump, poll_until, require_root, text};
 
 /// The MAC address and the IPv6 addresses the kernel reports for `eth0`.
 fn kernel_view(host: &support::Host) -> (String, Vec<String>) {
@@ -69,11 +69,7 @@ fn resolve_ipv6_reports_a_duplicate_and_a_silent_address() {
         // item of its own, even with nodad: on a busy machine, a
         // solicitation sent before that goes unanswered.
         let joined = || text(&ns.ip(&["-6", "maddr", "show", "dev", "eth0"]).stdout).contains("ff02::1:ff00:99");
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !joined() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert!(joined(), "h{index} never joined ff02::1:ff00:99");
+        assert!(poll_until(Duration::from_secs(5), joined), "h{index} never joined ff02::1:ff00:99");
     }
     let asker = &lan.host(1).ns;
     let out = asker.whohas(&["resolve", "-i", "eth0", "--ipv6", "2001:db8::99", "--linger-ms", "1000"]);

@@ -545,17 +545,26 @@ pub fn random_file(path: &Path, len: usize) -> PathBuf {
     path.to_owned()
 }
 
+/// Asks `done` every 10 ms, up to `timeout`, until it says yes; whether it
+/// did.
+pub fn poll_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
 /// Waits up to `timeout` until a file is arriving in `dir`: the receiver's
 /// temporary file holds at least a megabyte.
 pub fn wait_until_arriving(dir: &Path, timeout: Duration) {
-    let started = std::time::Instant::now();
     let arriving = || {
         std::fs::read_dir(dir).unwrap().flatten().any(|entry| entry.metadata().is_ok_and(|meta| meta.len() >= 1 << 20))
     };
-    while !arriving() {
-        assert!(started.elapsed() < timeout, "no file arriving in {}", dir.display());
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    assert!(poll_until(timeout, arriving), "no file arriving in {}", dir.display());
 }
 
 /// A process's output as text (lossy).
