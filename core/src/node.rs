@@ -150,7 +150,8 @@ impl<D: LinkDevice, S: Service> Node<'_, D, S> {
             };
             let Some(header) = state.admit(&rx_buffer[..], len) else { continue };
             let frame = &rx_buffer[..len];
-            let own = matches!(header.ethertype, EtherType::NAME_ARP | EtherType::ARP | EtherType::DATA)
+            let own = matches!(header.ethertype, EtherType::NAME_ARP | EtherType::DATA)
+                || (cfg!(feature = "ipv4") && header.ethertype == EtherType::ARP)
                 || (cfg!(feature = "ipv6") && header.ethertype == EtherType::IPV6);
             // The node's own event is built as the handler hears it (no
             // conversion on the way): it borrows the frame until handled.

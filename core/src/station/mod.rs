@@ -41,6 +41,7 @@
 //!   frames of ethertypes nobody hosts are ignored; malformed frames and
 //!   frames cut short are counted and dropped.
 
+#[cfg(feature = "ipv4")]
 mod arp;
 mod data;
 mod event;
@@ -174,6 +175,7 @@ impl<'a> State<'a> {
         self.id.tx_blocked
     }
 
+    #[cfg(feature = "ipv4")]
     /// Answers ARP for `address` from now on (up to [`MAX_IPV4_ADDRESSES`]).
     /// The first address is also the sender address of the node's own ARP
     /// requests.
@@ -277,6 +279,7 @@ impl<'a> State<'a> {
         let body = &frame[crate::wire::ethernet::HEADER_LEN..];
         match header.ethertype {
             EtherType::NAME_ARP => self.process_name_arp(device, now, header, body),
+            #[cfg(feature = "ipv4")]
             EtherType::ARP => self.process_arp(device, now, header, body),
             EtherType::DATA => Ok(self.process_data(now, header, frame.len(), body)),
             #[cfg(feature = "ipv6")]
@@ -296,6 +299,7 @@ impl<'a> State<'a> {
         if let Some(event) = self.next_resolution_timer::<names::NameArp, D, E>(device, now)? {
             return Ok(Some(event));
         }
+        #[cfg(feature = "ipv4")]
         if let Some(event) = self.next_resolution_timer::<arp::Arp, D, E>(device, now)? {
             return Ok(Some(event));
         }
@@ -377,6 +381,7 @@ impl<'a, D: LinkDevice> Station<'a, D> {
         Ok(None)
     }
 
+    #[cfg(feature = "ipv4")]
     /// Starts an ARP resolution of `address` unless it is cached or already
     /// in progress; like [`resolve`](Self::resolve), with
     /// [`Event::ArpResolved`] or [`Event::ArpResolutionFailed`] to follow.
