@@ -31,12 +31,15 @@ impl Rng {
 
     /// True with probability `percent`/100.
     pub fn chance(&mut self, percent: u8) -> bool {
-        percent > 0 && (self.next_u64() % 100) < u64::from(percent)
+        self.below(100) < u64::from(percent)
     }
 
-    /// A value in `0..bound` (`0` when `bound` is 0).
+    /// A value in `0..bound` (`0` when `bound` is 0): the high half of the
+    /// next 64 bits times `bound` (Lemire's multiply-shift). That takes the
+    /// generator's best bits, its high ones, and needs no division, which
+    /// a Cortex-M does in 64 bits only in library code.
     pub fn below(&mut self, bound: u64) -> u64 {
-        self.next_u64() % bound.max(1)
+        ((u128::from(self.next_u64()) * u128::from(bound)) >> 64) as u64
     }
 }
 

@@ -4,9 +4,13 @@
 //! microcontrollers from a timer, replays from capture timestamps. Both types
 //! count microseconds in a `u64` (enough for 584 000 years), and arithmetic
 //! saturates instead of panicking so a clock that jumps cannot crash a node.
+//!
+//! Durations divide by 32-bit numbers only, by 32-bit divisions: a
+//! Cortex-M divides 32-bit numbers in one instruction, but 64-bit ones only
+//! in a kilobyte of the compiler's library code.
 
 use core::fmt;
-use core::ops::{Add, AddAssign, Sub};
+use core::ops::{Add, AddAssign, Div, Sub};
 
 /// A point in time, in microseconds since an epoch the caller chooses.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -48,7 +52,7 @@ impl Instant {
 
     /// Whole milliseconds since the epoch.
     pub const fn total_millis(self) -> u64 {
-        self.micros / 1_000
+        div_u32(self.micros, 1_000)
     }
 
     /// Time elapsed from `earlier` to `self`, or zero if `earlier` is later.
@@ -83,13 +87,66 @@ impl Duration {
 
     /// The duration in whole milliseconds.
     pub const fn total_millis(self) -> u64 {
-        self.micros / 1_000
+        div_u32(self.micros, 1_000)
+    }
+
+    /// The duration in whole seconds.
+    pub const fn total_secs(self) -> u64 {
+        div_u32(div_u32(self.micros, 1_000), 1_000)
     }
 
     /// `self * factor`, saturating.
     pub const fn saturating_mul(self, factor: u64) -> Duration {
         Duration::from_micros(self.micros.saturating_mul(factor))
     }
+}
+
+/// `dividend / divisor` from 32-bit divisions: the high word divides
+/// directly, and its remainder and the low word by long division in base
+/// 2^16 (Knuth's algorithm D as Hacker's Delight's `divlu`, 9-3). Panics if
+/// `divisor` is 0, as `/` does.
+const fn div_u32(dividend: u64, divisor: u32) -> u64 {
+    let (high, low) = ((dividend >> 32) as u32, dividend as u32);
+    if high == 0 {
+        return (low / divisor) as u64;
+    }
+    let quotient_low = div_u64_by_u32_below(high % divisor, low, divisor);
+    ((high / divisor) as u64) << 32 | quotient_low as u64
+}
+
+/// `(high · 2^32 + low) / divisor` where `high < divisor`, so the quotient
+/// fits 32 bits: two base-2^16 digits, each estimated from the divisor's
+/// top digit once normalized (its top bit set) and corrected at most twice.
+const fn div_u64_by_u32_below(high: u32, low: u32, divisor: u32) -> u32 {
+    const BASE: u32 = 1 << 16;
+    let shift = divisor.leading_zeros();
+    let divisor = divisor << shift;
+    let (divisor_1, divisor_0) = (divisor >> 16, divisor & 0xffff);
+    let top = if shift == 0 { high } else { high << shift | low >> (32 - shift) };
+    let low = low << shift;
+    let (low_1, low_0) = (low >> 16, low & 0xffff);
+    let quotient_1 = quotient_digit(top, low_1, divisor_1, divisor_0);
+    // What is left of `top:low_1` after the first digit, in 32 bits: the
+    // true value fits, the wrapping steps towards it need not.
+    let rest = top.wrapping_mul(BASE).wrapping_add(low_1).wrapping_sub(quotient_1.wrapping_mul(divisor));
+    let quotient_0 = quotient_digit(rest, low_0, divisor_1, divisor_0);
+    quotient_1 * BASE + quotient_0
+}
+
+/// One base-2^16 digit of `(dividend · 2^16 + next) / (divisor_1 · 2^16 +
+/// divisor_0)`, estimated from `dividend / divisor_1` and corrected down.
+const fn quotient_digit(dividend: u32, next: u32, divisor_1: u32, divisor_0: u32) -> u32 {
+    const BASE: u32 = 1 << 16;
+    let mut digit = dividend / divisor_1;
+    let mut remainder = dividend - digit * divisor_1;
+    while digit >= BASE || digit * divisor_0 > BASE * remainder + next {
+        digit -= 1;
+        remainder += divisor_1;
+        if remainder >= BASE {
+            break;
+        }
+    }
+    digit
 }
 
 /// The earlier of two optional deadlines; `None` stands for "no deadline".
@@ -118,6 +175,14 @@ impl Sub<Instant> for Instant {
     type Output = Duration;
     fn sub(self, rhs: Instant) -> Duration {
         self.saturating_duration_since(rhs)
+    }
+}
+
+/// `self / divisor`, rounded down (panics if `divisor` is 0, as `/` does).
+impl Div<u32> for Duration {
+    type Output = Duration;
+    fn div(self, divisor: u32) -> Duration {
+        Duration::from_micros(div_u32(self.micros, divisor))
     }
 }
 
@@ -180,7 +245,36 @@ impl fmt::Display for Duration {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn dividing_in_32_bits_agrees_with_64_bit_division(dividend: u64, divisor in 1u32..) {
+            prop_assert_eq!(div_u32(dividend, divisor), dividend / u64::from(divisor));
+        }
+
+        #[test]
+        fn small_divisors_and_dividends_near_the_top_agree_too(dividend in (u64::MAX - (1 << 40))..=u64::MAX, divisor in 1u32..70_000) {
+            prop_assert_eq!(div_u32(dividend, divisor), dividend / u64::from(divisor));
+        }
+    }
+
+    #[test]
+    fn dividing_in_32_bits_at_the_edges() {
+        let dividends =
+            [0, 1, 999, 1_000, u64::from(u32::MAX), 1 << 32, (1 << 32) + 1, 1 << 48, u64::MAX - 1, u64::MAX];
+        let divisors = [1, 2, 3, 10, 1_000, 0xffff, 0x1_0000, 0x1_0001, 1 << 31, u32::MAX - 1, u32::MAX];
+        for dividend in dividends {
+            for divisor in divisors {
+                assert_eq!(div_u32(dividend, divisor), dividend / u64::from(divisor), "{dividend} / {divisor}");
+            }
+        }
+        assert_eq!(Duration::from_secs(45).total_secs(), 45);
+        assert_eq!(Duration::from_micros(1_999_999).total_secs(), 1);
+        assert_eq!(Duration::from_millis(10) / 4, Duration::from_micros(2_500));
+    }
 
     #[test]
     fn arithmetic_saturates_instead_of_panicking() {

@@ -284,10 +284,7 @@ impl<const N: usize> Presence<N> {
 
     /// A random duration up to `max`.
     fn jitter(&mut self, max: Duration) -> Duration {
-        match max.total_micros() {
-            0 => Duration::from_micros(0),
-            max => Duration::from_micros(self.rng.next_u64() % max),
-        }
+        Duration::from_micros(self.rng.below(max.total_micros()))
     }
 
     fn send<D: LinkDevice>(
@@ -302,7 +299,7 @@ impl<const N: usize> Presence<N> {
             answer,
             epoch: self.epoch,
             expiry_secs: if kind == PresenceKind::Announce {
-                (self.config.expiry.total_millis() / 1000).clamp(1, u64::from(u16::MAX)) as u16
+                self.config.expiry.total_secs().clamp(1, u64::from(u16::MAX)) as u16
             } else {
                 0
             },
@@ -369,7 +366,7 @@ impl<const N: usize> Presence<N> {
         epoch: u32,
     ) {
         // The first query is due at 80 % of the expiry: no earlier check.
-        let first_query = Duration::from_micros(expiry.total_micros() / 100 * 80);
+        let first_query = (expiry / 100).saturating_mul(80);
         self.next_check = time::earliest(self.next_check, Some(now + first_query));
         match self.table.observe(name, mac, now, now + expiry, source, epoch) {
             Observed::New if source == Source::Announced => {
@@ -558,7 +555,7 @@ impl<const N: usize> Presence<N> {
     /// The next keep-alive: the interval ±10 %.
     fn next_keepalive(&mut self, now: Instant) -> Instant {
         let interval = self.config.keepalive;
-        let tenth = Duration::from_micros(interval.total_micros() / 10);
+        let tenth = interval / 10;
         now + Duration::from_micros(interval.total_micros() - tenth.total_micros())
             + self.jitter(tenth.saturating_mul(2))
     }

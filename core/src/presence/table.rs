@@ -40,15 +40,15 @@ pub struct Peer {
 /// announce itself, as mDNS refreshes its cache (RFC 6762, 5.2): at 80, 85,
 /// 90 and 95 %. With the default keep-alive (10 s) and expiry (45 s) that
 /// happens only after three keep-alives in a row were lost.
-const QUERY_AT: [(u64, u64); 4] = [(80, 100), (85, 100), (90, 100), (95, 100)];
+const QUERY_AT: [(u64, u32); 4] = [(80, 100), (85, 100), (90, 100), (95, 100)];
 
 impl Peer {
     /// When this station must be asked next, or forgotten.
     pub fn next_check(&self) -> Instant {
         match QUERY_AT.get(usize::from(self.queries)) {
-            Some((num, den)) if self.source == Source::Announced => {
+            Some(&(num, den)) if self.source == Source::Announced => {
                 let lifetime = self.expires.saturating_duration_since(self.last_seen);
-                self.last_seen + crate::time::Duration::from_micros(lifetime.total_micros() / den * num)
+                self.last_seen + (lifetime / den).saturating_mul(num)
             }
             _ => self.expires,
         }

@@ -128,8 +128,7 @@ impl Congestion {
     /// go out in one burst that would fill a slow link's queue at once.
     pub(crate) fn pacing_interval(&self, srtt: Duration, segments: u32) -> Duration {
         let (num, den) = if self.slow_start { (1, 2) } else { (4, 5) };
-        let window = u64::from(self.window());
-        Duration::from_micros(srtt.total_micros() * u64::from(segments) * num / den / window)
+        srtt.saturating_mul(u64::from(segments) * num) / den / self.window()
     }
 
     /// How much longer than the base delay round trips are now: the queue.
