@@ -1,7 +1,7 @@
 //! The MPS2-AN386 board: where its LAN9118 is and which interrupt it
 //! raises, SysTick as the clock's tick, sleeping until either, the stack's
-//! high-water mark, and leaving QEMU with a status through semihosting.
-//! All of the firmware's `unsafe` code is here.
+//! high-water mark, leaving QEMU with a status through semihosting, and a
+//! small `memmove`. All of the firmware's `unsafe` code is here.
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -154,3 +154,82 @@ pub fn exit(code: u32) -> ! {
         cortex_m::asm::wfi();
     }
 }
+
+// memmove and memclr small, as newlib-nano's are when built for size: 88
+// bytes of flash instead of compiler_builtins' 2.1 KiB of word-wise and
+// unrolled copies. compiler_builtins defines these symbols weak, so that a
+// program can choose; the compiler calls them for overlapping copies and
+// for zeroing. The firmware moves little memory, and seldom (a table entry
+// or a queued frame when one is removed, an event on its way to the
+// handler); it zeroes up to a frame a segment, word by word, which costs
+// less than the segment's CRC a nibble at a time. Assembly, because a byte
+// loop written in Rust compiles back into a call to memmove or memset.
+//
+// memmove(dst r0, src r1, n r2) returns dst, which r0 still holds;
+// __aeabi_memmove{,4,8} take the same arguments and return nothing.
+// __aeabi_memclr{,4,8}(dst r0, n r1); with 4 and 8 dst is word-aligned.
+core::arch::global_asm!(
+    ".section .text.memmove,\"ax\",%progbits",
+    ".global memmove",
+    ".global __aeabi_memmove",
+    ".global __aeabi_memmove4",
+    ".global __aeabi_memmove8",
+    ".type memmove, %function",
+    ".type __aeabi_memmove, %function",
+    ".type __aeabi_memmove4, %function",
+    ".type __aeabi_memmove8, %function",
+    ".thumb_func",
+    "memmove:",
+    ".thumb_func",
+    "__aeabi_memmove:",
+    ".thumb_func",
+    "__aeabi_memmove4:",
+    ".thumb_func",
+    "__aeabi_memmove8:",
+    // The destination above the source: copy from the end down, so that
+    // no byte is overwritten before it is read.
+    "    cmp r0, r1",
+    "    bhi 2f",
+    "    mov r3, r0",
+    "1:  subs r2, #1",
+    "    bcc 3f",
+    "    ldrb r12, [r1], #1",
+    "    strb r12, [r3], #1",
+    "    b 1b",
+    // n - 1 down to 0; a borrow (n was 0, or all done) ends either loop.
+    "2:  subs r2, #1",
+    "    bcc 3f",
+    "    ldrb r12, [r1, r2]",
+    "    strb r12, [r0, r2]",
+    "    b 2b",
+    "3:  bx lr",
+    ".size memmove, . - memmove",
+    ".section .text.memclr,\"ax\",%progbits",
+    ".global __aeabi_memclr",
+    ".global __aeabi_memclr4",
+    ".global __aeabi_memclr8",
+    ".type __aeabi_memclr, %function",
+    ".type __aeabi_memclr4, %function",
+    ".type __aeabi_memclr8, %function",
+    ".thumb_func",
+    "__aeabi_memclr4:",
+    ".thumb_func",
+    "__aeabi_memclr8:",
+    "    movs r2, #0",
+    "1:  subs r1, #4",
+    "    bcc 2f",
+    "    str r2, [r0], #4",
+    "    b 1b",
+    // 0-3 bytes left.
+    "2:  adds r1, #4",
+    "    b 3f",
+    ".thumb_func",
+    "__aeabi_memclr:",
+    "    movs r2, #0",
+    "3:  subs r1, #1",
+    "    bcc 4f",
+    "    strb r2, [r0, r1]",
+    "    b 3b",
+    "4:  bx lr",
+    ".size __aeabi_memclr4, . - __aeabi_memclr4",
+);
