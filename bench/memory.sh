@@ -53,7 +53,7 @@ echo
 echo "| what | measured | target |"
 echo "|---|---:|---:|"
 echo "| \`size_of::<Resources>()\` (a node's storage, default capacities) + \`size_of::<Node<_>>()\` | $size + $node_size bytes | <= 8192 bytes |"
-echo "| .text of a minimal thumbv7em-none-eabihf firmware running a node (opt-level s, LTO) | $text bytes (.rodata $rodata) | <= 24576 bytes |"
+echo "| .text of a minimal thumbv7em-none-eabihf firmware running a node (opt-level s, LTO, the core's default features) | $text bytes (.rodata $rodata) | <= 24576 bytes |"
 echo "| vm2 CPU time while idle for 5 s | $((idle_ticks * 1000 / $(getconf CLK_TCK))) ms | ~0 (no busy loop) |"
 echo "| vm2 resident set, idle | $idle_rss KiB | |"
 echo "| vm2 resident set, during / after a $FLOOD-frame flood | $during_rss / $after_rss KiB | flat |"
