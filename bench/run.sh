@@ -35,6 +35,8 @@ cargo build -q --release --bins --examples
     echo
     bench/transfer.sh
     echo
+    bench/rx-paths.sh
+    echo
     bench/bottleneck.sh
     echo
     bench/jumbo.sh
