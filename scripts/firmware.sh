@@ -7,7 +7,9 @@
 #                                         of `whohas pingpong`) and station.elf ("mcu" in
 #                                         the chat room, with IPv4 198.18.7.2/24 beside it;
 #                                         WHOHAS_STATION_IPV4 and WHOHAS_STATION_NAME
-#                                         change them), all in one build directory
+#                                         change them), and memcheck.elf (checks the
+#                                         firmware's memmove and memclr, exits 0), all in
+#                                         one build directory
 #   scripts/firmware.sh run ELF TAP MAC   runs ELF in QEMU on the tap device TAP (created
 #                                         in the current network namespace) with MAC; its
 #                                         defmt log decoded on stdout; exits with the
@@ -25,13 +27,13 @@ build() {
     # The images differ only in the firmware crate's own features, so one
     # build directory compiles every dependency once.
     local image features
-    for image in vm2:"" vm1:vm1 echo:echo station:ip; do
+    for image in vm2:"" vm1:vm1 echo:echo station:ip memcheck:memcheck; do
         features=${image#*:}
         (cd "$root/examples/firmware-mps2" &&
             cargo build --quiet --release --features "$features" --target-dir "$out/build")
         cp "$out/build/thumbv7em-none-eabihf/release/whohas-firmware-mps2" "$out/${image%%:*}.elf"
     done
-    echo "built $out/vm2.elf, vm1.elf, echo.elf and station.elf" >&2
+    echo "built $out/vm2.elf, vm1.elf, echo.elf, station.elf and memcheck.elf" >&2
 }
 
 run() {

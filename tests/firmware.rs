@@ -49,6 +49,7 @@ struct Images {
     vm1: PathBuf,
     echo: PathBuf,
     station: PathBuf,
+    memcheck: PathBuf,
 }
 
 /// The images, built once for all tests.
@@ -58,7 +59,13 @@ fn images() -> &'static Images {
         let out = Command::new(repo("scripts/firmware.sh")).arg("build").output().expect("scripts/firmware.sh");
         assert!(out.status.success(), "firmware build failed: {}", text(&out.stderr));
         let image = |name: &str| repo(&format!("target/firmware/{name}.elf"));
-        Images { vm2: image("vm2"), vm1: image("vm1"), echo: image("echo"), station: image("station") }
+        Images {
+            vm2: image("vm2"),
+            vm1: image("vm1"),
+            echo: image("echo"),
+            station: image("station"),
+            memcheck: image("memcheck"),
+        }
     })
 }
 
@@ -119,6 +126,20 @@ fn the_firmware_as_vm1_greets_a_linux_vm2_and_exits_0_or_gives_up_without_one() 
     let status = firmware.wait(WAIT).expect("the firmware gives up");
     assert_eq!(status.code(), Some(1), "{}", firmware.stdout());
     assert!(firmware.stdout().contains(r#"ERROR no answer from "VM2""#), "{}", firmware.stdout());
+}
+
+#[test]
+fn the_firmware_s_own_memmove_and_memclr_are_correct() {
+    require_qemu!();
+    // The images use the firmware's small memmove and memclr (assembly,
+    // examples/firmware-mps2/src/board.rs) instead of compiler_builtins':
+    // the memcheck image checks them on the Cortex-M and exits.
+    let ns = tap_namespace("fw-mem");
+    let mut firmware = qemu(&ns, &images().memcheck, "02:00:5e:10:00:03");
+    let status = firmware.wait(WAIT).expect("the check exits");
+    let log = firmware.stdout();
+    assert_eq!(status.code(), Some(0), "{log}\n{}", firmware.stderr());
+    assert!(log.contains("INFO  memmove and memclr checked: correct"), "{log}");
 }
 
 /// A counter of the firmware's `counters: name=value ...` line.

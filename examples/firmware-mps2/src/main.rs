@@ -3,11 +3,14 @@
 //! the firmware is VM2 of the seed and answers forever; with the `vm1`
 //! feature it greets VM2 and exits QEMU with a status; with `station` it
 //! is "mcu" in the chat room (presence and the reliable transfer), and
-//! with `ip` it also runs IPv4 (smoltcp) on the same NIC. Logs go out as
+//! with `ip` it also runs IPv4 (smoltcp) on the same NIC; `memcheck`
+//! checks the firmware's own memmove and memclr and exits. Logs go out as
 //! defmt frames over semihosting (decode them with `defmt-print`).
 //! `scripts/firmware.sh` builds and runs it.
 #![no_std]
 #![no_main]
+// The memcheck image runs its check only: the node's code is left unused.
+#![cfg_attr(feature = "memcheck", allow(dead_code, unused_imports))]
 
 mod board;
 mod clock;
@@ -63,6 +66,15 @@ fn report(node: &Stats, nic: &whohas_hal_lan9118::Stats) {
 
 #[entry]
 fn main() -> ! {
+    #[cfg(feature = "memcheck")]
+    board::exit(if board::memory_routines_correct() { 0 } else { 1 });
+    #[cfg(not(feature = "memcheck"))]
+    serve()
+}
+
+/// Brings the LAN9118 up and serves as the image's features say.
+#[cfg(not(feature = "memcheck"))]
+fn serve() -> ! {
     board::paint_stack();
     let Some(core) = cortex_m::Peripherals::take() else { board::exit(102) };
     board::start_ticks(core.SYST);
