@@ -35,7 +35,7 @@ cargo build -q --release --bins --examples
     echo
     bench/transfer.sh
     echo
-    bench/rx-paths.sh
+    bench/socket-paths.sh
     echo
     bench/bottleneck.sh
     echo

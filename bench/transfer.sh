@@ -52,16 +52,20 @@ measure() {
     local receiver=$BG_PID
     bg_in_ns h2 iperf3 -s -B 198.18.0.2 >/dev/null 2>&1
     local iperf=$BG_PID
+    # A second TCP receiver writes what it receives into a tmpfs file, as
+    # whohas' receiver does (iperf3 -F), so the page cache counts for both.
+    bg_in_ns h2 iperf3 -s -B 198.18.0.2 -p 5202 -F "$inbox/tcp" >/dev/null 2>&1
+    local iperf_file=$BG_PID
     sleep 0.5
     local label=$([[ $link == pair ]] && echo "direct veth pair" || echo "Linux bridge (two veth pairs)")
     echo "### $label"
     echo
-    echo "| loss each way | whohas MB/s | TCP MB/s (min-max) | whohas / TCP | whohas at p / ((1-p) x whohas at 0 %) | whohas segments sent again per segment |"
-    echo "|---:|---:|---:|---:|---:|---:|"
+    echo "| loss each way | whohas MB/s | TCP MB/s (min-max) | whohas / TCP | TCP into a file MB/s | whohas / TCP into a file | whohas at p / ((1-p) x whohas at 0 %) | whohas segments sent again per segment |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
     local base=""
     for loss in $LOSSES; do
         set_loss "$loss"
-        local ours=() theirs=() again=()
+        local ours=() theirs=() filed=() again=()
         for _ in $(seq "$RUNS"); do
             local json tcp
             json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json | tail -1)
@@ -70,21 +74,26 @@ measure() {
             rm -f "$inbox"/*
             tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -n "${SIZE_MB}M" -J)
             theirs+=("$(echo "$tcp" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
+            tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -p 5202 -n "${SIZE_MB}M" -J)
+            filed+=("$(echo "$tcp" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
+            rm -f "$inbox"/*
         done
-        local o t a tmin tmax
+        local o t f a tmin tmax
         o=$(printf '%s\n' "${ours[@]}" | median)
         t=$(printf '%s\n' "${theirs[@]}" | median)
+        f=$(printf '%s\n' "${filed[@]}" | median)
         a=$(printf '%s\n' "${again[@]}" | median)
         tmin=$(printf '%s\n' "${theirs[@]}" | sort -g | head -1)
         tmax=$(printf '%s\n' "${theirs[@]}" | sort -g | tail -1)
         [[ -z $base ]] && base=$o
-        printf '| %s %% | %.0f | %.0f (%.0f-%.0f) | %.2f | %.2f | %.4f |\n' "$loss" "$o" "$t" "$tmin" "$tmax" \
-            "$(echo "$o / $t" | bc -l)" "$(echo "$o / ((1 - $loss / 100) * $base)" | bc -l)" "$a"
+        printf '| %s %% | %.0f | %.0f (%.0f-%.0f) | %.2f | %.0f | %.2f | %.2f | %.4f |\n' "$loss" "$o" "$t" "$tmin" "$tmax" \
+            "$(echo "$o / $t" | bc -l)" "$f" "$(echo "$o / $f" | bc -l)" \
+            "$(echo "$o / ((1 - $loss / 100) * $base)" | bc -l)" "$a"
         echo "$link $loss $o $t" >>"$work/points.tsv"
     done
     echo
-    kill "$receiver" "$iperf" 2>/dev/null || true
-    wait "$receiver" "$iperf" 2>/dev/null || true
+    kill "$receiver" "$iperf" "$iperf_file" 2>/dev/null || true
+    wait "$receiver" "$iperf" "$iperf_file" 2>/dev/null || true
     lan_down
 }
 
@@ -95,9 +104,11 @@ echo "offloads off). Loss: every frame arriving at either end of the link (or at
 echo "a switch port), either way, is dropped with the given probability. whohas:"
 echo "\`send --file\`'s own rate, from the connection's acceptance to the"
 echo "receiver's verified SHA-256 (receiver writing to tmpfs); TCP: \`iperf3 -n ${SIZE_MB}M\`'s"
-echo "receiver rate (Cubic, the kernel's default). Median of $RUNS alternating runs,"
-echo "TCP's spread beside it; MB = 10^6 bytes. The fifth column is what loss"
-echo "costs beyond the frames lost (1.00: only those)."
+echo "receiver rate (Cubic, the kernel's default), discarding what it receives as"
+echo "iperf3 does, and again writing it into a tmpfs file (\`iperf3 -s -F\`) as whohas'"
+echo "receiver does. Median of $RUNS alternating runs,"
+echo "TCP's spread beside it; MB = 10^6 bytes. The column \"whohas at p / ...\" is"
+echo "what loss costs beyond the frames lost (1.00: only those)."
 echo
 for link in $LINKS; do
     measure "$link"

@@ -1,15 +1,18 @@
 /*
- * How fast a packet socket can take frames in, by two receive paths, for
- * bench/rx-paths.sh: batches of `recvmmsg(2)` (what whohas' AF_PACKET
- * device does) against a PACKET_MMAP receive ring (TPACKET_V2: the kernel
- * copies each frame into memory shared with the program, which polls).
+ * How fast a packet socket moves frames, by two paths each way, for
+ * bench/socket-paths.sh: batches of `sendmmsg(2)` and `recvmmsg(2)` (what
+ * whohas' AF_PACKET device does) against PACKET_MMAP rings (TPACKET_V2:
+ * frames in memory shared with the kernel; the receive ring is filled by
+ * the kernel and polled, the transmit ring filled by the program and
+ * handed over with one send(2)).
  *
- *   rx-paths send IFACE MAC SECONDS       1514-byte data frames to MAC,
- *                                         sendmmsg(2) as fast as it goes
- *   rx-paths receive IFACE batch|ring SECONDS
+ *   socket-paths send IFACE MAC batch|ring SECONDS
+ *                         1514-byte data frames to MAC as fast as they go;
+ *                         prints "PATH cpu user U s, sys S s"
+ *   socket-paths receive IFACE batch|ring SECONDS
  *
- * The receiver binds every ethertype with PACKET_IGNORE_OUTGOING, as
- * whohas does, counts data frames (ethertype 0xFFFD) for SECONDS from the
+ * Both bind every ethertype with PACKET_IGNORE_OUTGOING, as whohas does.
+ * The receiver counts data frames (ethertype 0xFFFD) for SECONDS from the
  * first, copies each out as whohas hands it to its node, and prints
  * "PATH: N kpps, M MB/s, cpu user U s, sys S s".
  */
@@ -60,18 +63,30 @@ static void bind_socket(int fd, const char *iface) {
     if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) fail("bind");
 }
 
-static int send_frames(const char *iface, const char *mac, double seconds) {
-    int fd = open_socket();
-    bind_socket(fd, iface);
-    static unsigned char frame[FRAME];
+/* The frame every sender floods: a data frame to MAC from 02:02:02:02:02:02. */
+static void fill_frame(unsigned char *frame, const char *mac) {
     unsigned m[6];
     if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) fail("MAC");
+    memset(frame, 0, FRAME);
     for (int i = 0; i < 6; i++) {
         frame[i] = (unsigned char)m[i];
         frame[6 + i] = 0x02;
     }
     frame[12] = 0xff;
     frame[13] = 0xfd;
+}
+
+static void print_cpu(const char *who) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    printf("%s cpu user %.2f s, sys %.2f s\n", who, (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
+           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
+}
+
+/* sendmmsg(2), BATCH frames a call (what whohas' AF_PACKET device does). */
+static void send_batches(int fd, const char *mac, double end) {
+    static unsigned char frame[FRAME];
+    fill_frame(frame, mac);
     struct iovec iov = {frame, FRAME};
     struct mmsghdr headers[BATCH];
     memset(headers, 0, sizeof headers);
@@ -79,8 +94,57 @@ static int send_frames(const char *iface, const char *mac, double seconds) {
         headers[i].msg_hdr.msg_iov = &iov;
         headers[i].msg_hdr.msg_iovlen = 1;
     }
-    double end = now() + seconds;
     while (now() < end) sendmmsg(fd, headers, BATCH, 0);
+}
+
+/* A TPACKET_V2 transmit ring: up to BATCH free slots filled, then one
+ * send(2) hands them all to the kernel, which builds each frame's buffer
+ * on the ring's pages instead of copying from the call. */
+static void send_ring(int fd, const char *iface, const char *mac, double end) {
+    int version = TPACKET_V2;
+    if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) fail("PACKET_VERSION");
+    struct tpacket_req request = {
+        .tp_block_size = RING_BLOCK,
+        .tp_block_nr = RING_FRAMES * RING_FRAME / RING_BLOCK,
+        .tp_frame_size = RING_FRAME,
+        .tp_frame_nr = RING_FRAMES,
+    };
+    if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &request, sizeof request) < 0) fail("PACKET_TX_RING");
+    unsigned char *map = mmap(NULL, (size_t)RING_FRAMES * RING_FRAME, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) fail("mmap");
+    bind_socket(fd, iface);
+    static unsigned char frame[FRAME];
+    fill_frame(frame, mac);
+    const size_t data = TPACKET2_HDRLEN - sizeof(struct sockaddr_ll);
+    unsigned next = 0;
+    while (now() < end) {
+        int queued = 0;
+        for (; queued < BATCH; queued++) {
+            struct tpacket2_hdr *header = (struct tpacket2_hdr *)(map + (size_t)next * RING_FRAME);
+            if (__atomic_load_n(&header->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) break;
+            memcpy((unsigned char *)header + data, frame, FRAME);
+            header->tp_len = FRAME;
+            __atomic_store_n(&header->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+            next = (next + 1) % RING_FRAMES;
+        }
+        if (send(fd, NULL, 0, queued == 0 ? 0 : MSG_DONTWAIT) < 0 && queued == 0) {
+            struct pollfd ready = {fd, POLLOUT, 0};
+            poll(&ready, 1, 100);
+        }
+    }
+}
+
+static int send_frames(const char *iface, const char *mac, const char *path, double seconds) {
+    int fd = open_socket();
+    int one = 1;
+    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    if (strcmp(path, "ring") == 0) {
+        send_ring(fd, iface, mac, now() + seconds);
+    } else {
+        bind_socket(fd, iface);
+        send_batches(fd, mac, now() + seconds);
+    }
+    print_cpu(path);
     return 0;
 }
 
@@ -163,9 +227,10 @@ static int receive_frames(const char *iface, const char *path, double seconds) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 5 && strcmp(argv[1], "send") == 0) return send_frames(argv[2], argv[3], atof(argv[4]));
+    if (argc == 6 && strcmp(argv[1], "send") == 0 && (strcmp(argv[4], "batch") == 0 || strcmp(argv[4], "ring") == 0))
+        return send_frames(argv[2], argv[3], argv[4], atof(argv[5]));
     if (argc == 5 && strcmp(argv[1], "receive") == 0 && (strcmp(argv[3], "batch") == 0 || strcmp(argv[3], "ring") == 0))
         return receive_frames(argv[2], argv[3], atof(argv[4]));
-    fprintf(stderr, "usage: rx-paths send IFACE MAC SECONDS | rx-paths receive IFACE batch|ring SECONDS\n");
+    fprintf(stderr, "usage: socket-paths send IFACE MAC batch|ring SECONDS | socket-paths receive IFACE batch|ring SECONDS\n");
     return 2;
 }
