@@ -65,6 +65,30 @@ calls() {
         if [[ $side == echo ]]; then printf ', '; fi
     done
 }
+# User-space instructions per echoed frame, counted by callgrind: the echo
+# runs under valgrind while the C ping sends 1000, then 4000 frames (after
+# one frame, the same both times); the difference over 3000 leaves start-up
+# out.
+# `instructions ECHO...`: prints the count.
+instructions() {
+    local count total=()
+    for count in 1000 4000; do
+        bg_in_ns h2 valgrind -q --tool=callgrind --callgrind-out-file="$work/callgrind.$count" "$@" >/dev/null 2>&1
+        local echo_pid=$BG_PID tries=0
+        # One frame echoed first (valgrind starts slowly), in both runs alike.
+        until in_ns h1 "${c_ping[@]:3:4}" 1 64 >/dev/null 2>&1; do
+            ((++tries < 30)) || { echo "the echo under valgrind never answered" >&2; return 1; }
+        done
+        in_ns h1 "${c_ping[@]:3:4}" "$count" 64 | grep -q "echoed $count of $count" ||
+            { echo "frames were lost while counting instructions" >&2; return 1; }
+        kill -TERM "$echo_pid" 2>/dev/null || true
+        wait "$echo_pid" 2>/dev/null || true
+        total+=("$(callgrind_annotate "$work/callgrind.$count" | grep -oP '^[0-9,]+(?= .*PROGRAM TOTALS)' | tr -d ,)")
+    done
+    echo $(((total[1] - total[0]) / 3000))
+}
+whohas_instructions=$(instructions "${whohas_echo[@]:3}")
+c_instructions=$(instructions "${c_echo[@]:3}")
 whohas_calls=$(calls whohas-strace "${whohas_echo[@]:3}" -- "${whohas_ping[@]:3:5}" --count 2000)
 c_calls=$(calls c-strace "${c_echo[@]:3}" -- "${c_ping[@]:3:4}" 2000 64)
 
@@ -110,5 +134,9 @@ echo "frames come one at a time that call is \`recvfrom(2)\` (every 16th a"
 echo "\`recvmmsg(2)\` batch, to see a burst begin), and one frame goes out with"
 echo "\`send(2)\` (a batch with \`sendmmsg(2)\`). Busy-poll shows what the rest"
 echo "costs."
+echo
+echo "User-space instructions per echoed frame (callgrind, the echo under"
+echo "valgrind answering the C ping, 4000 frames less 1000): whohas"
+echo "$whohas_instructions, C $c_instructions."
 echo
 echo "Command: \`sudo bench/latency.sh\` (COUNT=$COUNT, ROUNDS=$ROUNDS)."

@@ -23,7 +23,7 @@ case $job in
     demo) packages=("${base[@]}") ;;
     firmware) packages=("${base[@]}" "${firmware[@]}") ;;
     test) packages=("${base[@]}" "${firmware[@]}" "${peers[@]}") ;;
-    bench) packages=("${base[@]}" "${firmware[@]}" "${peers[@]}" hyperfine bc ethtool strace nmap thc-ipv6 gnuplot-nox) ;;
+    bench) packages=("${base[@]}" "${firmware[@]}" "${peers[@]}" hyperfine bc ethtool strace valgrind nmap thc-ipv6 gnuplot-nox) ;;
     *) echo "usage: setup.sh demo|firmware|test|bench" >&2; exit 2 ;;
 esac
 
