@@ -76,10 +76,11 @@ static void fill_frame(unsigned char *frame, const char *mac) {
     frame[13] = 0xfd;
 }
 
-static void print_cpu(const char *who) {
+/* Ends the line with "cpu user U s, sys S s": this process' own CPU time. */
+static void print_cpu(void) {
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    printf("%s cpu user %.2f s, sys %.2f s\n", who, (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
+    printf("cpu user %.2f s, sys %.2f s\n", (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
            (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
 }
 
@@ -144,7 +145,8 @@ static int send_frames(const char *iface, const char *mac, const char *path, dou
         bind_socket(fd, iface);
         send_batches(fd, mac, now() + seconds);
     }
-    print_cpu(path);
+    printf("%s ", path);
+    print_cpu();
     return 0;
 }
 
@@ -218,11 +220,8 @@ static int receive_frames(const char *iface, const char *path, double seconds) {
             }
         }
     }
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    printf("%s: %.0f kpps, %.0f MB/s, cpu user %.2f s, sys %.2f s\n", path, (double)count.frames / seconds / 1e3,
-           (double)count.bytes / seconds / 1e6, (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6,
-           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6);
+    printf("%s: %.0f kpps, %.0f MB/s, ", path, (double)count.frames / seconds / 1e3, (double)count.bytes / seconds / 1e6);
+    print_cpu();
     return 0;
 }
 
