@@ -47,9 +47,12 @@ static double now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* A packet socket that does not hear its own transmissions, as whohas'. */
 static int open_socket(void) {
     int fd = socket(AF_PACKET, SOCK_RAW, 0);
     if (fd < 0) fail("socket (run as root)");
+    int one = 1;
+    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
     return fd;
 }
 
@@ -98,10 +101,9 @@ static void send_batches(int fd, const char *mac, double end) {
     while (now() < end) sendmmsg(fd, headers, BATCH, 0);
 }
 
-/* A TPACKET_V2 transmit ring: up to BATCH free slots filled, then one
- * send(2) hands them all to the kernel, which builds each frame's buffer
- * on the ring's pages instead of copying from the call. */
-static void send_ring(int fd, const char *iface, const char *mac, double end) {
+/* Sets up a TPACKET_V2 ring of RING_FRAMES frames (OPTION: PACKET_RX_RING
+ * or PACKET_TX_RING, named NAME in errors) and maps it; before bind(2). */
+static unsigned char *map_ring(int fd, int option, const char *name) {
     int version = TPACKET_V2;
     if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) fail("PACKET_VERSION");
     struct tpacket_req request = {
@@ -110,9 +112,17 @@ static void send_ring(int fd, const char *iface, const char *mac, double end) {
         .tp_frame_size = RING_FRAME,
         .tp_frame_nr = RING_FRAMES,
     };
-    if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &request, sizeof request) < 0) fail("PACKET_TX_RING");
+    if (setsockopt(fd, SOL_PACKET, option, &request, sizeof request) < 0) fail(name);
     unsigned char *map = mmap(NULL, (size_t)RING_FRAMES * RING_FRAME, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) fail("mmap");
+    return map;
+}
+
+/* A TPACKET_V2 transmit ring: up to BATCH free slots filled, then one
+ * send(2) hands them all to the kernel, which builds each frame's buffer
+ * on the ring's pages instead of copying from the call. */
+static void send_ring(int fd, const char *iface, const char *mac, double end) {
+    unsigned char *map = map_ring(fd, PACKET_TX_RING, "PACKET_TX_RING");
     bind_socket(fd, iface);
     static unsigned char frame[FRAME];
     fill_frame(frame, mac);
@@ -137,8 +147,6 @@ static void send_ring(int fd, const char *iface, const char *mac, double end) {
 
 static int send_frames(const char *iface, const char *mac, const char *path, double seconds) {
     int fd = open_socket();
-    int one = 1;
-    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
     if (strcmp(path, "ring") == 0) {
         send_ring(fd, iface, mac, now() + seconds);
     } else {
@@ -171,24 +179,10 @@ static void take(struct count *count, const unsigned char *frame, unsigned len, 
 
 static int receive_frames(const char *iface, const char *path, double seconds) {
     int fd = open_socket();
-    int one = 1, buffer = 4 << 20;
-    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    int buffer = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer);
     int ring = strcmp(path, "ring") == 0;
-    unsigned char *map = NULL;
-    if (ring) {
-        int version = TPACKET_V2;
-        if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) fail("PACKET_VERSION");
-        struct tpacket_req request = {
-            .tp_block_size = RING_BLOCK,
-            .tp_block_nr = RING_FRAMES * RING_FRAME / RING_BLOCK,
-            .tp_frame_size = RING_FRAME,
-            .tp_frame_nr = RING_FRAMES,
-        };
-        if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &request, sizeof request) < 0) fail("PACKET_RX_RING");
-        map = mmap(NULL, (size_t)RING_FRAMES * RING_FRAME, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (map == MAP_FAILED) fail("mmap");
-    }
+    unsigned char *map = ring ? map_ring(fd, PACKET_RX_RING, "PACKET_RX_RING") : NULL;
     bind_socket(fd, iface);
     struct count count = {.seconds = seconds};
     static unsigned char slots[BATCH][FRAME];
