@@ -44,6 +44,13 @@ link_up() {
     done
 }
 
+# `tcp_rate PORT`: SIZE_MB MiB from h1 to the iperf3 server on h2's PORT;
+# prints the receiver's MB/s.
+tcp_rate() {
+    in_ns h1 iperf3 -c 198.18.0.2 -p "$1" -n "${SIZE_MB}M" -J |
+        json_field '["end"]["sum_received"]["bits_per_second"] / 8e6'
+}
+
 # One table of LINK; appends "link loss whohas tcp" lines to points.tsv.
 measure() {
     local link=$1
@@ -67,15 +74,13 @@ measure() {
         set_loss "$loss"
         local ours=() theirs=() filed=() again=()
         for _ in $(seq "$RUNS"); do
-            local json tcp
+            local json
             json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json | tail -1)
             ours+=("$(echo "$json" | json_field '["mb_per_s"]')")
             again+=("$(echo "$json" | json_field "['retransmits'] / $segments")")
             rm -f "$inbox"/*
-            tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -n "${SIZE_MB}M" -J)
-            theirs+=("$(echo "$tcp" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
-            tcp=$(in_ns h1 iperf3 -c 198.18.0.2 -p 5202 -n "${SIZE_MB}M" -J)
-            filed+=("$(echo "$tcp" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6')")
+            theirs+=("$(tcp_rate 5201)")
+            filed+=("$(tcp_rate 5202)")
             rm -f "$inbox"/*
         done
         local o t f a tmin tmax
