@@ -6,10 +6,11 @@
 #   setup.sh firmware   + QEMU for Arm, the thumbv7em target, defmt-print
 #   setup.sh test       + the real peers the tests run (iproute2 for network
 #                       namespaces, nftables for lossy links, tcpdump, tshark,
-#                       arping, arp-scan, ndisc6, tcpreplay, iperf3), clippy, rustfmt
+#                       arping, arp-scan, ndisc6, tcpreplay, iperf3, python3
+#                       for a UDP and TCP exchange), clippy, rustfmt
 #                       and the firmware's tools (its tests run it in QEMU)
 #   setup.sh bench      + what the benchmarks time whohas against (hyperfine,
-#                       bc, ethtool, strace, nmap, thc-ipv6, gnuplot)
+#                       bc, ethtool, strace, valgrind, nmap, thc-ipv6, gnuplot)
 #
 # As root it installs what is missing (one `apt-get update` first); otherwise
 # it prints the exact command.
@@ -18,7 +19,7 @@ set -euo pipefail
 job=${1:-}
 base=(libpcap-dev pkg-config)
 firmware=(qemu-system-arm iproute2)
-peers=(iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan ndisc6 tcpreplay nftables iperf3 ethtool)
+peers=(iproute2 iputils-ping tcpdump tshark iputils-arping arp-scan ndisc6 tcpreplay nftables iperf3 ethtool python3)
 case $job in
     demo) packages=("${base[@]}") ;;
     firmware) packages=("${base[@]}" "${firmware[@]}") ;;
