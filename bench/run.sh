@@ -35,6 +35,8 @@ cargo build -q --release --bins --examples
     echo
     bench/transfer.sh
     echo
+    bench/transfer-cpu.sh
+    echo
     bench/socket-paths.sh
     echo
     bench/bottleneck.sh
