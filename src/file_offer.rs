@@ -2,28 +2,40 @@
 //! puts in a stream's opening header, and the verdicts `whohas receive`
 //! returns (see `docs/PROTOCOL.md`).
 //!
+//! A sender offers a file in one of two kinds. whohas sends kind 2: the
+//! SHA-256 follows the content, as the stream's last 32 bytes, so the file
+//! is read once, hashed while it is sent, and the first byte goes out at
+//! once however large the file. Receivers also take kind 1, whose offer
+//! carries the SHA-256 up front (what whohas sent before).
+//!
 //! ```text
-//! offset  size  field
-//!      0     1  kind: 1 (a file)
-//!      1     8  size in bytes, big endian
-//!      9    32  SHA-256 of the content
-//!     41     1  name length n (1 to 255)
-//!     42     n  the file's name: no directory, no `/`, no NUL, not `.` or `..`
+//! kind 2                                  kind 1
+//! offset  size  field                     offset  size  field
+//!      0     1  kind: 2                        0     1  kind: 1
+//!      1     8  size in bytes, big endian      1     8  size in bytes, big endian
+//!      9     1  name length n (1 to 255)       9    32  SHA-256 of the content
+//!     10     n  the file's name                41     1  name length n (1 to 255)
+//!                                             42     n  the file's name
 //! ```
+//!
+//! A name has no directory, no `/`, no NUL, and is not `.` or `..`.
 
 use std::fmt;
 
-/// Kind byte of a file offer.
-const KIND_FILE: u8 = 1;
+/// Kind byte of an offer whose SHA-256 follows the content.
+const KIND_DIGEST_AFTER: u8 = 2;
+/// Kind byte of an offer that carries the SHA-256 itself.
+const KIND_DIGEST_AHEAD: u8 = 1;
 /// Longest file name (Linux's NAME_MAX).
 pub const FILE_NAME_MAX: usize = 255;
-const FIXED_LEN: usize = 42;
+/// Bytes of a SHA-256.
+pub const DIGEST_LEN: usize = 32;
 
 /// The verdicts of a receiver (FIN-ACK and RESET status codes of the
 /// application's own range).
 pub mod verdict {
     pub use whohas_core::transfer::status::{ABORTED, BUSY, OK, REFUSED};
-    /// The content's SHA-256 or size is not what the offer said.
+    /// The content's SHA-256 or size is not what the sender said.
     pub const HASH_MISMATCH: u16 = 16;
     /// The offered name has a path in it, or is not a name.
     pub const BAD_NAME: u16 = 17;
@@ -64,8 +76,9 @@ pub mod verdict {
 pub struct FileOffer {
     /// Its size in bytes.
     pub size: u64,
-    /// The SHA-256 of its content.
-    pub sha256: [u8; 32],
+    /// The SHA-256 of its content, if the offer carries it (kind 1);
+    /// `None`: it follows the content (kind 2).
+    pub sha256: Option<[u8; DIGEST_LEN]>,
     /// Its name (a single path component).
     pub name: Vec<u8>,
 }
@@ -113,17 +126,21 @@ impl FileOffer {
     /// Reads an offer's fields without judging its name: for showing what a
     /// sender offered (a decoder shows the path an attacker tried).
     pub fn parse_fields(header: &[u8]) -> Result<FileOffer, OfferError> {
-        if header.len() < FIXED_LEN || header[0] != KIND_FILE {
-            return Err(OfferError::Malformed);
+        let (&kind, rest) = header.split_first().ok_or(OfferError::Malformed)?;
+        let size = rest.get(..8).ok_or(OfferError::Malformed)?;
+        let size = u64::from_be_bytes(size.try_into().map_err(|_| OfferError::Malformed)?);
+        let (sha256, rest) = match kind {
+            KIND_DIGEST_AFTER => (None, &rest[8..]),
+            KIND_DIGEST_AHEAD => {
+                let digest = rest.get(8..8 + DIGEST_LEN).ok_or(OfferError::Malformed)?;
+                (Some(digest.try_into().map_err(|_| OfferError::Malformed)?), &rest[8 + DIGEST_LEN..])
+            }
+            _ => return Err(OfferError::Malformed),
+        };
+        match rest.split_first() {
+            Some((&len, name)) if name.len() == usize::from(len) => Ok(FileOffer { size, sha256, name: name.to_vec() }),
+            _ => Err(OfferError::Malformed),
         }
-        let size = u64::from_be_bytes(header[1..9].try_into().map_err(|_| OfferError::Malformed)?);
-        let sha256 = header[9..41].try_into().map_err(|_| OfferError::Malformed)?;
-        let len = usize::from(header[41]);
-        let name = header.get(FIXED_LEN..FIXED_LEN + len).ok_or(OfferError::Malformed)?;
-        if header.len() != FIXED_LEN + len {
-            return Err(OfferError::Malformed);
-        }
-        Ok(FileOffer { size, sha256, name: name.to_vec() })
     }
 
     /// The opening header for this offer.
@@ -131,10 +148,12 @@ impl FileOffer {
         if !is_plain_name(&self.name) {
             return Err(OfferError::BadName);
         }
-        let mut header = Vec::with_capacity(FIXED_LEN + self.name.len());
-        header.push(KIND_FILE);
+        let mut header = Vec::with_capacity(1 + 8 + DIGEST_LEN + 1 + self.name.len());
+        header.push(if self.sha256.is_some() { KIND_DIGEST_AHEAD } else { KIND_DIGEST_AFTER });
         header.extend_from_slice(&self.size.to_be_bytes());
-        header.extend_from_slice(&self.sha256);
+        if let Some(digest) = &self.sha256 {
+            header.extend_from_slice(digest);
+        }
         header.push(self.name.len() as u8);
         header.extend_from_slice(&self.name);
         Ok(header)
@@ -152,19 +171,40 @@ mod tests {
 
     #[test]
     fn offers_round_trip_and_paths_are_refused() {
-        let offer = FileOffer { size: 1 << 40, sha256: [7; 32], name: b"report.pdf".to_vec() };
+        let offer = FileOffer { size: 1 << 40, sha256: None, name: b"report.pdf".to_vec() };
         let header = offer.encode().unwrap();
-        assert_eq!(header.len(), 42 + 10);
+        assert_eq!(header, b"\x02\x00\x00\x01\x00\x00\x00\x00\x00\x0areport.pdf");
         assert_eq!(FileOffer::parse(&header), Ok(offer));
+        let ahead = FileOffer { size: 6, sha256: Some([7; 32]), name: b"a".to_vec() };
+        let header = ahead.encode().unwrap();
+        assert_eq!((header.len(), header[0], &header[9..41]), (43, 1, &[7; 32][..]));
+        assert_eq!(FileOffer::parse(&header), Ok(ahead));
         for bad in [&b""[..], b".", b"..", b"../etc/passwd", b"/etc/passwd", b"a/b", b"nul\0byte", &[b'x'; 256]] {
             assert!(!is_plain_name(bad), "{bad:?}");
         }
-        let mut sneaky = FileOffer { size: 1, sha256: [0; 32], name: b"ok".to_vec() }.encode().unwrap();
-        sneaky.truncate(42);
+        let mut sneaky = FileOffer { size: 1, sha256: None, name: b"ok".to_vec() }.encode().unwrap();
+        sneaky.truncate(10);
         sneaky.push(b'/');
-        sneaky[41] = 1;
+        sneaky[9] = 1;
         assert_eq!(FileOffer::parse(&sneaky), Err(OfferError::BadName));
-        assert_eq!(FileOffer::parse(b"\x02rest"), Err(OfferError::Malformed));
         assert!(is_plain_name(b".hidden") && is_plain_name("caf\u{e9}.txt".as_bytes()));
+    }
+
+    #[test]
+    fn offers_that_do_not_add_up_are_malformed() {
+        let header = FileOffer { size: 1, sha256: None, name: b"ok".to_vec() }.encode().unwrap();
+        for cut in 0..header.len() {
+            assert_eq!(FileOffer::parse(&header[..cut]), Err(OfferError::Malformed), "{cut} bytes");
+        }
+        let mut longer = header.clone();
+        longer.push(b'x');
+        assert_eq!(FileOffer::parse(&longer), Err(OfferError::Malformed));
+        for kind in [0, 3, 0xff] {
+            let mut other = header.clone();
+            other[0] = kind;
+            assert_eq!(FileOffer::parse(&other), Err(OfferError::Malformed), "kind {kind}");
+        }
+        let ahead = FileOffer { size: 1, sha256: Some([0; 32]), name: b"ok".to_vec() }.encode().unwrap();
+        assert_eq!(FileOffer::parse(&ahead[..42]), Err(OfferError::Malformed));
     }
 }

@@ -1,11 +1,11 @@
 //! Files over the reliable transfer, shared by `whohas send --file`,
 //! `whohas receive` and chat: a [`Reception`] takes what is sent to a
 //! station (messages, and files into an [`Inbox`]); an [`Outgoing`] file is offered
-//! (name, size, SHA-256 in the stream's opening header) and fed into the
-//! stream as its window allows; an [`Inbox`] writes incoming files under a
-//! temporary name, checks them against their offer, and links them under
-//! their own name, never over an existing file and never outside its
-//! directory.
+//! (name and size in the stream's opening header), fed into the stream as
+//! its window allows and hashed as it is read, its SHA-256 sent after it;
+//! an [`Inbox`] writes incoming files under a temporary name, checks them
+//! against their size and SHA-256, and links them under their own name,
+//! never over an existing file and never outside its directory.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -18,47 +18,34 @@ use tempfile::NamedTempFile;
 
 use super::Failure;
 use super::report::{Report, WireBytes};
-use crate::file_offer::{FileOffer, OfferError, hex, verdict};
+use crate::file_offer::{DIGEST_LEN, FileOffer, OfferError, hex, verdict};
 use crate::transfer::{ConnId, Transfer, TransferEvent};
 use crate::wire::Escaped;
 use crate::{Instant, Name};
 
-/// The size and SHA-256 of the file at `path`.
-fn digest(path: &Path) -> Result<(u64, [u8; 32]), Failure> {
-    let cannot = |err: io::Error| Failure::error(format!("cannot read {}: {err}", path.display()));
-    let mut file = File::open(path).map_err(cannot)?;
-    let (mut hasher, mut buffer, mut size) = (Sha256::new(), vec![0u8; 1 << 16], 0u64);
-    loop {
-        let n = file.read(&mut buffer).map_err(cannot)?;
-        if n == 0 {
-            return Ok((size, hasher.finalize().into()));
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
-}
-
-/// A file on its way out: offered on a stream of its own, then fed into it.
+/// A file on its way out: offered on a stream of its own, then fed into it,
+/// its SHA-256 last.
 pub struct Outgoing {
     /// The stream carrying it.
     pub conn: ConnId,
     /// Its size in bytes.
     pub size: u64,
-    /// The SHA-256 the receiver checks.
-    pub sha256: [u8; 32],
     /// Its path, escaped for a terminal.
     pub shown: String,
     reader: File,
+    hasher: Sha256,
+    /// What was read and is not yet in the stream: `chunk[pos..len]`; after
+    /// the last byte of the file, its SHA-256.
     chunk: Vec<u8>,
     pos: usize,
     len: usize,
     read: u64,
+    sha256: Option<[u8; DIGEST_LEN]>,
     finished: bool,
 }
 
 impl Outgoing {
-    /// Hashes the file at `path` and offers it to `peer` on a new stream of
-    /// `transfer`.
+    /// Offers the file at `path` to `peer` on a new stream of `transfer`.
     pub fn offer<const NC: usize, const W: usize>(
         transfer: &mut Transfer<NC, W>,
         peer: &Name,
@@ -68,24 +55,30 @@ impl Outgoing {
         if path.is_dir() {
             return Err(Failure::error(format!("{} is a directory; give a file", path.display())));
         }
-        let (size, sha256) = digest(path)?;
+        let cannot = |err: io::Error| Failure::error(format!("cannot read {}: {err}", path.display()));
+        let reader = File::open(path).map_err(cannot)?;
+        let size = reader.metadata().map_err(cannot)?.len();
         let name = path.file_name().map(|name| name.as_bytes().to_vec()).unwrap_or_default();
-        let header = FileOffer { size, sha256, name }.encode()?;
-        let reader =
-            File::open(path).map_err(|err| Failure::error(format!("cannot read {}: {err}", path.display())))?;
+        let header = FileOffer { size, sha256: None, name }.encode()?;
         let conn = transfer.open(peer, &header, now)?;
         Ok(Outgoing {
             conn,
             size,
-            sha256,
             shown: Escaped::new(path.as_os_str().as_bytes()).to_string(),
             reader,
+            hasher: Sha256::new(),
             chunk: vec![0u8; 1 << 16],
             pos: 0,
             len: 0,
             read: 0,
+            sha256: None,
             finished: false,
         })
+    }
+
+    /// The SHA-256 sent after the file, once all of it was read.
+    pub fn sha256(&self) -> Option<[u8; DIGEST_LEN]> {
+        self.sha256
     }
 
     /// Writes what the window takes; finishes the stream after the last
@@ -104,19 +97,27 @@ impl Outgoing {
     ) -> Result<(), Failure> {
         while !self.finished {
             if self.pos == self.len {
+                if self.sha256.is_some() {
+                    transfer.finish(self.conn)?;
+                    self.finished = true;
+                    break;
+                }
                 let n = self
                     .reader
                     .read(&mut self.chunk)
                     .map_err(|err| Failure::error(format!("reading {}: {err}", self.shown)))?;
                 self.read += n as u64;
-                if n == 0 {
-                    if self.read != self.size {
-                        return Err(Failure::error(format!("{} changed while it was being sent", self.shown)));
-                    }
-                    transfer.finish(self.conn)?;
-                    self.finished = true;
-                    break;
+                if self.read > self.size || (n == 0 && self.read != self.size) {
+                    return Err(Failure::error(format!("{} changed while it was being sent", self.shown)));
                 }
+                if n == 0 {
+                    let digest: [u8; DIGEST_LEN] = std::mem::take(&mut self.hasher).finalize().into();
+                    self.chunk[..DIGEST_LEN].copy_from_slice(&digest);
+                    self.sha256 = Some(digest);
+                    (self.pos, self.len) = (0, DIGEST_LEN);
+                    continue;
+                }
+                self.hasher.update(&self.chunk[..n]);
                 (self.pos, self.len) = (0, n);
             }
             let taken = transfer.write(self.conn, &self.chunk[self.pos..self.len])?;
@@ -136,7 +137,11 @@ struct Incoming {
     /// Removed when dropped: a file not kept leaves nothing behind.
     file: BufWriter<NamedTempFile>,
     hasher: Sha256,
+    /// Bytes of the file received (never more than offered).
     received: u64,
+    /// The SHA-256 that follows the file (a kind 2 offer), as far as it
+    /// has arrived.
+    trailer: Vec<u8>,
     started: std::time::Instant,
 }
 
@@ -212,14 +217,16 @@ impl Inbox {
             file: BufWriter::with_capacity(256 * 1024, file),
             hasher: Sha256::new(),
             received: 0,
+            trailer: Vec::with_capacity(DIGEST_LEN),
             started: std::time::Instant::now(),
         };
         self.files.insert(conn, incoming);
         Ok(())
     }
 
-    /// Bytes of `conn` arrived. More than offered, or a full disk, gives the
-    /// file up at once and closes the stream with the verdict.
+    /// Bytes of `conn` arrived: the file's, then (a kind 2 offer) its
+    /// SHA-256. More than that, or a full disk, gives the file up at once
+    /// and closes the stream with the verdict.
     pub fn received<const NC: usize, const W: usize>(
         &mut self,
         transfer: &mut Transfer<NC, W>,
@@ -227,13 +234,17 @@ impl Inbox {
         data: &[u8],
     ) {
         let Some(f) = self.files.get_mut(&conn) else { return };
-        f.received += data.len() as u64;
-        f.hasher.update(data);
-        let status = if f.received > f.offer.size {
+        let left = usize::try_from(f.offer.size - f.received).unwrap_or(usize::MAX);
+        let (content, after) = data.split_at(data.len().min(left));
+        f.received += content.len() as u64;
+        f.hasher.update(content);
+        let room = if f.offer.sha256.is_none() { DIGEST_LEN - f.trailer.len() } else { 0 };
+        let status = if after.len() > room {
             verdict::HASH_MISMATCH
-        } else if f.file.write_all(data).is_err() {
+        } else if f.file.write_all(content).is_err() {
             verdict::CANNOT_SAVE
         } else {
+            f.trailer.extend_from_slice(after);
             return;
         };
         self.failed(conn);
@@ -255,13 +266,14 @@ impl Inbox {
             temp.as_file().sync_all()?;
             Ok(temp)
         });
-        let (status, arrival) = if f.received != f.offer.size || digest != f.offer.sha256 {
+        let expected = f.offer.sha256.or_else(|| f.trailer.as_slice().try_into().ok());
+        let (status, arrival) = if f.received != f.offer.size || expected != Some(digest) {
             let reason = format!(
                 "{} bytes with SHA-256 {} instead of {} bytes with {}",
                 f.received,
                 hex(&digest),
                 f.offer.size,
-                hex(&f.offer.sha256)
+                expected.map_or_else(|| "their SHA-256 after them".to_owned(), |d| format!("SHA-256 {}", hex(&d)))
             );
             (verdict::HASH_MISMATCH, Arrival::Dropped { name, from: f.from.clone(), reason })
         } else {
@@ -402,5 +414,81 @@ impl Reception {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transfer::TransferConfig;
+
+    const CONTENT: &[u8] = b"hello\n";
+
+    fn sha256(data: &[u8]) -> [u8; DIGEST_LEN] {
+        Sha256::digest(data).into()
+    }
+
+    /// Offers `offer` to an inbox in a fresh directory, hands it `stream`
+    /// in pieces of `piece` bytes, and says what became of the file (`None`:
+    /// given up before the end).
+    fn arrive(offer: FileOffer, stream: &[u8], piece: usize) -> Option<Arrival> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut inbox = Inbox::new(dir.path()).unwrap();
+        let mut transfer = Transfer::<1, 4>::new(TransferConfig::default(), 1);
+        let from = Name::try_from("VM1").unwrap();
+        let conn = transfer.open(&from, b"", Instant::ZERO).unwrap();
+        inbox.offered(conn, &from, &offer.encode().unwrap()).unwrap();
+        for data in stream.chunks(piece) {
+            inbox.received(&mut transfer, conn, data);
+        }
+        inbox.finished(&mut transfer, conn)
+    }
+
+    fn saved(arrival: Option<Arrival>) -> Option<String> {
+        match arrival {
+            Some(Arrival::Saved(saved)) => Some(saved.sha256),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_file_is_kept_when_the_sha256_after_it_matches_however_it_is_cut() {
+        let offer = FileOffer { size: CONTENT.len() as u64, sha256: None, name: b"hello.txt".to_vec() };
+        let stream = [CONTENT, &sha256(CONTENT)[..]].concat();
+        for piece in [1, 5, 6, 7, 37, 38] {
+            assert_eq!(saved(arrive(offer.clone(), &stream, piece)), Some(hex(&sha256(CONTENT))), "{piece}");
+        }
+        let mut wrong = stream.clone();
+        wrong[CONTENT.len() + 3] ^= 1;
+        assert!(matches!(arrive(offer.clone(), &wrong, 8), Some(Arrival::Dropped { .. })));
+        let Some(Arrival::Dropped { reason, .. }) = arrive(offer.clone(), &stream[..stream.len() - 1], 8) else {
+            panic!("a file without its whole SHA-256 is kept");
+        };
+        assert!(reason.ends_with("instead of 6 bytes with their SHA-256 after them"), "{reason}");
+        let longer = [&stream[..], b"x"].concat();
+        assert!(arrive(offer, &longer, 8).is_none(), "more than offered gives the file up");
+    }
+
+    #[test]
+    fn a_file_that_shrinks_after_its_offer_is_not_sent_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.txt");
+        fs::write(&path, [7u8; 100]).unwrap();
+        let mut transfer = Transfer::<1, 16>::new(TransferConfig::default(), 1);
+        let mut file = Outgoing::offer(&mut transfer, &Name::try_from("VM2").unwrap(), &path, Instant::ZERO).unwrap();
+        assert_eq!(file.size, 100);
+        fs::write(&path, [7u8; 50]).unwrap();
+        let err = file.feed(&mut transfer).unwrap_err();
+        assert!(format!("{err:?}").contains("changed while it was being sent"), "{err:?}");
+        assert_eq!(file.sha256(), None, "no SHA-256 for a file not read whole");
+    }
+
+    #[test]
+    fn an_offer_carrying_the_sha256_is_still_taken() {
+        let offer = FileOffer { size: CONTENT.len() as u64, sha256: Some(sha256(CONTENT)), name: b"a".to_vec() };
+        assert_eq!(saved(arrive(offer.clone(), CONTENT, 4)), Some(hex(&sha256(CONTENT))));
+        let other = FileOffer { sha256: Some([0; DIGEST_LEN]), ..offer.clone() };
+        assert!(matches!(arrive(other, CONTENT, 4), Some(Arrival::Dropped { .. })));
+        assert!(arrive(offer, &[CONTENT, b"x"].concat(), 4).is_none(), "more than offered gives the file up");
     }
 }

@@ -288,7 +288,7 @@ fn send_file(
 ) -> Result<(), Failure> {
     let mut clock = signals::clock(WaitMode::Block);
     let file = Outgoing::offer(node.services_mut(), &args.peer, path, clock.read())?;
-    let (size, sha256) = (file.size, file.sha256);
+    let size = file.size;
     let bar = if global.quiet || global.json { ProgressBar::hidden() } else { ProgressBar::new(size) };
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec}, eta {eta}")
@@ -306,6 +306,8 @@ fn send_file(
     let stats = *node.services().stats();
     let shown = sender.file.shown.clone();
     outcome?;
+    // The receiver accepted the file, so all of it was read and hashed.
+    let sha256 = sender.file.sha256().map(|digest| hex(&digest));
     let seconds = sender.connected_at.unwrap_or(started).elapsed().as_secs_f64().max(1e-6);
     Report::Delivered {
         to: args.peer.to_string(),
@@ -316,7 +318,7 @@ fn send_file(
         mb_per_s: Some(size as f64 / seconds / 1e6),
         retransmits: Some(stats.retransmits),
         timeouts: Some(stats.timeouts),
-        sha256: Some(hex(&sha256)),
+        sha256,
     }
     .print(global.json)
 }

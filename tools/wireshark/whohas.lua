@@ -250,9 +250,13 @@ local function syn_info(info, tvb, at, len, messages)
     if messages then
         return info .. ", messages"
     end
-    if header_len >= 42 and tvb(header, 1):uint() == 1 and header_len == 42 + tvb(header + 41, 1):uint() then
+    -- A file offer: kind 2 (its SHA-256 after the content) puts the name's
+    -- length at offset 9, kind 1 (the SHA-256 in the offer) at 41.
+    local kind = header_len >= 1 and tvb(header, 1):uint() or 0
+    local name_at = (kind == 2 and 10) or (kind == 1 and 42) or nil
+    if name_at and header_len >= name_at and header_len == name_at + tvb(header + name_at - 1, 1):uint() then
         local size = tvb(header + 1, 8):uint64()
-        local file = header_len > 42 and escape(tvb(header + 42, header_len - 42)) or ""
+        local file = header_len > name_at and escape(tvb(header + name_at, header_len - name_at)) or ""
         return info .. ", file " .. file .. " (" .. tostring(size) .. " bytes)"
     end
     if header_len > 0 then

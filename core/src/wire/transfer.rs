@@ -458,9 +458,10 @@ mod tests {
     /// parses to its meaning, and emitting that meaning gives the bytes back.
     #[test]
     fn the_documented_example_frames_are_exact() {
-        const SYN_PAYLOAD: &str = "03 56 4d 31 01 00 00 00 00 00 00 00 06
-            58 91 b5 b5 22 d5 df 08 6d 0f f0 b1 10 fb d9 d2 1b b4 fc 71 63 af 34 d0 82 86 a2 e8 46 f6 be 03
-            09 68 65 6c 6c 6f 2e 74 78 74";
+        const SYN_PAYLOAD: &str = "03 56 4d 31 02 00 00 00 00 00 00 00 06 09 68 65 6c 6c 6f 2e 74 78 74";
+        const HELLO_AND_SHA256: &str = "68 65 6c 6c 6f 0a
+            58 91 b5 b5 22 d5 df 08 6d 0f f0 b1 10 fb d9 d2 1b b4 fc 71 63 af 34 d0 82 86 a2 e8 46 f6 be 03";
+        let (hello_and_sha256, hello_and_sha256_len) = hex(HELLO_AND_SHA256);
         let (syn_payload, syn_payload_len) = hex(SYN_PAYLOAD);
         let base = TransferRepr {
             kind: Kind::Syn,
@@ -480,10 +481,8 @@ mod tests {
         let examples: [(&str, TransferRepr); 7] = [
             (
                 "02 00 00 00 00 02 02 00 00 00 00 01 88 b5 01 01 01 00
-                 1a 2b 3c 4d 00 00 01 00 00 00 00 00 00 00 00 0f 42 40 00 00 00 00 00 37
-                 03 56 4d 31 01 00 00 00 00 00 00 00 06
-                 58 91 b5 b5 22 d5 df 08 6d 0f f0 b1 10 fb d9 d2 1b b4 fc 71 63 af 34 d0 82 86 a2 e8 46 f6 be 03
-                 09 68 65 6c 6c 6f 2e 74 78 74 74 6f d2 b3",
+                 1a 2b 3c 4d 00 00 01 00 00 00 00 00 00 00 00 0f 42 40 00 00 00 00 00 17
+                 03 56 4d 31 02 00 00 00 00 00 00 00 06 09 68 65 6c 6c 6f 2e 74 78 74 2e e6 f0 5d",
                 base.clone(),
             ),
             (
@@ -500,13 +499,15 @@ mod tests {
             ),
             (
                 "02 00 00 00 00 02 02 00 00 00 00 01 88 b5 01 03 01 00
-                 1a 2b 3c 4d 00 00 01 00 00 00 00 00 00 00 00 0f 44 98 00 0f 43 6c 00 06
-                 68 65 6c 6c 6f 0a dd 92 45 4b",
+                 1a 2b 3c 4d 00 00 01 00 00 00 00 00 00 00 00 0f 44 98 00 0f 43 6c 00 26
+                 68 65 6c 6c 6f 0a
+                 58 91 b5 b5 22 d5 df 08 6d 0f f0 b1 10 fb d9 d2 1b b4 fc 71 63 af 34 d0 82 86 a2 e8 46 f6 be 03
+                 7c c2 a2 eb",
                 TransferRepr {
                     kind: Kind::Data,
                     timestamp: 0x000f_4498,
                     echo: 0x000f_436c,
-                    payload: b"hello\n",
+                    payload: &hello_and_sha256[..hello_and_sha256_len],
                     ..base.clone()
                 },
             ),
@@ -576,7 +577,7 @@ mod tests {
         }
         let syn = SynPayload::parse(&syn_payload[..syn_payload_len]).unwrap();
         assert_eq!(syn.name, b"VM1");
-        assert_eq!(syn.header.len(), 51);
+        assert_eq!(syn.header.len(), 19);
     }
 
     #[test]
