@@ -7,7 +7,7 @@ Samples /proc/stat (every CPU, every process, the kernel's softirq work
 included) and IFACE's received bytes in the network namespace of process
 PID (/proc/PID/net/dev) every 50 ms until SIGTERM. Then prints one line
 over the intervals that carried at least half the busiest interval's bytes
-(the transfer itself, not start-up or the file's hashing beforehand):
+(the transfer itself, not start-up):
 
     MB/s CORES CPU_S_PER_GB USER_S_PER_GB KERNEL_S_PER_GB
 

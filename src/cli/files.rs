@@ -52,12 +52,15 @@ impl Outgoing {
         path: &Path,
         now: Instant,
     ) -> Result<Outgoing, Failure> {
-        if path.is_dir() {
-            return Err(Failure::error(format!("{} is a directory; give a file", path.display())));
-        }
         let cannot = |err: io::Error| Failure::error(format!("cannot read {}: {err}", path.display()));
         let reader = File::open(path).map_err(cannot)?;
-        let size = reader.metadata().map_err(cannot)?.len();
+        let meta = reader.metadata().map_err(cannot)?;
+        if !meta.is_file() {
+            // The offer states the size before the first byte is read.
+            let what = if meta.is_dir() { "a directory" } else { "not a regular file" };
+            return Err(Failure::error(format!("{} is {what}; give a file", path.display())));
+        }
+        let size = meta.len();
         let name = path.file_name().map(|name| name.as_bytes().to_vec()).unwrap_or_default();
         let header = FileOffer { size, sha256: None, name }.encode()?;
         let conn = transfer.open(peer, &header, now)?;
@@ -481,6 +484,19 @@ mod tests {
         let err = file.feed(&mut transfer).unwrap_err();
         assert!(format!("{err:?}").contains("changed while it was being sent"), "{err:?}");
         assert_eq!(file.sha256(), None, "no SHA-256 for a file not read whole");
+    }
+
+    #[test]
+    fn only_a_regular_file_is_offered() {
+        let mut transfer = Transfer::<1, 16>::new(TransferConfig::default(), 1);
+        let peer = Name::try_from("VM2").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (path, what) in [(dir.path(), "is a directory"), (Path::new("/dev/null"), "is not a regular file")] {
+            let Err(err) = Outgoing::offer(&mut transfer, &peer, path, Instant::ZERO) else {
+                panic!("{} offered", path.display());
+            };
+            assert!(format!("{err:?}").contains(what), "{err:?}");
+        }
     }
 
     #[test]
