@@ -20,7 +20,7 @@ work=$(mktemp -d)
 # speed must not count against whohas (it still hashes and verifies).
 inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
 file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
-trap 'lan_down; rm -rf "$inbox" "$file" "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; lan_down; rm -rf "$inbox" "$file" "$work"' EXIT
 head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
 segments=$((SIZE_MB * 1048576 / 1468))
 
@@ -46,9 +46,20 @@ link_up() {
 
 # `tcp_rate PORT`: SIZE_MB MiB from h1 to the iperf3 server on h2's PORT;
 # prints the receiver's MB/s.
+# A run iperf3 itself gives up on (at 20 % loss its control connection
+# can fail) is counted in $work/tcp-failed and run again, three times at
+# most.
 tcp_rate() {
-    in_ns h1 iperf3 -c 198.18.0.2 -p "$1" -n "${SIZE_MB}M" -J |
-        json_field '["end"]["sum_received"]["bits_per_second"] / 8e6'
+    local json
+    for _ in 1 2 3; do
+        json=$(in_ns h1 iperf3 -c 198.18.0.2 -p "$1" -n "${SIZE_MB}M" -J || true)
+        if echo "$json" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6' 2>/dev/null; then
+            return
+        fi
+        echo "$json" | json_field '.get("error", "no JSON")' >>"$work/tcp-failed" 2>/dev/null || echo "no JSON" >>"$work/tcp-failed"
+    done
+    echo "transfer.sh: iperf3 failed three times in a row: $(tail -1 "$work/tcp-failed")" >&2
+    return 1
 }
 
 # One table of LINK; appends "link loss whohas tcp" lines to points.tsv.
@@ -121,6 +132,10 @@ done
 if [[ -n $PLOT ]] && command -v gnuplot >/dev/null; then
     gnuplot -e "points='$work/points.tsv'; output='$PLOT'" bench/goodput-vs-loss.gp
     echo "![goodput against loss]($PLOT)"
+    echo
+fi
+if [[ -s $work/tcp-failed ]]; then
+    echo "iperf3 gave up on $(wc -l <"$work/tcp-failed") TCP runs, each run again ($(sort "$work/tcp-failed" | uniq -c | sed 's/^ *//' | paste -sd';' | sed 's/;/; /g'))."
     echo
 fi
 echo "Command: \`sudo bench/transfer.sh\` (RUNS=$RUNS, SIZE_MB=$SIZE_MB, LOSSES=\"$LOSSES\")."
