@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 RUNS=${RUNS:-10000000}
-TARGETS=${TARGETS:-ethernet name_arp arp icmpv6 transfer presence auth node decode}
+TARGETS=${TARGETS:-ethernet name_arp arp icmpv6 transfer presence auth file_offer node decode}
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "run-all: installing cargo-fuzz" >&2
     cargo install --quiet --locked cargo-fuzz >&2
