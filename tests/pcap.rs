@@ -375,11 +375,19 @@ fn decode_agrees_with_tshark_on_transfers() {
     offer.extend_from_slice(&u64::MAX.to_be_bytes());
     offer.extend_from_slice(&[0; 32]);
     offer.extend_from_slice(b"\x10../../etc/passwd");
+    // Today's offer (kind 2: the SHA-256 follows the file), with a name
+    // that would move a terminal's cursor, and one cut inside its name.
+    let mut offer2 = vec![2u8];
+    offer2.extend_from_slice(&5u64.to_be_bytes());
+    offer2.extend_from_slice(b"\x0aa\x1b[2Jb.txt");
+    let cut = &offer2[..offer2.len() - 3];
     let frames = [
         support::transfer_frame(from, to, &good),
         support::transfer_frame(to, from, &TransferRepr { kind: Kind::Reset, payload: &[0, 2], ..good.clone() }),
         support::transfer_frame(to, from, &TransferRepr { kind: Kind::Reset, payload: &[9], ..good.clone() }),
         syn(b"A", &offer, false),
+        syn(b"A", &offer2, false),
+        syn(b"A", cut, false),
         syn(b"A\x07", b"", true),
         syn(b"A", b"xyz", false),
         syn(b"", b"", false),
@@ -411,6 +419,10 @@ fn decode_agrees_with_tshark_on_transfers() {
     write(&ping[..30]);
     writer.flush().unwrap();
     drop(writer);
+    let decoded = text(&run(&["decode", odd.to_str().unwrap()]).stdout);
+    for offer in [", file a\\x1b[2Jb.txt (5 bytes)", ", file ../../etc/passwd (18446744073709551615 bytes)"] {
+        assert!(decoded.contains(offer), "both kinds of offer read: {decoded}");
+    }
     support::assert_decode_matches_tshark(&odd, &[], &[]);
 }
 
