@@ -13,10 +13,8 @@ cd "$(dirname "$0")/.."
 REV=${1:-HEAD~1}
 RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-200}
-work=$(mktemp -d /tmp/whohas-ab.XXXXXX)
-inbox=$(mktemp -d /dev/shm/whohas-ab.XXXXXX)
-file=$(mktemp /dev/shm/whohas-ab-file.XXXXXX)
-trap 'lan_down; git worktree remove --force "$work/base" 2>/dev/null || true; rm -rf "$work" "$inbox" "$file"' EXIT
+scratch_dir
+trap 'git worktree remove --force "$work/base" 2>/dev/null || true; bench_exit' EXIT
 git worktree add -q --detach "$work/base" "$REV"
 base_rev=$(git -C "$work/base" rev-parse --short HEAD)
 this_rev="$(git rev-parse --short HEAD)$(git diff --quiet || echo +)"
@@ -39,9 +37,9 @@ for round in 1 2; do
 done
 
 pair_up
-for i in 1 2; do in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
+offloads_off h1 h2
 pair_loss_up
-head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+transfer_files "$SIZE_MB"
 : >"$work/transfer"
 for loss in 0 5; do
     set_loss "$loss"

@@ -13,18 +13,17 @@ RATE=${RATE:-100mbit}
 QUEUE_MS=${QUEUE_MS:-50}
 WINDOW_S=${WINDOW_S:-10}
 bin=${WHOHAS_BIN:-$PWD/target/release}
-inbox=$(mktemp -d /dev/shm/whohas-bottleneck.XXXXXX)
-file=$(mktemp /dev/shm/whohas-bottleneck-file.XXXXXX)
-big=$(mktemp /dev/shm/whohas-bottleneck-big.XXXXXX)
-work=$(mktemp -d)
-trap 'lan_down; rm -rf "$inbox" "$file" "$big" "$work"' EXIT
-head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+scratch_dir
+transfer_files "$SIZE_MB"
+# What the flows side by side send (against TCP, and five at once): it
+# must outlast the measuring window.
+big=$(mktemp /dev/shm/whohas-bench-big.XXXXXX)
+scratch "$big"
 head -c "$((400 << 20))" /dev/urandom >"$big"
 
 lan_up 6
 for i in $(seq 6); do
-    in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
-    ip netns exec "$(ns sw)" ethtool -K "p$i" tso off gso off gro off >/dev/null 2>&1 || true
+    offloads_off "h$i" "sw:p$i"
 done
 ip netns exec "$(ns sw)" tc qdisc add dev p6 root tbf rate "$RATE" burst 32kb latency "${QUEUE_MS}ms"
 drops() { ip netns exec "$(ns sw)" tc -s qdisc show dev p6 | grep -oP 'dropped \K[0-9]+'; }

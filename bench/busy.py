@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """How busy the whole machine is while bytes arrive on one interface.
 
-    busy.py PID IFACE
+    busy.py PID IFACE READY
 
 Samples /proc/stat (every CPU, every process, the kernel's softirq work
 included) and IFACE's received bytes in the network namespace of process
-PID (/proc/PID/net/dev) every 50 ms until SIGTERM. Then prints one line
+PID (/proc/PID/net/dev) every 50 ms until SIGTERM, creating the file READY
+once it samples (a SIGTERM before then would kill it). Then prints one line
 over the intervals that carried at least half the busiest interval's bytes
 (the transfer itself, not start-up):
 
@@ -19,7 +20,7 @@ import signal
 import sys
 import time
 
-PID, IFACE = sys.argv[1], sys.argv[2]
+PID, IFACE, READY = sys.argv[1:4]
 HZ = 100  # USER_HZ: /proc/stat counts in hundredths of a second
 
 
@@ -40,6 +41,7 @@ def sample():
 # SIGTERM stays pending until the wait between samples takes it.
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
 samples = [sample()]
+open(READY, "w").close()
 while signal.sigtimedwait([signal.SIGTERM], 0.05) is None:
     samples.append(sample())
 samples.append(sample())

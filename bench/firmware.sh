@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 COUNT=${COUNT:-2000}
 bin=$PWD/target/release
-work=$(mktemp -d)
+scratch_dir
 qemu_pid=
 stop_qemu() { [[ -n $qemu_pid ]] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null; qemu_pid=; }
-trap 'stop_qemu; rm -rf "$work"; lan_down' EXIT
+trap 'stop_qemu; bench_exit' EXIT
 scripts/firmware.sh build 2>/dev/null
 fw=$PWD/target/firmware
 # The station without IP, for its size only: whohas alone, presence and

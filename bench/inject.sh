@@ -7,8 +7,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 RUNS=${RUNS:-5}
 FRAMES=${FRAMES:-1000000}
-work=$(mktemp -d)
-trap 'rm -rf "$work"; lan_down' EXIT
+scratch_dir
 bin=$PWD/target/release
 $bin/whohas synth -o "$work/in.pcap" --frames "$FRAMES" --kind foreign >/dev/null
 pair_up

@@ -10,11 +10,9 @@ RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-100}
 bin=$PWD/target/release
 pair_up
-for i in 1 2; do in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
-inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
-file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
-trap 'lan_down; rm -rf "$inbox" "$inbox.log" "$file"' EXIT
-head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+offloads_off h1 h2
+transfer_files "$SIZE_MB"
+scratch "$inbox.log"
 
 echo "## Jumbo frames: MTU 9000 against 1500"
 echo

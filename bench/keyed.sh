@@ -16,11 +16,9 @@ rate() { echo "$out" | awk -v name="node dispatch/$1" 'index($0, name) == 1 { fo
 
 lan_up 2
 loss_up 2
-inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
-file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
+transfer_files "$SIZE_MB"
 key=$(mktemp -u /dev/shm/whohas-bench-key.XXXXXX)
-trap 'lan_down; rm -rf "$inbox" "$file" "$key"' EXIT
-head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+scratch "$key"
 "$bin/whohas" keygen "$key" >/dev/null
 
 # One run: a receiver started for it, one file, the sender's MB/s.

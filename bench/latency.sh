@@ -8,8 +8,7 @@ cd "$(dirname "$0")/.."
 COUNT=${COUNT:-10000}
 ROUNDS=${ROUNDS:-5}
 bin=$PWD/target/release
-work=$(mktemp -d)
-trap 'lan_down; rm -rf "$work"' EXIT
+scratch_dir
 gcc -O2 -Wall -Wextra -Werror -o "$work/pingpong-c" bench/pingpong.c
 c=$work/pingpong-c
 pair_up

@@ -16,7 +16,34 @@ lan_down() {
     done
     BENCH_NAMESPACES=()
 }
-trap lan_down EXIT
+
+# Scratch paths, removed on exit: `scratch PATH...` adds a script's own;
+# `scratch_dir` sets $work to a new directory in /tmp; `transfer_files
+# SIZE_MB` sets $inbox to a new directory on tmpfs for a receiver (iperf3
+# discards what it receives, so the disk's speed must not count against
+# whohas, which still hashes and verifies) and $file to SIZE_MB MiB of
+# random bytes on tmpfs.
+BENCH_SCRATCH=()
+scratch() { BENCH_SCRATCH+=("$@"); }
+scratch_dir() { work=$(mktemp -d); scratch "$work"; }
+transfer_files() {
+    inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
+    file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
+    scratch "$inbox" "$file"
+    head -c "$(($1 << 20))" /dev/urandom >"$file"
+}
+
+# On exit, however the script ends: its background jobs killed, the
+# namespaces and the scratch paths removed. A script with more to undo
+# sets its own trap and calls this last.
+bench_exit() {
+    local running
+    running=$(jobs -p)
+    [[ -z $running ]] || kill $running 2>/dev/null || true
+    lan_down
+    rm -rf "${BENCH_SCRATCH[@]}"
+}
+trap bench_exit EXIT
 
 ns() { echo "$BENCH_PREFIX-$1"; }
 
@@ -116,14 +143,29 @@ set_loss() {
     loss_down
     for host in "${LOSS_XDP[@]}"; do
         # Attached (at 0 % too, so every rate pays the same XDP cost) once
-        # it says so.
+        # it says so. The previous rate's words are removed first: they
+        # would be read before the new loader empties the file.
+        rm -f "$LOSS_XDP_BIN.$host"
         ip netns exec "$(ns "$host")" "$LOSS_XDP_BIN" eth0 "$1" >"$LOSS_XDP_BIN.$host" &
         LOSS_XDP_PIDS+=($!)
         for _ in $(seq 150); do
-            [[ -s $LOSS_XDP_BIN.$host ]] && break
+            grep -qs dropping "$LOSS_XDP_BIN.$host" && break
+            kill -0 "$!" 2>/dev/null || break
             sleep 0.1
         done
         grep -q dropping "$LOSS_XDP_BIN.$host" || { echo "xdp-loss did not attach on $host" >&2; return 1; }
+    done
+}
+
+# `offloads_off HOST[:DEVICE]...`: segmentation offloads (TSO, GSO, GRO)
+# off on DEVICE (eth0 if not given) in each namespace. whohas has none, so
+# TCP's go too: both tools then put 1500-byte frames on the wire.
+offloads_off() {
+    local spec device
+    for spec; do
+        device=eth0
+        [[ $spec != *:* ]] || device=${spec#*:}
+        in_ns "${spec%%:*}" ethtool -K "$device" tso off gso off gro off >/dev/null 2>&1 || true
     done
 }
 

@@ -6,8 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 FLOOD=${FLOOD:-1000000}
-work=$(mktemp -d)
-trap 'rm -rf "$work"; lan_down' EXIT
+scratch_dir
 bin=$PWD/target/release
 
 sizes=$(cargo test -q -p whohas-core --test node readme_states_the_measured_node_size -- --nocapture 2>/dev/null)

@@ -26,12 +26,9 @@ for i in 1 2; do
         local "198.18.$i.2" remote "198.18.$((3 - i)).2" dstport 4789 dev eth0
     ip -n "$(ns "h$i")" link set vx0 up
     ip -n "$(ns "h$i")" addr add "198.18.100.$i/24" dev vx0
-    in_ns "h$i" ethtool -K vx0 tso off gso off gro off >/dev/null 2>&1 || true
 done
-inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
-file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
-trap 'lan_down; rm -rf "$inbox" "$file"' EXIT
-head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+offloads_off h1:vx0 h2:vx0
+transfer_files "$SIZE_MB"
 segments=$((SIZE_MB * 1048576 / 1398))
 bg_in_ns h2 "$bin/whohas" receive -i vx0 -n B --dir "$inbox" -q >/dev/null 2>&1
 receiver=$BG_PID

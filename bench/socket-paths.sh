@@ -11,11 +11,10 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 RUNS=${RUNS:-5}
 SECONDS_EACH=${SECONDS_EACH:-3}
-work=$(mktemp -d)
-trap 'lan_down; rm -rf "$work"' EXIT
+scratch_dir
 gcc -O2 -Wall -Wextra -Werror -o "$work/socket-paths" bench/socket-paths.c
 pair_up
-for i in 1 2; do in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
+offloads_off h1 h2
 
 # `run SEND RECEIVE NAME`: one run, the receiver's line and the sender's CPU
 # appended to $work/NAME.

@@ -11,14 +11,10 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-500}
 bin=${WHOHAS_BIN:-$PWD/target/release}
-work=$(mktemp -d)
-inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
-file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
-trap 'lan_down; rm -rf "$inbox" "$file" "$work"' EXIT
-head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+scratch_dir
+transfer_files "$SIZE_MB"
 pair_up
-# 1500-byte frames on the wire for both tools, as in bench/transfer.sh.
-for i in 1 2; do in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true; done
+offloads_off h1 h2
 bg_in_ns h2 "$bin/whohas" receive -i eth0 -n B --dir "$inbox" -q >/dev/null 2>&1
 receiver=$BG_PID
 bg_in_ns h2 iperf3 -s -B 198.18.0.2 -F "$inbox/tcp" >/dev/null 2>&1
@@ -29,8 +25,14 @@ sleep 0.5
 # appends busy.py's line to $work/NAME.
 measure() {
     local name=$1; shift
-    bench/busy.py "$receiver" eth0 >>"$work/$name" &
+    rm -f "$work/ready"
+    bench/busy.py "$receiver" eth0 "$work/ready" >>"$work/$name" &
     local sampler=$!
+    for _ in $(seq 500); do
+        [[ -e $work/ready ]] && break
+        sleep 0.01
+    done
+    [[ -e $work/ready ]] || { echo "transfer-cpu.sh: bench/busy.py did not start" >&2; return 1; }
     in_ns h1 "$@" >/dev/null
     kill -TERM "$sampler"
     wait "$sampler"

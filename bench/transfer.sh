@@ -15,13 +15,8 @@ LOSSES=${LOSSES:-0 1 2 5 10 20}
 LINKS=${LINKS:-pair bridge}
 PLOT=${PLOT-docs/goodput-vs-loss.png}
 bin=${WHOHAS_BIN:-$PWD/target/release}
-work=$(mktemp -d)
-# The receiver writes to tmpfs: iperf3 discards what it receives, so disk
-# speed must not count against whohas (it still hashes and verifies).
-inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
-file=$(mktemp /dev/shm/whohas-bench-file.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; lan_down; rm -rf "$inbox" "$file" "$work"' EXIT
-head -c "$((SIZE_MB << 20))" /dev/urandom >"$file"
+scratch_dir
+transfer_files "$SIZE_MB"
 segments=$((SIZE_MB * 1048576 / 1468))
 
 # Brings up LINK (pair or bridge) with loss hooks and offloads off.
@@ -33,15 +28,9 @@ link_up() {
     else
         lan_up 2
         loss_up 2
-        for i in 1 2; do
-            ip netns exec "$(ns sw)" ethtool -K "p$i" tso off gso off gro off >/dev/null 2>&1 || true
-        done
+        offloads_off sw:p1 sw:p2
     fi
-    # Both tools put 1500-byte frames on the wire: whohas has no
-    # segmentation offload, so TCP's (TSO/GSO/GRO) is turned off too.
-    for i in 1 2; do
-        in_ns "h$i" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
-    done
+    offloads_off h1 h2
 }
 
 # `tcp_rate PORT`: SIZE_MB MiB from h1 to the iperf3 server on h2's PORT;
