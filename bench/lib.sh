@@ -56,10 +56,12 @@ new_ns() {
 
 host_mac() { printf '02:00:00:00:%02x:%02x' $(($1 / 256)) $(($1 % 256)); }
 
-lan_up() {
-    local count=$1
+# `bridge_up N [OPTION...]`: a switch namespace with bridge br0 (given the
+# `ip link` bridge OPTIONs) and hosts h1..hN, each with its eth0 on a port.
+bridge_up() {
+    local count=$1; shift
     new_ns sw
-    ip -n "$(ns sw)" link add br0 type bridge
+    ip -n "$(ns sw)" link add br0 type bridge "$@"
     ip -n "$(ns sw)" link set br0 type bridge forward_delay 0 stp_state 0
     ip -n "$(ns sw)" link set br0 up
     for i in $(seq 1 "$count"); do
@@ -67,6 +69,12 @@ lan_up() {
         ip link add "p$i" netns "$(ns sw)" type veth peer name eth0 netns "$(ns "h$i")" address "$(host_mac "$i")"
         ip -n "$(ns sw)" link set "p$i" master br0
         ip -n "$(ns sw)" link set "p$i" up
+    done
+}
+
+lan_up() {
+    bridge_up "$1"
+    for i in $(seq 1 "$1"); do
         ip -n "$(ns "h$i")" link set eth0 up
         ip -n "$(ns "h$i")" addr add "198.18.0.$i/24" dev eth0
     done
@@ -76,16 +84,8 @@ lan_up() {
 # 2001:db8::i/64, duplicate address detection off, no IPv4 address, and no
 # multicast snooping (the bridge floods solicitations to every port).
 lan6_up() {
-    local count=$1
-    new_ns sw
-    ip -n "$(ns sw)" link add br0 type bridge mcast_snooping 0
-    ip -n "$(ns sw)" link set br0 type bridge forward_delay 0 stp_state 0
-    ip -n "$(ns sw)" link set br0 up
-    for i in $(seq 1 "$count"); do
-        new_ns "h$i"
-        ip link add "p$i" netns "$(ns sw)" type veth peer name eth0 netns "$(ns "h$i")" address "$(host_mac "$i")"
-        ip -n "$(ns sw)" link set "p$i" master br0
-        ip -n "$(ns sw)" link set "p$i" up
+    bridge_up "$1" mcast_snooping 0
+    for i in $(seq 1 "$1"); do
         ip netns exec "$(ns "h$i")" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.all.disable_ipv6=0 \
             net.ipv6.conf.eth0.disable_ipv6=0
         ip -n "$(ns "h$i")" link set eth0 up
