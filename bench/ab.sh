@@ -71,20 +71,18 @@ echo "Command: \`bench/ab.sh $REV\`."
 echo
 echo "| benchmark | base | this | this / base |"
 echo "|---|---:|---:|---:|"
+# `row LABEL FORMAT FILE KEY COLUMN`: a table row, the medians of COLUMN
+# in FILE's lines for KEY (their second field), base against this.
+row() {
+    local b t
+    b=$(awk -F'\t' -v k="$4" -v c="$5" '$1 == "base" && $2 == k { print $c }' "$3" | median)
+    t=$(awk -F'\t' -v k="$4" -v c="$5" '$1 == "this" && $2 == k { print $c }' "$3" | median)
+    printf "| %s | $2 | $2 | %.3f |\n" "$1" "$b" "$t" "$(echo "$t / $b" | bc -l)"
+}
 for name in $(cut -f2 "$work/dispatch" | sort -u | tr ' ' '_'); do
-    label=${name//_/ }
-    b=$(awk -F'\t' -v n="$label" '$1 == "base" && $2 == n { print $3 }' "$work/dispatch" | median)
-    t=$(awk -F'\t' -v n="$label" '$1 == "this" && $2 == n { print $3 }' "$work/dispatch" | median)
-    printf '| dispatch: %s (M frames/s) | %.2f | %.2f | %.3f |\n' "$label" "$b" "$t" "$(echo "$t / $b" | bc -l)"
+    row "dispatch: ${name//_/ } (M frames/s)" %.2f "$work/dispatch" "${name//_/ }" 3
 done
 for loss in 0 5; do
-    for column in 3 4; do
-        b=$(awk -F'\t' -v l="$loss" -v c="$column" '$1 == "base" && $2 == l { print $c }' "$work/transfer" | median)
-        t=$(awk -F'\t' -v l="$loss" -v c="$column" '$1 == "this" && $2 == l { print $c }' "$work/transfer" | median)
-        if [[ $column == 3 ]]; then
-            printf '| send --file, %s %% loss each way (MB/s) | %.0f | %.0f | %.3f |\n' "$loss" "$b" "$t" "$(echo "$t / $b" | bc -l)"
-        else
-            printf '| send --file, %s %% loss each way, whole command (s) | %.3f | %.3f | %.3f |\n' "$loss" "$b" "$t" "$(echo "$t / $b" | bc -l)"
-        fi
-    done
+    row "send --file, $loss % loss each way (MB/s)" %.0f "$work/transfer" "$loss" 3
+    row "send --file, $loss % loss each way, whole command (s)" %.3f "$work/transfer" "$loss" 4
 done
