@@ -6,10 +6,11 @@
 //! The signal is the round trip's growth over the shortest one seen lately
 //! (the base delay, as LEDBAT, RFC 6817, measures it; here over round trips,
 //! as TCP Vegas and Copa do, since the reverse path carries only
-//! acknowledgements). Loss is not a signal: on a link that loses 20 % of
-//! its frames at random the queue is empty, and halving the window for each
-//! loss, as TCP does, would starve the transfer for nothing. A queue that
-//! overflows has grown first, which the delay shows.
+//! acknowledgements). Loss is not a signal (but while competing, below):
+//! on a link that loses 20 % of its frames at random the queue is empty,
+//! and halving the window for each loss, as TCP does, would starve the
+//! transfer for nothing. A queue that overflows has grown first, which the
+//! delay shows.
 //!
 //! - **Slow start:** the window grows by every segment delivered (doubling
 //!   each round trip) until the queueing delay reaches half the target.
@@ -38,6 +39,18 @@
 //!   delay, and they drain together from then on (as BBR flows' ProbeRTT
 //!   phases fall into step).
 //!
+//! - **Competing:** a sender that yields to delay starves beside one that
+//!   does not (TCP Cubic fills a queue until it overflows, and keeps it
+//!   above any target short enough to be worth keeping). A window held at
+//!   or near its floor (at most twice it) for [`COMPETE_AFTER`] over a
+//!   queue of at least half the target, a queue others keep, competes by
+//!   loss instead, as Copa's competitive mode does: it grows a segment a
+//!   round trip whatever the delay, and loses about 3/10 (Cubic's
+//!   decrease) on a loss, once a loss episode. Its drains go on; one that
+//!   empties the queue (to a quarter of the target) shows no one else
+//!   keeps it, and the window follows delay again. Random loss on a link
+//!   with no queue never makes a sender compete.
+//!
 //! Base delay: the least of the round trips of the current and the previous
 //! [`BASE_INTERVAL`], so a route that becomes longer is learnt within two
 //! intervals. Current delay: the least of the last [`CURRENT_SAMPLES`]
@@ -65,6 +78,11 @@ const DRAIN_EVERY: Duration = Duration::from_secs(5);
 /// (at least `DRAIN_EVERY - JOIN_WINDOW` after its last): a queue that
 /// falls for other reasons costs a drain at most that often.
 const JOIN_WINDOW: Duration = Duration::from_millis(2500);
+
+/// A window held at its floor this long over a queue others keep (at least
+/// half the target) means a sender that does not yield to delay shares the
+/// queue: the window competes by loss from then on.
+const COMPETE_AFTER: Duration = Duration::from_secs(1);
 
 /// No round trip measured.
 const NONE: u32 = u32::MAX;
@@ -98,6 +116,15 @@ pub(crate) struct Congestion {
     next_drain: Option<Instant>,
     /// In a drain: when it ends, and the window it gives back.
     drain: Option<(Instant, u64)>,
+    /// Since when the window has been at or near its floor over a queue
+    /// others keep.
+    floor_since: Option<Instant>,
+    /// Competing by loss: growing a segment a round trip whatever the
+    /// delay, shrinking by about 3/10 on loss.
+    competing: bool,
+    /// The least round trip of the drain in progress, in microseconds: a
+    /// drain that leaves a queue behind keeps the window competing.
+    drain_least: u32,
 }
 
 impl Congestion {
@@ -113,6 +140,9 @@ impl Congestion {
             last_decrease: None,
             next_drain: None,
             drain: None,
+            floor_since: None,
+            competing: false,
+            drain_least: NONE,
         }
     }
 
@@ -153,6 +183,9 @@ impl Congestion {
         let mut draining = false;
         if let Some(rtt) = rtt {
             draining = self.sample(now, rtt, srtt);
+            if self.drain.is_some() {
+                self.drain_least = self.drain_least.min(u32::try_from(rtt.total_micros()).unwrap_or(NONE - 1));
+            }
         }
         match self.drain {
             // At the floor meanwhile.
@@ -161,6 +194,14 @@ impl Congestion {
                 self.window = window;
                 self.drain = None;
                 self.next_drain = Some(now + DRAIN_EVERY);
+                // The queue emptied (to a quarter of the target): no one
+                // else keeps it, and delay is a signal again.
+                let left = u64::from(self.drain_least.saturating_sub(self.base.least()));
+                if self.competing && self.drain_least != NONE && left * 4 < target.total_micros() {
+                    debug!("congestion: by delay again at {:?}, {} us of queue left in a drain", now, left);
+                    self.competing = false;
+                }
+                self.drain_least = NONE;
             }
             // A sender still in slow start joins any drain it sees: it
             // started over others' queue, took it for its base delay, and
@@ -172,6 +213,7 @@ impl Congestion {
                     && self.last_decrease.is_none_or(|at| now >= at + srtt.saturating_mul(2)) =>
             {
                 self.slow_start = false;
+                self.floor_since = None;
                 self.drain = Some((now + srtt.saturating_mul(2), self.window));
                 self.window = u64::from(MIN_WINDOW) * ONE;
                 return;
@@ -185,7 +227,18 @@ impl Congestion {
         let delivered = u64::from(delivered);
         let target_us = target.total_micros().max(1);
         let queueing_us = queueing.total_micros();
-        if self.slow_start && queueing_us * 2 < target_us {
+        let at_floor = self.window <= 2 * u64::from(MIN_WINDOW) * ONE && queueing_us * 2 >= target_us;
+        if !at_floor {
+            self.floor_since = None;
+        } else if !self.competing && now >= *self.floor_since.get_or_insert(now) + COMPETE_AFTER {
+            debug!("congestion: competing by loss at {:?}, {:?} of queue kept by others", now, queueing);
+            self.competing = true;
+        }
+        if self.competing {
+            // A segment a round trip, as Reno (in 32 bits: a
+            // microcontroller divides no wider in hardware).
+            self.window += u64::from(u32::try_from(delivered * ONE).unwrap_or(u32::MAX) / self.window().max(1));
+        } else if self.slow_start && queueing_us * 2 < target_us {
             self.window += delivered * ONE;
         } else if queueing_us < target_us {
             self.end_slow_start(now, srtt);
@@ -205,6 +258,20 @@ impl Congestion {
         // Not beyond what can be used (a window the ring or the receiver
         // caps would grow without meaning), nor below the floor.
         self.window = self.window.clamp(u64::from(MIN_WINDOW) * ONE, u64::from(most.max(MIN_WINDOW)) * ONE);
+    }
+
+    /// A segment sent at `sent_at` is found lost at `now`. While competing,
+    /// the window shrinks by 77/256, about 3/10 as Cubic's does (a shift: a
+    /// microcontroller divides 64-bit numbers in software, 864 bytes of
+    /// it), once a loss episode: not again for a segment sent before the
+    /// last decrease, which the same overflow took (as TCP's recovery,
+    /// RFC 6675). Otherwise loss is no signal.
+    pub(crate) fn on_loss(&mut self, now: Instant, sent_at: Instant) {
+        if self.competing && self.drain.is_none() && self.last_decrease.is_none_or(|at| sent_at > at) {
+            self.window -= self.window * 77 / ONE;
+            self.window = self.window.max(u64::from(MIN_WINDOW) * ONE);
+            self.last_decrease = Some(now);
+        }
     }
 
     /// Slow start is over (if it was not): the first drain comes two round
@@ -328,7 +395,8 @@ mod tests {
             congestion.on_ack(now, Some(queued), 1, base, TARGET, MOST);
         }
         assert_eq!(congestion.window(), before - before / 8, "once in the round trip");
-        for _ in 0..200 {
+        // (Within COMPETE_AFTER: at its floor longer, it would compete.)
+        for _ in 0..40 {
             round(&mut congestion, &mut now, base + Duration::from_millis(10));
         }
         assert_eq!(congestion.window(), MIN_WINDOW);
@@ -539,6 +607,76 @@ mod tests {
             now += rtt;
         }
         assert_eq!(congestion.window(), MOST);
+    }
+
+    /// A sender pushed to its floor by a queue of `standing` over `BASE`
+    /// that another keeps, and held there for `held`, a round trip of
+    /// acknowledgements at a time; its drains not due meanwhile.
+    fn squeezed(standing: Duration, held: Duration) -> (Congestion, Instant) {
+        let (mut congestion, mut now) = after_one_round();
+        let mut end = None;
+        while end.is_none_or(|end| now < end) {
+            congestion.next_drain = Some(now + DRAIN_EVERY);
+            round(&mut congestion, &mut now, BASE + standing);
+            if congestion.window() == MIN_WINDOW {
+                end.get_or_insert(now + held);
+            }
+        }
+        (congestion, now)
+    }
+
+    #[test]
+    fn at_the_floor_over_others_queue_it_competes_by_loss() {
+        // Another sender keeps the queue above the target: for less than
+        // COMPETE_AFTER, the window stays at its floor.
+        let standing = TARGET.saturating_mul(2);
+        let (congestion, _) = squeezed(standing, COMPETE_AFTER / 2);
+        assert_eq!((congestion.window(), congestion.competing), (MIN_WINDOW, false));
+        // For longer, it competes: a segment a round trip, over the queue.
+        let (mut congestion, mut now) = squeezed(standing, COMPETE_AFTER);
+        assert!(congestion.competing);
+        let rtt = BASE + standing;
+        let before = congestion.window();
+        for _ in 0..8 {
+            congestion.next_drain = Some(now + DRAIN_EVERY);
+            round(&mut congestion, &mut now, rtt);
+        }
+        assert_eq!(congestion.window(), before + 8);
+        // A loss takes 77/256 off, once a loss episode: the segments sent
+        // before the decrease were lost to the same overflow.
+        let window = congestion.window;
+        let sent = now;
+        now += rtt;
+        congestion.on_loss(now, sent);
+        congestion.on_loss(now + rtt / 2, sent + rtt / 2);
+        assert_eq!(congestion.window, window - window * 77 / ONE);
+        congestion.on_loss(now + rtt + rtt / 2, now + rtt / 2);
+        assert!(congestion.window < window / 2);
+    }
+
+    #[test]
+    fn a_drain_that_empties_the_queue_ends_the_competition_and_one_that_does_not_keeps_it() {
+        for (left, competing) in [(TARGET / 2, true), (Duration::ZERO, false)] {
+            let (mut congestion, mut now) = squeezed(TARGET.saturating_mul(2), COMPETE_AFTER);
+            assert!(congestion.competing);
+            // Its drain: the queue falls to `left`.
+            congestion.next_drain = Some(now);
+            congestion.on_ack(now, Some(BASE + TARGET), 1, BASE, TARGET, MOST);
+            assert_eq!(congestion.window(), MIN_WINDOW);
+            congestion.on_ack(now + BASE, Some(BASE + left), 1, BASE, TARGET, MOST);
+            now += BASE.saturating_mul(2);
+            congestion.on_ack(now, None, 0, BASE, TARGET, MOST);
+            assert!(congestion.drain.is_none());
+            assert_eq!(congestion.competing, competing, "{left:?} left");
+        }
+    }
+
+    #[test]
+    fn loss_is_no_signal_unless_competing() {
+        let (mut congestion, now) = after_one_round();
+        let window = congestion.window;
+        congestion.on_loss(now, now);
+        assert_eq!(congestion.window, window);
     }
 
     #[test]

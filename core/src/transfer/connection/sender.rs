@@ -359,6 +359,7 @@ impl Sender {
                         return Ok(Some(now));
                     }
                     budget -= 1;
+                    self.congestion.on_loss(now, sent_at);
                     shared.stats.retransmits += 1;
                     link.stats().retransmits += 1;
                     if !resend {
