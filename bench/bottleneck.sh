@@ -12,6 +12,11 @@ SIZE_MB=${SIZE_MB:-40}
 RATE=${RATE:-100mbit}
 QUEUE_MS=${QUEUE_MS:-50}
 WINDOW_S=${WINDOW_S:-10}
+# TCP's congestion control alone: the kernel's default; side by side with
+# whohas: the default and Cubic, the loss-based one most machines default
+# to, which fills a queue until it overflows.
+default_algorithm=$(tcp_algorithm)
+ALGORITHMS=${ALGORITHMS:-$(printf '%s\n' "$default_algorithm" cubic | awk '!seen[$0]++' | paste -sd' ')}
 bin=${WHOHAS_BIN:-$PWD/target/release}
 scratch_dir
 transfer_files "$SIZE_MB"
@@ -45,20 +50,23 @@ iperf=$BG_PID
 sleep 0.5
 # Bytes of each file arriving in the inbox ("path size" lines).
 arriving() { find "$inbox" -type f -printf '%p %s\n' | sort; }
-# `window_rates DIR`: waits 3 s, then prints the MB/s each file in DIR grew
-# by over the next WINDOW_S s, one line each.
+# `window_rates DIR [WINDOWS]`: waits 3 s, then prints, one line per file
+# in DIR, the MB/s it grew by over each of WINDOWS (1 unless given)
+# consecutive windows of WINDOW_S s.
 window_rates() {
-    local first last
+    local sizes=() i
     sleep 3
-    first=$(arriving)
-    sleep "$WINDOW_S"
-    last=$(arriving)
+    sizes+=("$(arriving)")
+    for i in $(seq "${2:-1}"); do
+        sleep "$WINDOW_S"
+        sizes+=("$(arriving)")
+    done
     python3 -c "
-first = dict(l.split() for l in '''$first'''.splitlines() if l)
-last = dict(l.split() for l in '''$last'''.splitlines() if l)
-for p in last:
+import sys
+snaps = [dict(l.split() for l in s.splitlines() if l) for s in sys.argv[1:]]
+for p in snaps[-1]:
     if p.startswith('$1/'):
-        print((int(last[p]) - int(first.get(p, 0))) / $WINDOW_S / 1e6)"
+        print(' '.join(str((int(b.get(p, 0)) - int(a.get(p, 0))) / $WINDOW_S / 1e6) for a, b in zip(snaps, snaps[1:])))" "${sizes[@]}"
 }
 
 # 1. One flow alone.
@@ -80,26 +88,31 @@ for _ in $(seq "$RUNS"); do
 done
 column() { awk -v c="$2" '{ print $c }' "$work/$1" | median; }
 
-# 2. One whohas transfer and one TCP flow at once, RUNS times: the bytes
-# each delivers between 3 s and 3 + WINDOW_S s after both started.
-for run in $(seq "$RUNS"); do
-    receive_into "$inbox/both$run"
-    bg_in_ns h1 "$bin/whohas" send -i eth0 -n h1 sink --file "$big" -q
-    sender=$BG_PID
-    sleep 0.2
-    in_ns h2 iperf3 -c 198.18.0.6 -t "$((WINDOW_S + 5))" -i 1 -J >"$work/both.json" &
-    tcp_pid=$!
-    ours=$(window_rates "$inbox/both$run" | awk '{ sum += $1 } END { print sum + 0 }')
-    wait "$tcp_pid" || true
-    kill "$sender" 2>/dev/null || true
-    wait "$sender" 2>/dev/null || true
-    python3 -c "
+# 2. One whohas transfer and one TCP flow at once, RUNS times for each of
+# ALGORITHMS: the bytes each delivers between 3 s and 3 + WINDOW_S s after
+# both started, and in the WINDOW_S s after that (BBR's first ProbeRTT
+# comes 10 s in).
+for algorithm in $ALGORITHMS; do
+    for run in $(seq "$RUNS"); do
+        receive_into "$inbox/both-$algorithm$run"
+        bg_in_ns h1 "$bin/whohas" send -i eth0 -n h1 sink --file "$big" -q
+        sender=$BG_PID
+        sleep 0.2
+        in_ns h2 iperf3 -c 198.18.0.6 -C "$algorithm" -t "$((2 * WINDOW_S + 5))" -i 1 -J >"$work/both.json" &
+        tcp_pid=$!
+        ours=$(window_rates "$inbox/both-$algorithm$run" 2)
+        wait "$tcp_pid" || true
+        kill "$sender" 2>/dev/null || true
+        wait "$sender" 2>/dev/null || true
+        python3 -c "
 import json
-ours = $ours
 d = json.load(open('$work/both.json'))
-ivals = [i['sum'] for i in d['intervals'] if 3 <= i['sum']['start'] < 3 + $WINDOW_S]
-tcp = sum(i['bytes'] for i in ivals) / sum(i['seconds'] for i in ivals) / 1e6
-print(ours, tcp)" >>"$work/both"
+def tcp(start):
+    ivals = [i['sum'] for i in d['intervals'] if start <= i['sum']['start'] < start + $WINDOW_S]
+    return sum(i['bytes'] for i in ivals) / sum(i['seconds'] for i in ivals) / 1e6
+ours = [float(r) for r in '${ours:-0 0}'.split()]
+print(ours[0], tcp(3), ours[1], tcp(3 + $WINDOW_S))" >>"$work/both-$algorithm"
+    done
 done
 
 # 3. Five whohas transfers at once, h1..h5 to h6, RUNS times.
@@ -137,23 +150,27 @@ echo
 echo "| flow | MB/s | vs TCP | segments sent again | frames dropped by the queue | ping through the queue, ms |"
 echo "|---|---:|---:|---:|---:|---:|"
 for tool in whohas tcp; do
-    label=$([[ $tool == whohas ]] && echo "whohas send --file" || echo "TCP (iperf3, Cubic)")
+    label=$([[ $tool == whohas ]] && echo "whohas send --file" || echo "TCP (iperf3, $default_algorithm)")
     printf '| %s | %.2f | %.2f | %.2f %% | %s | %.2f |\n' "$label" "$(column "$tool" 1)" \
         "$(echo "$(column "$tool" 1) / $(column tcp 1)" | bc -l)" "$(echo "$(column "$tool" 2) * 100" | bc -l)" \
         "$(column "$tool" 3)" "$(column "$tool" 4)"
 done
 echo
-echo "At once, over ${WINDOW_S} s (from 3 s after both started), $RUNS runs:"
-echo
-echo "| run | whohas MB/s | TCP MB/s | whohas share of the link | TCP share |"
-echo "|---|---:|---:|---:|---:|"
-run=0
-while read -r ours tcp; do
-    run=$((run + 1))
-    printf '| %s | %.2f | %.2f | %.0f %% | %.0f %% |\n' "$run" "$ours" "$tcp" \
-        "$(echo "100 * $ours / $link_mb" | bc -l)" "$(echo "100 * $tcp / $link_mb" | bc -l)"
-done <"$work/both"
-echo
+for algorithm in $ALGORITHMS; do
+    echo "At once with TCP ($algorithm), over two windows of ${WINDOW_S} s (from 3 s after both"
+    echo "started, and the ${WINDOW_S} s after), $RUNS runs; each flow's share of the link:"
+    echo
+    echo "| run | whohas MB/s | TCP MB/s | whohas share | TCP share | whohas MB/s, then | TCP MB/s, then | whohas share, then | TCP share, then |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    run=0
+    while read -r ours tcp ours2 tcp2; do
+        run=$((run + 1))
+        printf '| %s | %.2f | %.2f | %.0f %% | %.0f %% | %.2f | %.2f | %.0f %% | %.0f %% |\n' "$run" "$ours" "$tcp" \
+            "$(echo "100 * $ours / $link_mb" | bc -l)" "$(echo "100 * $tcp / $link_mb" | bc -l)" "$ours2" "$tcp2" \
+            "$(echo "100 * $ours2 / $link_mb" | bc -l)" "$(echo "100 * $tcp2 / $link_mb" | bc -l)"
+    done <"$work/both-$algorithm"
+    echo
+done
 echo "Five whohas transfers at once (h1..h5 to h6), over ${WINDOW_S} s, $RUNS runs; Jain's"
 echo "fairness index (1 = equal shares), median $(awk '{ print $1 }' "$work/five" | median):"
 echo
@@ -165,4 +182,4 @@ while read -r jain total rates; do
     echo "| $run | $jain | $total | $rates |"
 done <"$work/five"
 echo
-echo "Command: \`sudo bench/bottleneck.sh\` (RUNS=$RUNS, SIZE_MB=$SIZE_MB, RATE=$RATE, QUEUE_MS=$QUEUE_MS)."
+echo "Command: \`sudo bench/bottleneck.sh\` (RUNS=$RUNS, SIZE_MB=$SIZE_MB, RATE=$RATE, QUEUE_MS=$QUEUE_MS, ALGORITHMS=\"$ALGORITHMS\")."

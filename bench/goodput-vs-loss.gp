@@ -1,8 +1,9 @@
 # Goodput against loss, from bench/transfer.sh's points ("link loss whohas
-# tcp" per line): gnuplot -e "points='FILE'; output='PNG'" goodput-vs-loss.gp
+# tcp" per line), TCP's congestion control named by ALGORITHM:
+# gnuplot -e "points='FILE'; output='PNG'; tcp='ALGORITHM'" goodput-vs-loss.gp
 set terminal pngcairo size 900,540 font "sans,11"
 set output output
-set title "Reliable transfer, 1500-byte frames: whohas send --file vs TCP (iperf3, Cubic)"
+set title "Reliable transfer, 1500-byte frames: whohas send --file vs TCP (iperf3, ".tcp.")"
 set xlabel "random loss on each end of the link, each way (%)"
 set ylabel "goodput (MB/s, median)"
 set key top right

@@ -169,6 +169,11 @@ offloads_off() {
     done
 }
 
+# `tcp_algorithm`: the congestion control TCP uses unless told otherwise,
+# as iperf3's `-C` names it: the kernel's default (BBR on some machines,
+# Cubic on most), which a new namespace takes from the host's.
+tcp_algorithm() { sysctl -n net.ipv4.tcp_congestion_control; }
+
 # Runs a command in a host's namespace. `ip netns exec` execs the command,
 # so `in_ns h1 prog & pid=$!` needs `exec`-style use: call it as
 # `bg_in_ns h1 prog` to get the program's own pid in $BG_PID.

@@ -102,6 +102,7 @@ measure() {
     lan_down
 }
 
+algorithm=$(tcp_algorithm)
 echo "## Reliable transfer: whohas send --file vs TCP (iperf3)"
 echo
 echo "$SIZE_MB MiB from h1 to h2, both tools sending 1500-byte frames (segmentation"
@@ -109,7 +110,7 @@ echo "offloads off). Loss: every frame arriving at either end of the link (or at
 echo "a switch port), either way, is dropped with the given probability. whohas:"
 echo "\`send --file\`'s own rate, from the connection's acceptance to the"
 echo "receiver's verified SHA-256 (receiver writing to tmpfs); TCP: \`iperf3 -n ${SIZE_MB}M\`'s"
-echo "receiver rate (Cubic, the kernel's default), discarding what it receives as"
+echo "receiver rate ($algorithm, the kernel's default here), discarding what it receives as"
 echo "iperf3 does, and again writing it into a tmpfs file (\`iperf3 -s -F\`) as whohas'"
 echo "receiver does. Median of $RUNS alternating runs,"
 echo "TCP's spread beside it; MB = 10^6 bytes. The column \"whohas at p / ...\" is"
@@ -119,7 +120,7 @@ for link in $LINKS; do
     measure "$link"
 done
 if [[ -n $PLOT ]] && command -v gnuplot >/dev/null; then
-    gnuplot -e "points='$work/points.tsv'; output='$PLOT'" bench/goodput-vs-loss.gp
+    gnuplot -e "points='$work/points.tsv'; output='$PLOT'; tcp='$algorithm'" bench/goodput-vs-loss.gp
     echo "![goodput against loss]($PLOT)"
     echo
 fi
