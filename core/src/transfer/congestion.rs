@@ -234,17 +234,18 @@ impl Congestion {
             debug!("congestion: competing by loss at {:?}, {:?} of queue kept by others", now, queueing);
             self.competing = true;
         }
+        // The window in whole segments: growth by one segment a round trip
+        // is 1/segments of one per segment delivered.
+        let segments = (self.window / ONE).max(1);
         if self.competing {
-            // A segment a round trip, as Reno (in 32 bits: a
-            // microcontroller divides no wider in hardware).
-            self.window += u64::from(u32::try_from(delivered * ONE).unwrap_or(u32::MAX) / self.window().max(1));
+            // A segment a round trip, as Reno.
+            self.window += delivered * ONE / segments;
         } else if self.slow_start && queueing_us * 2 < target_us {
             self.window += delivered * ONE;
         } else if queueing_us < target_us {
             self.end_slow_start(now, srtt);
             // One segment per window's worth delivered, scaled by how far
             // below the target the queue is.
-            let segments = (self.window / ONE).max(1);
             self.window += delivered * ONE * (target_us - queueing_us) / target_us / segments;
         } else {
             self.end_slow_start(now, srtt);
