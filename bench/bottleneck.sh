@@ -16,7 +16,8 @@ WINDOW_S=${WINDOW_S:-10}
 # whohas: the default and Cubic, the loss-based one most machines default
 # to, which fills a queue until it overflows.
 default_algorithm=$(tcp_algorithm)
-ALGORITHMS=${ALGORITHMS:-$(printf '%s\n' "$default_algorithm" cubic | awk '!seen[$0]++' | paste -sd' ')}
+[[ $default_algorithm == cubic ]] && both=cubic || both="$default_algorithm cubic"
+ALGORITHMS=${ALGORITHMS:-$both}
 bin=${WHOHAS_BIN:-$PWD/target/release}
 scratch_dir
 transfer_files "$SIZE_MB"
