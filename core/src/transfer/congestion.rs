@@ -87,14 +87,16 @@ const COMPETE_AFTER: Duration = Duration::from_secs(1);
 /// No round trip measured.
 const NONE: u32 = u32::MAX;
 
-/// Fixed point: the window is kept in 1/256 segments, so growth by a
-/// fraction of a segment per acknowledgement adds up.
-const ONE: u64 = 256;
+/// Fixed point: the window is kept in 1/65536 segments, so growth by a
+/// fraction of a segment per acknowledgement adds up, even to a window of
+/// thousands of segments (in 1/256, a segment a round trip was 256/segments
+/// per acknowledgement: nothing at all beyond 256 segments).
+const ONE: u64 = 1 << 16;
 
 /// A sender's congestion window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Congestion {
-    /// Segments allowed in flight, in 1/256.
+    /// Segments allowed in flight, in 1/65536.
     window: u64,
     /// Still doubling each round trip.
     slow_start: bool,
@@ -269,7 +271,7 @@ impl Congestion {
     /// RFC 6675). Otherwise loss is no signal.
     pub(crate) fn on_loss(&mut self, now: Instant, sent_at: Instant) {
         if self.competing && self.drain.is_none() && self.last_decrease.is_none_or(|at| sent_at > at) {
-            self.window -= self.window * 77 / ONE;
+            self.window -= self.window * 77 / 256;
             self.window = self.window.max(u64::from(MIN_WINDOW) * ONE);
             self.last_decrease = Some(now);
         }
@@ -414,7 +416,20 @@ mod tests {
         let before = congestion.window;
         round(&mut congestion, &mut now, base);
         let after = congestion.window;
-        assert!(after > before && after <= before + ONE, "{before} -> {after} (1/256 segments)");
+        assert!(after > before && after <= before + ONE, "{before} -> {after} (1/65536 segments)");
+    }
+
+    #[test]
+    fn a_window_of_hundreds_of_segments_still_grows_a_segment_a_round_trip() {
+        let (mut congestion, mut now) = after_one_round();
+        round(&mut congestion, &mut now, BASE + Duration::from_millis(3));
+        congestion.next_drain = None;
+        congestion.window = 600 * ONE;
+        // An empty queue: a whole segment over a round trip of single
+        // acknowledgements (but for rounding).
+        round(&mut congestion, &mut now, BASE);
+        let grown = congestion.window - 600 * ONE;
+        assert!(grown > ONE * 99 / 100 && grown <= ONE, "{grown} (1/65536 segments)");
     }
 
     #[test]
@@ -650,7 +665,7 @@ mod tests {
         now += rtt;
         congestion.on_loss(now, sent);
         congestion.on_loss(now + rtt / 2, sent + rtt / 2);
-        assert_eq!(congestion.window, window - window * 77 / ONE);
+        assert_eq!(congestion.window, window - window * 77 / 256);
         congestion.on_loss(now + rtt + rtt / 2, now + rtt / 2);
         assert!(congestion.window < window / 2);
     }
