@@ -264,6 +264,11 @@ impl Sender {
     fn arrived(&mut self, state: SlotState, echo: u32) -> bool {
         let SlotState::InFlight { order, sent_at, resent, .. } = state else { return false };
         if resent && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
+            // An echo from before the second copy proves the first arrived:
+            // the segment was not lost (an echo of 0 proves nothing).
+            if echo != 0 {
+                self.congestion.on_spurious(sent_at);
+            }
             return true;
         }
         if self.delivered_order.is_none_or(|latest| before(latest, order)) {
