@@ -48,9 +48,9 @@
 //!   round trip whatever the delay, and loses about 3/10 (Cubic's
 //!   decrease) on a loss, once a loss episode, and gets it back if that
 //!   loss proves spurious: the first copy of the segment sent again arrived
-//!   after all (TCP's undo, RFC 4015). Frames between a host's CPUs
-//!   arrive out of order often enough that, on this machine's veth pairs,
-//!   most of the decreases were such. Its drains go on; one that
+//!   after all (TCP's undo, RFC 4015): on this machine's veth bottleneck,
+//!   frames arrived out of order often enough that most decreases were
+//!   such. Its drains go on; one that
 //!   empties the queue (to a quarter of the target) shows no one else
 //!   keeps it, and the window follows delay again. Random loss on a link
 //!   with no queue never makes a sender compete.
