@@ -57,7 +57,9 @@
 //!
 //! Base delay: the least of the round trips of the current and the previous
 //! [`BASE_INTERVAL`], so a route that becomes longer is learnt within two
-//! intervals. Current delay: the least of the last [`CURRENT_SAMPLES`]
+//! intervals; but not while competing, when a queue others keep hides the
+//! base for good: two intervals without a round trip below that queue would
+//! take it for the base (and a drain would then seem to empty it). Current delay: the least of the last [`CURRENT_SAMPLES`]
 //! round trips, which filters a delayed acknowledgement or a late wake-up.
 
 use crate::time::{Duration, Instant};
@@ -318,7 +320,11 @@ impl Congestion {
         let draining = low && self.was_low;
         self.was_low = low;
         self.rounds.take(now, srtt, rtt);
-        self.base.take(now, BASE_INTERVAL, rtt);
+        if self.competing {
+            self.base.lower(rtt);
+        } else {
+            self.base.take(now, BASE_INTERVAL, rtt);
+        }
         self.recent[usize::from(self.next_recent)] = rtt;
         self.next_recent = (self.next_recent + 1) % CURRENT_SAMPLES as u8;
         draining
@@ -349,6 +355,11 @@ impl Minima {
             self.least = [NONE, self.least[0]];
             self.start = Some(now);
         }
+        self.least[0] = self.least[0].min(sample);
+    }
+
+    /// Takes `sample` into the current interval, however long it has been.
+    fn lower(&mut self, sample: u32) {
         self.least[0] = self.least[0].min(sample);
     }
 
@@ -687,6 +698,20 @@ mod tests {
         assert_eq!(congestion.window, window - window * 77 / 256);
         congestion.on_loss(now + rtt + rtt / 2, now + rtt / 2);
         assert!(congestion.window < window / 2);
+    }
+
+    #[test]
+    fn while_competing_the_base_delay_is_not_lost_under_the_queue_others_keep() {
+        let standing = TARGET.saturating_mul(2);
+        let (mut congestion, mut now) = squeezed(standing, COMPETE_AFTER);
+        assert!(congestion.competing);
+        // Three base intervals without a round trip below that queue.
+        let end = now + BASE_INTERVAL.saturating_mul(3);
+        while now < end {
+            congestion.sample(now, BASE + standing, BASE + standing);
+            now += BASE_INTERVAL / 10;
+        }
+        assert_eq!(congestion.queueing_delay(), Some(standing));
     }
 
     #[test]
