@@ -212,6 +212,12 @@ impl Congestion {
                 if self.competing && self.drain_least != NONE && left * 4 < target.total_micros() {
                     debug!("congestion: by delay again at {:?}, {} us of queue left in a drain", now, left);
                     self.competing = false;
+                    // A window grown by loss means nothing to the delay:
+                    // start over, as a new sender (all of a shared drain
+                    // then start equal; given back their windows, senders
+                    // that all competed kept unequal shares for seconds).
+                    self.window = u64::from(MIN_WINDOW) * ONE;
+                    self.slow_start = true;
                 }
                 self.drain_least = NONE;
             }
@@ -739,6 +745,7 @@ mod tests {
         for (left, competing) in [(TARGET / 2, true), (Duration::ZERO, false)] {
             let (mut congestion, mut now) = squeezed(TARGET.saturating_mul(2), COMPETE_AFTER);
             assert!(congestion.competing);
+            congestion.window = 20 * ONE;
             // Its drain: the queue falls to `left`.
             congestion.next_drain = Some(now);
             congestion.on_ack(now, Some(BASE + TARGET), 1, BASE, TARGET, MOST);
@@ -748,6 +755,10 @@ mod tests {
             congestion.on_ack(now, None, 0, BASE, TARGET, MOST);
             assert!(congestion.drain.is_none());
             assert_eq!(congestion.competing, competing, "{left:?} left");
+            // Back to the delay, it starts over from its floor, in slow
+            // start; competing still, it has its window back.
+            assert_eq!(congestion.slow_start, !competing);
+            assert_eq!(congestion.window(), if competing { 20 } else { MIN_WINDOW });
         }
     }
 
