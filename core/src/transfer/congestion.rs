@@ -44,16 +44,18 @@
 //!   above any target short enough to be worth keeping). A window held at
 //!   or near its floor (at most twice it) for [`COMPETE_AFTER`] over a
 //!   queue of at least half the target, a queue others keep, competes by
-//!   loss instead, as Copa's competitive mode does: it grows a segment a
-//!   round trip whatever the delay, and loses about 3/10 (Cubic's
+//!   loss instead, as Copa's competitive mode does: whatever the delay, it
+//!   starts as a loss-based sender does, doubling each round trip until a
+//!   loss, then grows a segment a round trip; it loses about 3/10 (Cubic's
 //!   decrease) on a loss, once a loss episode, and gets it back if that
 //!   loss proves spurious: the first copy of the segment sent again arrived
 //!   after all (TCP's undo, RFC 4015): on this machine's veth bottleneck,
 //!   frames arrived out of order often enough that most decreases were
-//!   such. Its drains go on; one that
-//!   empties the queue (to a quarter of the target) shows no one else
-//!   keeps it, and the window follows delay again. Random loss on a link
-//!   with no queue never makes a sender compete.
+//!   such. Its drains go on; one that empties the queue (to a quarter of
+//!   the target) shows no one else keeps it, and the window follows delay
+//!   again, from its floor in slow start, as a new sender's: a window grown
+//!   by loss means nothing to the delay. Random loss on a link with no
+//!   queue never makes a sender compete.
 //!
 //! Base delay: the least of the round trips of the current and the previous
 //! [`BASE_INTERVAL`], so a route that becomes longer is learnt within two
@@ -251,11 +253,17 @@ impl Congestion {
         } else if !self.competing && now >= *self.floor_since.get_or_insert(now) + COMPETE_AFTER {
             debug!("congestion: competing by loss at {:?}, {:?} of queue kept by others", now, queueing);
             self.competing = true;
+            self.slow_start = true;
         }
         // The window in whole segments: growth by one segment a round trip
         // is 1/segments of one per segment delivered.
         let segments = (self.window / ONE).max(1);
-        if self.competing {
+        if self.competing && self.slow_start {
+            // As a loss-based sender starts: by every segment delivered,
+            // until a loss (at the floor, a segment a round trip takes
+            // seconds to reach a fair share).
+            self.window += delivered * ONE;
+        } else if self.competing {
             // A segment a round trip, as Reno.
             self.window += delivered * ONE / segments;
         } else if self.slow_start && queueing_us * 2 < target_us {
@@ -284,13 +292,15 @@ impl Congestion {
     /// microcontroller divides 64-bit numbers in software, 864 bytes of
     /// it), once a loss episode: not again for a segment sent before the
     /// last decrease, which the same overflow took (as TCP's recovery,
-    /// RFC 6675). Otherwise loss is no signal.
+    /// RFC 6675); the first one ends its slow start. Otherwise loss is no
+    /// signal.
     pub(crate) fn on_loss(&mut self, now: Instant, sent_at: Instant) {
         if self.competing && self.drain.is_none() && self.last_decrease.is_none_or(|at| sent_at > at) {
             self.undo = Some((now, self.window));
             self.window -= self.window * 77 / 256;
             self.window = self.window.max(u64::from(MIN_WINDOW) * ONE);
             self.last_decrease = Some(now);
+            self.slow_start = false;
         }
     }
 
@@ -684,26 +694,34 @@ mod tests {
         let standing = TARGET.saturating_mul(2);
         let (congestion, _) = squeezed(standing, COMPETE_AFTER / 2);
         assert_eq!((congestion.window(), congestion.competing), (MIN_WINDOW, false));
-        // For longer, it competes: a segment a round trip, over the queue.
+        // For longer, it competes, and starts as a loss-based sender does:
+        // doubling each round trip, over the queue, until a loss.
         let (mut congestion, mut now) = squeezed(standing, COMPETE_AFTER);
-        assert!(congestion.competing);
+        assert!(congestion.competing && congestion.slow_start);
         let rtt = BASE + standing;
         let before = congestion.window();
-        for _ in 0..8 {
-            congestion.next_drain = Some(now + DRAIN_EVERY);
-            round(&mut congestion, &mut now, rtt);
-        }
-        assert_eq!(congestion.window(), before + 8);
-        // A loss takes 77/256 off, once a loss episode: the segments sent
-        // before the decrease were lost to the same overflow.
+        congestion.next_drain = Some(now + DRAIN_EVERY);
+        round(&mut congestion, &mut now, rtt);
+        assert_eq!(congestion.window(), 2 * before);
+        // A loss takes 77/256 off, once a loss episode (the segments sent
+        // before the decrease were lost to the same overflow), and ends
+        // the doubling.
         let window = congestion.window;
         let sent = now;
         now += rtt;
         congestion.on_loss(now, sent);
         congestion.on_loss(now + rtt / 2, sent + rtt / 2);
         assert_eq!(congestion.window, window - window * 77 / 256);
+        assert!(!congestion.slow_start);
         congestion.on_loss(now + rtt + rtt / 2, now + rtt / 2);
         assert!(congestion.window < window / 2);
+        // From then on, a segment a round trip (but for rounding).
+        let before = congestion.window();
+        for _ in 0..8 {
+            congestion.next_drain = Some(now + DRAIN_EVERY);
+            round(&mut congestion, &mut now, rtt);
+        }
+        assert!((before + 7..=before + 8).contains(&congestion.window()), "{before} -> {}", congestion.window());
     }
 
     #[test]
