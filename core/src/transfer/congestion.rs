@@ -61,8 +61,9 @@
 //! [`BASE_INTERVAL`], so a route that becomes longer is learnt within two
 //! intervals; but not while competing, when a queue others keep hides the
 //! base for good: two intervals without a round trip below that queue would
-//! take it for the base (and a drain would then seem to empty it). Current delay: the least of the last [`CURRENT_SAMPLES`]
-//! round trips, which filters a delayed acknowledgement or a late wake-up.
+//! take it for the base (and a drain would then seem to empty it). Current
+//! delay: the least of the last [`CURRENT_SAMPLES`] round trips, which
+//! filters a delayed acknowledgement or a late wake-up.
 
 use crate::time::{Duration, Instant};
 
@@ -220,6 +221,7 @@ impl Congestion {
                     // that all competed kept unequal shares for seconds).
                     self.window = u64::from(MIN_WINDOW) * ONE;
                     self.slow_start = true;
+                    self.undo = None;
                 }
                 self.drain_least = NONE;
             }
@@ -764,6 +766,14 @@ mod tests {
             let (mut congestion, mut now) = squeezed(TARGET.saturating_mul(2), COMPETE_AFTER);
             assert!(congestion.competing);
             congestion.window = 20 * ONE;
+            // A loss shrinks the window, which an answer could yet prove
+            // spurious.
+            congestion.last_decrease = None;
+            let lost_at = now;
+            congestion.on_loss(lost_at, lost_at);
+            let shrunk = congestion.window();
+            // (A drain waits two round trips after a decrease.)
+            now += BASE.saturating_mul(2);
             // Its drain: the queue falls to `left`.
             congestion.next_drain = Some(now);
             congestion.on_ack(now, Some(BASE + TARGET), 1, BASE, TARGET, MOST);
@@ -776,6 +786,10 @@ mod tests {
             // Back to the delay, it starts over from its floor, in slow
             // start; competing still, it has its window back.
             assert_eq!(congestion.slow_start, !competing);
+            assert_eq!(congestion.window(), if competing { shrunk } else { MIN_WINDOW });
+            // Nor does a late proof of that loss's spuriousness give the
+            // loss-grown window back to a sender that follows delay again.
+            congestion.on_spurious(lost_at);
             assert_eq!(congestion.window(), if competing { 20 } else { MIN_WINDOW });
         }
     }
