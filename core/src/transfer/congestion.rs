@@ -373,7 +373,7 @@ impl Minima {
             self.least = [NONE, self.least[0]];
             self.start = Some(now);
         }
-        self.least[0] = self.least[0].min(sample);
+        self.lower(sample);
     }
 
     /// Takes `sample` into the current interval, however long it has been.
