@@ -129,9 +129,9 @@ fn the_firmware_as_vm1_greets_a_linux_vm2_and_exits_0_or_gives_up_without_one() 
 }
 
 #[test]
-fn the_firmware_s_own_memmove_and_memclr_are_correct() {
+fn the_firmware_s_own_memcpy_memmove_and_memclr_are_correct() {
     require_qemu!();
-    // The images use the firmware's small memmove and memclr (assembly,
+    // The images use the firmware's small memcpy, memmove and memclr (assembly,
     // examples/firmware-mps2/src/board.rs) instead of compiler_builtins':
     // the memcheck image checks them on the Cortex-M and exits.
     let ns = tap_namespace("fw-mem");
@@ -139,7 +139,7 @@ fn the_firmware_s_own_memmove_and_memclr_are_correct() {
     let status = firmware.wait(WAIT).expect("the check exits");
     let log = firmware.stdout();
     assert_eq!(status.code(), Some(0), "{log}\n{}", firmware.stderr());
-    assert!(log.contains("INFO  memmove and memclr checked: correct"), "{log}");
+    assert!(log.contains("INFO  memcpy, memmove and memclr checked: correct"), "{log}");
 }
 
 /// A counter of the firmware's `counters: name=value ...` line.
