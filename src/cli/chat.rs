@@ -220,6 +220,7 @@ impl Chat {
                     mb_per_s: None,
                     retransmits: None,
                     timeouts: None,
+                    spurious: None,
                     sha256: None,
                 },
                 code => not_sent(&to, &file, verdict::describe(code)),
@@ -247,6 +248,7 @@ impl Chat {
                 mb_per_s: None,
                 retransmits: None,
                 timeouts: None,
+                spurious: None,
                 sha256: None,
             }),
             TransferEvent::Undelivered { id } => {

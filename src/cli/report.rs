@@ -140,6 +140,7 @@ pub enum Report {
         mb_per_s: Option<f64>,
         retransmits: Option<u64>,
         timeouts: Option<u64>,
+        spurious: Option<u64>,
         sha256: Option<String>,
     },
     /// A message or a file did not arrive.
@@ -361,6 +362,7 @@ impl Report {
                 mb_per_s: Some(0.00002),
                 retransmits: Some(0),
                 timeouts: Some(0),
+                spurious: Some(0),
                 sha256: Some("00".repeat(32)),
             },
             Report::Undelivered { to: name(), file: None, reason: "the peer stopped answering".into() },
@@ -570,12 +572,13 @@ impl Display for Report {
                 mb_per_s: Some(rate),
                 retransmits: Some(retransmits),
                 timeouts: Some(timeouts),
+                spurious: Some(spurious),
                 sha256: Some(sha256),
                 ..
             } => write!(
                 f,
                 "sent {file} to {to}: {bytes} bytes in {seconds:.3} s, {rate:.1} MB/s, {retransmits} segments sent \
-                 again ({timeouts} after a timeout); the receiver verified sha256 {sha256}"
+                 again ({timeouts} after a timeout, {spurious} needlessly); the receiver verified sha256 {sha256}"
             ),
             Report::Delivered { to, file: Some(file), bytes, .. } => {
                 write!(f, "delivered {file} to {to}: {bytes} bytes, sha256 verified")

@@ -318,6 +318,7 @@ fn send_file(
         mb_per_s: Some(size as f64 / seconds / 1e6),
         retransmits: Some(stats.retransmits),
         timeouts: Some(stats.timeouts),
+        spurious: Some(stats.spurious),
         sha256,
     }
     .print(global.json)
@@ -350,6 +351,7 @@ fn send_message(
         mb_per_s: None,
         retransmits: None,
         timeouts: None,
+        spurious: None,
         sha256: None,
     }
     .print(global.json)

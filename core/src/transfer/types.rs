@@ -278,6 +278,10 @@ pub struct TransferStats {
     /// Of those, the ones sent again because their timeout expired (the
     /// others were found lost by a later segment's arrival).
     pub timeouts: u64,
+    /// Of the segments sent again, the ones the receiver proved needless:
+    /// the first copy had arrived after all (it or its acknowledgement was
+    /// late).
+    pub spurious: u64,
     /// Frames that failed to parse.
     pub rx_malformed: u64,
     /// Frames whose checksum failed (corrupted in flight), dropped as lost.
@@ -327,6 +331,10 @@ pub struct ConnectionStats {
     pub retransmits: u64,
     /// Of those, the ones sent again because their timeout expired.
     pub timeouts: u64,
+    /// Of the segments sent again, the ones the receiver proved needless:
+    /// the first copy had arrived after all (it or its acknowledgement was
+    /// late).
+    pub spurious: u64,
     /// Segments received twice or more (receiver).
     pub duplicates: u64,
 }

@@ -70,6 +70,10 @@ struct Notify {
 }
 
 /// Which end of the connection this node is, with that end's state.
+// The sender keeps far more than the receiver (its congestion control), but
+// a connection is either, in a slot sized for the larger: without a heap,
+// there is nowhere to box it, and nothing to save.
+#[allow(clippy::large_enum_variant)]
 enum Side {
     /// Opened it, and sends the data.
     Sender(Sender),
@@ -231,7 +235,7 @@ impl<const W: usize> Connection<W> {
             control_at: Instant::ZERO,
             echo: 0,
             ack_due: false,
-            stats: ConnectionStats { bytes: 0, segments: 0, retransmits: 0, timeouts: 0, duplicates: 0 },
+            stats: ConnectionStats { bytes: 0, segments: 0, retransmits: 0, timeouts: 0, spurious: 0, duplicates: 0 },
         },
         side: Side::Sender(Sender::new(0)),
         ring: Ring::EMPTY,
@@ -486,7 +490,7 @@ impl<const W: usize> Connection<W> {
         }
         let taken = match side {
             Side::Receiver(receiver) => receiver.receive(shared, ring, repr, stats),
-            Side::Sender(sender) => sender.receive(shared, ring, repr, now, config),
+            Side::Sender(sender) => sender.receive(shared, ring, repr, now, config, stats),
         };
         match taken {
             Taken::Used => {}

@@ -18,14 +18,26 @@ pub(super) enum SlotState {
         rto: Duration,
         order: u32,
         sent_at: Instant,
-        /// Sent more than once: an acknowledgement may be the first copy's.
-        resent: bool,
+        /// Whether, and why, it was sent more than once: an acknowledgement
+        /// may be an earlier copy's.
+        resent: Resent,
     },
     /// Sender: acknowledged by a SACK block, ahead of the cumulative
     /// acknowledgement.
     Sacked,
     /// Receiver: received, not handed to the application yet.
     Received,
+}
+
+/// Why a segment in flight was sent again, if it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resent {
+    /// Sent once.
+    No,
+    /// A segment sent after it arrived first (fast retransmit).
+    Overtaken,
+    /// Its timeout expired.
+    TimedOut,
 }
 
 /// One segment of the window.

@@ -3,13 +3,13 @@
 //! retransmit by transmission order, as RACK does), trains on jumbo links,
 //! FIN, keep-alives and window probes.
 
-use super::ring::{Ring, SlotState};
+use super::ring::{Resent, Ring, SlotState};
 use super::{End, Fields, PeerLink, Phase, Polled, Shared, Taken, stamp, stamp_before, status_of, syn_payload};
 use crate::device::LinkDevice;
 use crate::time::{self, Duration, Instant};
-use crate::transfer::TransferConfig;
 use crate::transfer::congestion::Congestion;
 use crate::transfer::seq::{before, distance};
+use crate::transfer::{TransferConfig, TransferStats};
 use crate::wire::transfer::{Kind, MAX_PAYLOAD, MAX_SEGMENT, SynAckPayload, TransferRepr};
 
 /// Frames one connection sends per poll at most, so one busy connection
@@ -22,10 +22,17 @@ const PACING_SLACK: Duration = Duration::from_millis(1);
 
 /// A segment is taken for lost, and sent again without waiting for its
 /// timeout (fast retransmit), once a segment sent this many transmissions
-/// after it has been acknowledged: like TCP's three duplicate
+/// after it has been acknowledged, at first: like TCP's three duplicate
 /// acknowledgements, but by transmission order (as RACK does), so a
 /// segment just sent again is not sent a third time on the same evidence.
-const REORDER_THRESHOLD: u32 = 3;
+const INITIAL_REORDERING: u8 = 3;
+
+/// How far the sender's reordering threshold grows. Each fast retransmit
+/// that proves spurious (the first copy arrived after all, only late)
+/// doubles it, as Linux learns a path's reordering from DSACK and RACK
+/// (RFC 8985, section 6.2) widens its reordering window; a deeper threshold
+/// leaves more losses to timeouts when few segments are in flight.
+const MAX_REORDERING: u8 = 48;
 
 /// What the sending end keeps.
 pub(super) struct Sender {
@@ -50,6 +57,13 @@ pub(super) struct Sender {
     tx_order: u32,
     /// The latest transmission known to have arrived.
     delivered_order: Option<u32>,
+    /// How many later transmissions must arrive before a segment is taken
+    /// for lost: how far this path has been seen to reorder.
+    reordering: u8,
+    /// The transmission from which on segments were sent again under the
+    /// current `reordering`: only those raise it (one episode of reordering
+    /// proves several fast retransmits spurious, and raises it once).
+    reordering_since: u32,
     /// How many segments the path takes in flight.
     congestion: Congestion,
     /// Segments sent and not known to have arrived: what the congestion
@@ -77,6 +91,8 @@ impl Sender {
             wants_room: false,
             tx_order: 0,
             delivered_order: None,
+            reordering: INITIAL_REORDERING,
+            reordering_since: 0,
             congestion: Congestion::new(),
             in_flight: 0,
             sampled_echo: 0,
@@ -169,6 +185,7 @@ impl Sender {
         repr: &TransferRepr<'_>,
         now: Instant,
         config: &TransferConfig,
+        stats: &mut TransferStats,
     ) -> Taken {
         match repr.kind {
             Kind::SynAck if shared.phase == Phase::Connecting => {
@@ -180,7 +197,7 @@ impl Sender {
                 Taken::Used
             }
             Kind::Ack => {
-                self.take_ack(shared, ring, repr, now, config);
+                self.take_ack(shared, ring, repr, now, config, stats);
                 Taken::Used
             }
             Kind::FinAck if shared.phase == Phase::Finishing => {
@@ -199,6 +216,7 @@ impl Sender {
         repr: &TransferRepr<'_>,
         now: Instant,
         config: &TransferConfig,
+        stats: &mut TransferStats,
     ) {
         let rtt = shared.take_rtt(repr.echo, now);
         let ack = repr.ack;
@@ -207,12 +225,12 @@ impl Sender {
             return;
         }
         let mut freed = false;
-        let mut delivered = 0;
+        let (mut delivered, mut spurious) = (0, 0);
         while before(self.una, ack) {
             let slot = ring.at_mut(self.una);
             shared.stats.bytes += u64::from(slot.len);
             let state = core::mem::replace(&mut slot.state, SlotState::Empty);
-            delivered += u32::from(self.arrived(state, repr.echo));
+            delivered += u32::from(self.arrived(state, repr.echo, &mut spurious));
             self.una = self.una.wrapping_add(1);
             freed = true;
         }
@@ -227,11 +245,13 @@ impl Sender {
                 let slot = ring.at_mut(seq);
                 if let state @ SlotState::InFlight { .. } = slot.state {
                     slot.state = SlotState::Sacked;
-                    delivered += u32::from(self.arrived(state, repr.echo));
+                    delivered += u32::from(self.arrived(state, repr.echo, &mut spurious));
                 }
             }
         }
         self.in_flight = self.in_flight.saturating_sub(delivered);
+        shared.stats.spurious += u64::from(spurious);
+        stats.spurious += u64::from(spurious);
         // One sample per echoed frame, however many acknowledgements echo it.
         let rtt = match rtt {
             Some(rtt) if repr.echo != self.sampled_echo => {
@@ -260,14 +280,21 @@ impl Sender {
     /// whole window.
     ///
     /// Says whether the segment was in flight (not known to have arrived
-    /// before).
-    fn arrived(&mut self, state: SlotState, echo: u32) -> bool {
+    /// before); counts it in `spurious` if it was sent again for nothing.
+    fn arrived(&mut self, state: SlotState, echo: u32, spurious: &mut u32) -> bool {
         let SlotState::InFlight { order, sent_at, resent, .. } = state else { return false };
-        if resent && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
+        if resent != Resent::No && (echo == 0 || stamp_before(echo, stamp(sent_at))) {
             // An echo from before the second copy proves the first arrived:
             // the segment was not lost (an echo of 0 proves nothing).
             if echo != 0 {
+                *spurious += 1;
                 self.congestion.on_spurious(sent_at);
+                if resent == Resent::Overtaken && !before(order, self.reordering_since) {
+                    // It was overtaken by more transmissions than taken
+                    // for lost, and arrived: the path reorders deeper.
+                    self.reordering = self.reordering.saturating_mul(2).min(MAX_REORDERING);
+                    self.reordering_since = self.tx_order;
+                }
             }
             return true;
         }
@@ -286,7 +313,8 @@ impl Sender {
     /// Whether the segment sent as transmission `order` is lost: a later
     /// one, far enough ahead, has arrived.
     fn overtaken(&self, order: u32) -> bool {
-        self.delivered_order.is_some_and(|latest| distance(order, latest) >= REORDER_THRESHOLD && before(order, latest))
+        self.delivered_order
+            .is_some_and(|latest| distance(order, latest) >= u32::from(self.reordering) && before(order, latest))
     }
 
     /// Sends what is due in the connection's phase.
@@ -380,8 +408,9 @@ impl Sender {
                         }
                     };
                     let order = self.next_order();
+                    let resent = if resend { Resent::Overtaken } else { Resent::TimedOut };
                     ring.at_mut(seq).state =
-                        SlotState::InFlight { deadline: now + grown, rto: grown, order, sent_at: now, resent: true };
+                        SlotState::InFlight { deadline: now + grown, rto: grown, order, sent_at: now, resent };
                 }
                 if let SlotState::InFlight { deadline, .. } = ring.at(seq).state {
                     next = time::earliest(next, Some(deadline));
@@ -410,7 +439,7 @@ impl Sender {
                 shared.stats.segments += 1;
                 let order = self.next_order();
                 ring.at_mut(seq).state =
-                    SlotState::InFlight { deadline: now + rto, rto, order, sent_at: now, resent: false };
+                    SlotState::InFlight { deadline: now + rto, rto, order, sent_at: now, resent: Resent::No };
             }
             next = time::earliest(next, Some(now + rto));
             self.nxt = first.wrapping_add(count);
