@@ -449,11 +449,13 @@ struct Late<D> {
     released: bool,
     /// Frames delivered late so far.
     late: usize,
+    /// Lose the next data frame.
+    lose_next: bool,
 }
 
 impl<D> Late<D> {
     fn new(inner: D, every: usize) -> Self {
-        Late { inner, every, data_frames: 0, held: None, released: false, late: 0 }
+        Late { inner, every, data_frames: 0, held: None, released: false, late: 0, lose_next: false }
     }
 }
 
@@ -488,6 +490,9 @@ impl<D: LinkDevice> LinkDevice for Late<D> {
                 other => other?,
             };
             let data = buffer[12..14] == [0x88, 0xb5] && buffer[15] == 3;
+            if data && core::mem::take(&mut self.lose_next) {
+                continue;
+            }
             self.data_frames += usize::from(data);
             if data && self.data_frames % self.every == 0 && self.held.is_none() {
                 self.held = Some((buffer[..len].to_vec(), false));
@@ -531,6 +536,62 @@ fn a_path_that_reorders_deeply_costs_a_few_needless_retransmits_not_one_each_tim
     assert!(stats.spurious >= 1, "no retransmit proved needless: {stats:?}");
     assert!(stats.spurious <= 4, "{} of {late} late segments were sent again for nothing", stats.spurious);
     assert_eq!(stats.timeouts, 0);
+}
+
+#[test]
+fn a_lost_segment_overtaken_by_fewer_than_the_grown_threshold_keeps_its_own_timeout() {
+    // A burst over a path that reorders deeply raises the threshold; then
+    // a trickle of a segment every 500 us, one of them lost: the later ones
+    // overtake it one at a time, and acknowledgements keep coming faster
+    // than a timeout (at least 1 ms): the path delivers. Its own timeout,
+    // not the threshold, finds it lost.
+    let hub = Hub::new();
+    let config = TransferConfig::default();
+    let mut a: Station<1, 64> = station(&hub, 1, FAULTLESS, 1, config);
+    let mut b: Station<1, 64, Late<HubPort>> = station_on(Late::new(hub.attach(mac(2)), 20), 2, 2, config);
+    let (burst, trickle) = (random_bytes(300_000, 8), random_bytes(100 * MAX_SEGMENT, 9));
+    let conn = a.services_mut().open(&name("s2"), b"", Instant::ZERO).unwrap();
+    let (app_a, app_b) = (RefCell::new(App::default()), RefCell::new(App::default()));
+    let mut ra = Running { node: &mut a, app: &app_a, feed: None };
+    let mut rb = Running { node: &mut b, app: &app_b, feed: None };
+    let mut now = Instant::ZERO;
+    let received = |app: &RefCell<App>| streams(&app.borrow().got).first().map_or(0, Vec::len);
+    let mut written = 0;
+    while received(&app_b) < burst.len() {
+        written += ra.node.services_mut().write(conn, &burst[written..]).unwrap_or(0);
+        ra.poll(now);
+        rb.poll(now);
+        now += HOP;
+        assert!(now < Instant::from_secs(10), "the burst never arrived");
+    }
+    let needless = ra.node.services().stats().spurious;
+    assert!(needless >= 4, "the threshold grew ({needless} needless copies proved it deep)");
+    rb.node.device_mut().every = usize::MAX;
+    let (mut written, mut last_arrival, mut longest_wait) = (0, now, Duration::ZERO);
+    let trickle_at = |now: Instant| now.total_micros() % 500 == 0;
+    while received(&app_b) < burst.len() + trickle.len() {
+        if trickle_at(now) && written < trickle.len() {
+            let segment = &trickle[written..written + MAX_SEGMENT];
+            written += ra.node.services_mut().write(conn, segment).unwrap();
+            rb.node.device_mut().lose_next |= written == 50 * MAX_SEGMENT;
+        }
+        let before = received(&app_b);
+        ra.poll(now);
+        rb.poll(now);
+        if received(&app_b) > before {
+            longest_wait = longest_wait.max(now - last_arrival);
+            last_arrival = now;
+        }
+        now += HOP;
+        assert!(now < Instant::from_secs(10), "the trickle never arrived");
+    }
+    let stats = *ra.node.services().stats();
+    println!("longest wait for the stream {longest_wait:?}: {stats:?}");
+    assert_eq!(stats.timeouts, 1, "the lost segment: {stats:?}");
+    // The lost segment's timeout (a few round trips of 0.2 ms, at least
+    // 1 ms) and its second copy's way: not the 24 ms it takes 48 more
+    // segments to overtake it.
+    assert!(longest_wait <= Duration::from_millis(5), "the stream waited {longest_wait:?}");
 }
 
 /// A port behind a slow link: frames reach it one per `interval` of the
