@@ -2,17 +2,18 @@
 # A/B: this tree against another revision (default: the previous commit),
 # side by side in one run, for a change that must not cost speed. Node
 # dispatch (criterion, the core's `node dispatch` group) and `send --file`
-# over a veth pair at 0 % and 5 % loss (its rate, and the whole command's
+# over a veth pair at each of LOSSES (its rate, and the whole command's
 # time), runs alternating between the two builds; medians, and the ratio
 # this/base.
 #   bench/ab.sh [REV]      RUNS (transfer runs per build and loss, default 5),
-#                          SIZE_MB (default 200)
+#                          SIZE_MB (default 200), LOSSES (default "0 5")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 REV=${1:-HEAD~1}
 RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-200}
+LOSSES=${LOSSES:-0 5}
 scratch_dir
 trap 'git worktree remove --force "$work/base" 2>/dev/null || true; bench_exit' EXIT
 git worktree add -q --detach "$work/base" "$REV"
@@ -41,7 +42,7 @@ offloads_off h1 h2
 pair_loss_up
 transfer_files "$SIZE_MB"
 : >"$work/transfer"
-for loss in 0 5; do
+for loss in $LOSSES; do
     set_loss "$loss"
     for _ in $(seq "$RUNS"); do
         for build in base this; do
@@ -67,7 +68,7 @@ echo "$RUNS alternating \`send --file\` runs of $SIZE_MB MiB per build and loss 
 echo "pair (loss: bench/xdp-loss.c on each end): the rate \`send\` reports (from"
 echo "the connection's acceptance), and the whole command's time (start-up and"
 echo "any hashing included). Medians; ratio this/base."
-echo "Command: \`bench/ab.sh $REV\`."
+echo "Command: \`bench/ab.sh $REV\` (RUNS=$RUNS, SIZE_MB=$SIZE_MB, LOSSES=\"$LOSSES\")."
 echo
 echo "| benchmark | base | this | this / base |"
 echo "|---|---:|---:|---:|"
@@ -82,7 +83,7 @@ row() {
 for name in $(cut -f2 "$work/dispatch" | sort -u | tr ' ' '_'); do
     row "dispatch: ${name//_/ } (M frames/s)" %.2f "$work/dispatch" "${name//_/ }" 3
 done
-for loss in 0 5; do
+for loss in $LOSSES; do
     row "send --file, $loss % loss each way (MB/s)" %.0f "$work/transfer" "$loss" 3
     row "send --file, $loss % loss each way, whole command (s)" %.3f "$work/transfer" "$loss" 4
 done
