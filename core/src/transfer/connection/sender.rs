@@ -296,8 +296,9 @@ impl Sender {
                 *spurious += 1;
                 self.congestion.on_spurious(sent_at);
                 if resent == Resent::Overtaken && !before(order, self.reordering_since) {
-                    // It was overtaken by more transmissions than taken
-                    // for lost, and arrived: the path reorders deeper.
+                    // Taken for lost once as many later transmissions had
+                    // arrived as the threshold says, it arrived after
+                    // them: the path reorders deeper than that.
                     self.reordering = self.reordering.saturating_mul(2).min(MAX_REORDERING);
                     self.reordering_since = self.tx_order;
                 }
@@ -323,9 +324,9 @@ impl Sender {
             .is_some_and(|latest| distance(order, latest) >= u32::from(self.reordering) && before(order, latest))
     }
 
-    /// When the timeout of the segment sent as transmission `order` expires,
-    /// its own `deadline` passed, given that acknowledgements stop telling
-    /// of arrivals at `stalled_at` unless more come.
+    /// When the timeout of the segment sent as transmission `order`, due at
+    /// `deadline`, expires, if acknowledgements stop telling of arrivals at
+    /// `stalled_at`.
     ///
     /// At its deadline if a segment sent after it has arrived: it may be
     /// lost. Otherwise it may only be waiting in a queue that grew since it
