@@ -9,7 +9,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use common::{Hub, HubPort, name};
+use common::{Hub, HubPort, Rewrite, Rewritten, name};
 use whohas_core::device::{FaultConfig, FaultInjector, LinkDevice, Rng};
 use whohas_core::node::Node;
 use whohas_core::runtime::Context;
@@ -439,8 +439,7 @@ fn the_receiver_s_window_bounds_what_is_in_flight() {
 /// this machine's veth bottleneck did). Alone, so the receiver acknowledges
 /// it before it hears anything else, and its acknowledgement proves a copy
 /// sent again meanwhile needless.
-struct Late<D> {
-    inner: D,
+struct Late {
     every: usize,
     data_frames: usize,
     /// The frame held back; whether the poll it was held in has ended.
@@ -453,24 +452,15 @@ struct Late<D> {
     lose_next: bool,
 }
 
-impl<D> Late<D> {
-    fn new(inner: D, every: usize) -> Self {
-        Late { inner, every, data_frames: 0, held: None, released: false, late: 0, lose_next: false }
+impl Late {
+    fn port(inner: HubPort, every: usize) -> Rewritten<HubPort, Late> {
+        let late = Late { every, data_frames: 0, held: None, released: false, late: 0, lose_next: false };
+        Rewritten { inner, rewrite: late }
     }
 }
 
-impl<D: LinkDevice> LinkDevice for Late<D> {
-    type Error = D::Error;
-
-    fn mac_address(&self) -> EthernetAddress {
-        self.inner.mac_address()
-    }
-
-    fn capabilities(&self) -> whohas_core::device::Capabilities {
-        self.inner.capabilities()
-    }
-
-    fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, D::Error> {
+impl<D: LinkDevice> Rewrite<D> for Late {
+    fn receive(&mut self, inner: &mut D, buffer: &mut [u8]) -> nb::Result<usize, D::Error> {
         if core::mem::take(&mut self.released) {
             return Err(nb::Error::WouldBlock);
         }
@@ -480,7 +470,7 @@ impl<D: LinkDevice> LinkDevice for Late<D> {
             return Ok(frame.len());
         }
         loop {
-            let len = match self.inner.receive(buffer) {
+            let len = match inner.receive(buffer) {
                 Err(nb::Error::WouldBlock) => {
                     if let Some((_, due)) = &mut self.held {
                         *due = true;
@@ -501,10 +491,6 @@ impl<D: LinkDevice> LinkDevice for Late<D> {
             return Ok(len);
         }
     }
-
-    fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), D::Error> {
-        self.inner.transmit(frame)
-    }
 }
 
 #[test]
@@ -512,7 +498,7 @@ fn a_path_that_reorders_deeply_costs_a_few_needless_retransmits_not_one_each_tim
     let hub = Hub::new();
     let config = TransferConfig::default();
     let mut a: Station<1, 64> = station(&hub, 1, FAULTLESS, 1, config);
-    let mut b: Station<1, 64, Late<HubPort>> = station_on(Late::new(hub.attach(mac(2)), 20), 2, 2, config);
+    let mut b: Station<1, 64, Rewritten<HubPort, Late>> = station_on(Late::port(hub.attach(mac(2)), 20), 2, 2, config);
     let data = random_bytes(1 << 20, 6);
     let conn = a.services_mut().open(&name("s2"), b"", Instant::ZERO).unwrap();
     let (app_a, app_b) = (RefCell::new(App::default()), RefCell::new(App::default()));
@@ -524,7 +510,7 @@ fn a_path_that_reorders_deeply_costs_a_few_needless_retransmits_not_one_each_tim
         assert!(took.is_some(), "never finished: {:?}", app_a.borrow().got.last());
     }
     assert_eq!(streams(&app_b.borrow().got), [data]);
-    let late = b.device().late;
+    let late = b.device().rewrite.late;
     let stats = *a.services().stats();
     println!("{late} segments late, {stats:?}");
     assert!(late >= 15, "only {late} segments came late");
@@ -548,7 +534,7 @@ fn a_lost_segment_overtaken_by_fewer_than_the_grown_threshold_keeps_its_own_time
     let hub = Hub::new();
     let config = TransferConfig::default();
     let mut a: Station<1, 64> = station(&hub, 1, FAULTLESS, 1, config);
-    let mut b: Station<1, 64, Late<HubPort>> = station_on(Late::new(hub.attach(mac(2)), 20), 2, 2, config);
+    let mut b: Station<1, 64, Rewritten<HubPort, Late>> = station_on(Late::port(hub.attach(mac(2)), 20), 2, 2, config);
     let (burst, trickle) = (random_bytes(300_000, 8), random_bytes(100 * MAX_SEGMENT, 9));
     let conn = a.services_mut().open(&name("s2"), b"", Instant::ZERO).unwrap();
     let (app_a, app_b) = (RefCell::new(App::default()), RefCell::new(App::default()));
@@ -566,14 +552,14 @@ fn a_lost_segment_overtaken_by_fewer_than_the_grown_threshold_keeps_its_own_time
     }
     let needless = ra.node.services().stats().spurious;
     assert!(needless >= 4, "the threshold grew ({needless} needless copies proved it deep)");
-    rb.node.device_mut().every = usize::MAX;
+    rb.node.device_mut().rewrite.every = usize::MAX;
     let (mut written, mut last_arrival, mut longest_wait) = (0, now, Duration::ZERO);
     let trickle_at = |now: Instant| now.total_micros() % 500 == 0;
     while received(&app_b) < burst.len() + trickle.len() {
         if trickle_at(now) && written < trickle.len() {
             let segment = &trickle[written..written + MAX_SEGMENT];
             written += ra.node.services_mut().write(conn, segment).unwrap();
-            rb.node.device_mut().lose_next |= written == 50 * MAX_SEGMENT;
+            rb.node.device_mut().rewrite.lose_next |= written == 50 * MAX_SEGMENT;
         }
         let before = received(&app_b);
         ra.poll(now);
@@ -596,29 +582,18 @@ fn a_lost_segment_overtaken_by_fewer_than_the_grown_threshold_keeps_its_own_time
 
 /// A port behind a slow link: frames reach it one per `interval` of the
 /// simulated time `clock` tells, through a queue that never overflows.
-struct Bottleneck<D> {
-    inner: D,
+struct Bottleneck {
     clock: Rc<Cell<Instant>>,
     interval: Duration,
     /// Frames on their way, each with when it arrives.
     queue: VecDeque<(Instant, Vec<u8>)>,
 }
 
-impl<D: LinkDevice> LinkDevice for Bottleneck<D> {
-    type Error = D::Error;
-
-    fn mac_address(&self) -> EthernetAddress {
-        self.inner.mac_address()
-    }
-
-    fn capabilities(&self) -> whohas_core::device::Capabilities {
-        self.inner.capabilities()
-    }
-
-    fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, D::Error> {
+impl<D: LinkDevice> Rewrite<D> for Bottleneck {
+    fn receive(&mut self, inner: &mut D, buffer: &mut [u8]) -> nb::Result<usize, D::Error> {
         let now = self.clock.get();
         loop {
-            let len = match self.inner.receive(buffer) {
+            let len = match inner.receive(buffer) {
                 Err(nb::Error::WouldBlock) => break,
                 other => other?,
             };
@@ -632,10 +607,6 @@ impl<D: LinkDevice> LinkDevice for Bottleneck<D> {
             }
             None => Err(nb::Error::WouldBlock),
         }
-    }
-
-    fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), D::Error> {
-        self.inner.transmit(frame)
     }
 }
 
@@ -651,13 +622,9 @@ fn a_queue_growing_in_slow_start_costs_no_timeout() {
     let config = TransferConfig::default();
     let clock = Rc::new(Cell::new(Instant::ZERO));
     let mut a: Station<1, 256> = station(&hub, 1, FAULTLESS, 1, config);
-    let port = Bottleneck {
-        inner: hub.attach(mac(2)),
-        clock: clock.clone(),
-        interval: Duration::from_micros(200),
-        queue: VecDeque::new(),
-    };
-    let mut b: Station<1, 256, Bottleneck<HubPort>> = station_on(port, 2, 2, config);
+    let bottleneck = Bottleneck { clock: clock.clone(), interval: Duration::from_micros(200), queue: VecDeque::new() };
+    let port = Rewritten { inner: hub.attach(mac(2)), rewrite: bottleneck };
+    let mut b: Station<1, 256, Rewritten<HubPort, Bottleneck>> = station_on(port, 2, 2, config);
     let data = random_bytes(1 << 20, 7);
     let conn = a.services_mut().open(&name("s2"), b"", Instant::ZERO).unwrap();
     let (app_a, app_b) = (RefCell::new(App::default()), RefCell::new(App::default()));

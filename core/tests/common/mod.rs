@@ -166,21 +166,27 @@ pub fn arp_body(
     body
 }
 
-/// A device whose transmit side can be closed: while `busy` is set it
-/// refuses every frame with `WouldBlock`, like a full transmit queue.
-pub struct Gate<D> {
-    pub inner: D,
-    pub busy: std::rc::Rc<std::cell::Cell<bool>>,
-}
+/// What a test's device does differently from the device it wraps: by
+/// default, nothing.
+pub trait Rewrite<D: LinkDevice> {
+    /// Receives a frame from `inner` into `buffer`, or not.
+    fn receive(&mut self, inner: &mut D, buffer: &mut [u8]) -> nb::Result<usize, D::Error> {
+        inner.receive(buffer)
+    }
 
-impl<D> Gate<D> {
-    pub fn new(inner: D) -> (Self, std::rc::Rc<std::cell::Cell<bool>>) {
-        let busy = std::rc::Rc::new(std::cell::Cell::new(false));
-        (Gate { inner, busy: busy.clone() }, busy)
+    /// Transmits `frame` through `inner`, or not.
+    fn transmit(&mut self, inner: &mut D, frame: &[u8]) -> nb::Result<(), D::Error> {
+        inner.transmit(frame)
     }
 }
 
-impl<D: LinkDevice> LinkDevice for Gate<D> {
+/// The device `inner`, with what `rewrite` does differently.
+pub struct Rewritten<D, R> {
+    pub inner: D,
+    pub rewrite: R,
+}
+
+impl<D: LinkDevice, R: Rewrite<D>> LinkDevice for Rewritten<D, R> {
     type Error = D::Error;
 
     fn mac_address(&self) -> EthernetAddress {
@@ -192,14 +198,39 @@ impl<D: LinkDevice> LinkDevice for Gate<D> {
     }
 
     fn receive(&mut self, buffer: &mut [u8]) -> nb::Result<usize, D::Error> {
-        self.inner.receive(buffer)
+        self.rewrite.receive(&mut self.inner, buffer)
     }
 
     fn transmit(&mut self, frame: &[u8]) -> nb::Result<(), D::Error> {
-        if self.busy.get() {
+        self.rewrite.transmit(&mut self.inner, frame)
+    }
+
+    fn flush(&mut self) -> nb::Result<(), D::Error> {
+        self.inner.flush()
+    }
+}
+
+/// A transmit side that can be closed: while set, it refuses every frame
+/// with `WouldBlock`, like a full transmit queue.
+pub struct Busy(pub std::rc::Rc<std::cell::Cell<bool>>);
+
+impl<D: LinkDevice> Rewrite<D> for Busy {
+    fn transmit(&mut self, inner: &mut D, frame: &[u8]) -> nb::Result<(), D::Error> {
+        if self.0.get() {
             return Err(nb::Error::WouldBlock);
         }
-        self.inner.transmit(frame)
+        inner.transmit(frame)
+    }
+}
+
+/// A device whose transmit side can be closed ([`Busy`]).
+pub type Gate<D> = Rewritten<D, Busy>;
+
+impl<D> Rewritten<D, Busy> {
+    /// `inner`, and the switch that closes its transmit side.
+    pub fn new(inner: D) -> (Self, std::rc::Rc<std::cell::Cell<bool>>) {
+        let busy = std::rc::Rc::new(std::cell::Cell::new(false));
+        (Rewritten { inner, rewrite: Busy(busy.clone()) }, busy)
     }
 }
 
