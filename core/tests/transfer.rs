@@ -600,13 +600,12 @@ impl<D: LinkDevice> Rewrite<D> for Bottleneck {
             let free = self.queue.back().map_or(now, |&(at, _)| at.max(now));
             self.queue.push_back((free + self.interval, buffer[..len].to_vec()));
         }
-        match self.queue.pop_front_if(|(at, _)| *at <= now) {
-            Some((_, frame)) => {
-                buffer[..frame.len()].copy_from_slice(&frame);
-                Ok(frame.len())
-            }
-            None => Err(nb::Error::WouldBlock),
+        if self.queue.front().is_none_or(|(at, _)| *at > now) {
+            return Err(nb::Error::WouldBlock);
         }
+        let (_, frame) = self.queue.pop_front().expect("a frame is due");
+        buffer[..frame.len()].copy_from_slice(&frame);
+        Ok(frame.len())
     }
 }
 
