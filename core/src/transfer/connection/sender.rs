@@ -75,7 +75,10 @@ pub(super) struct Sender {
     sampled_echo: u32,
     /// New segments go out no earlier than this (pacing).
     pace_at: Instant,
-    /// When an acknowledgement last told of a segment that arrived.
+    /// When an acknowledgement last told of a segment that arrived. Not
+    /// the connection's `last_heard`: a peer that answers keep-alives and
+    /// window probes while a segment is lost is heard, and would hold that
+    /// segment's timeout off for good.
     progress_at: Instant,
 }
 
