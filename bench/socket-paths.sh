@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paths of a packet socket on the direct veth pair, each way: batches
 # of recvmmsg(2)/sendmmsg(2) (whohas' AF_PACKET device) against PACKET_MMAP
-# rings (TPACKET_V2), bench/socket-paths.c. A sender on core 0 floods
+# rings (TPACKET_V2) and against AF_XDP (copy mode; receiving through an
+# XDP program in veth's driver mode), bench/socket-paths.c. A sender on core 0 floods
 # 1514-byte data frames; the receiver on core 1 counts what it gets. On a
 # veth pair the receiving side's kernel work (and, with a receive ring, the
 # copy into the ring) runs in the sender's softirq, on the sender's core.
@@ -31,14 +32,16 @@ for _ in $(seq "$RUNS"); do
     run batch batch rx-batch
     run batch ring rx-ring
     run ring batch tx-ring
+    run xdp batch tx-xdp
+    run batch xdp rx-xdp
 done
 field() { grep -oP "$1" "$work/$2" | median; }
 cpu() { grep -P "^$1" "$work/$2" | grep -oP 'user \K[0-9.]+ s, sys [0-9.]+' | awk '{ print $1 + $4 }' | median; }
 runs() { grep -oP '\d+(?= kpps)' "$work/$1" | paste -sd' '; }
 row() {
-    echo "| $1 | $(field '\d+(?= kpps)' "$2") | $(field '\d+(?= MB/s)' "$2") | $(cpu sender "$2") | $(cpu '(batch|ring):' "$2") | $(runs "$2") |"
+    echo "| $1 | $(field '\d+(?= kpps)' "$2") | $(field '\d+(?= MB/s)' "$2") | $(cpu sender "$2") | $(cpu '(batch|ring|xdp):' "$2") | $(runs "$2") |"
 }
-echo "## Packet socket paths: batches of system calls against PACKET_MMAP rings"
+echo "## Packet socket paths: batches of system calls against PACKET_MMAP rings and AF_XDP"
 echo
 echo "A C sender and receiver (\`bench/socket-paths.c\`) on the direct veth pair,"
 echo "offloads off, both bound to every ethertype as whohas is; the sender floods"
@@ -51,5 +54,7 @@ echo "|---|---:|---:|---:|---:|---|"
 row "sendmmsg -> recvmmsg, 64 a call each (whohas)" rx-batch
 row "sendmmsg -> TPACKET_V2 receive ring, poll" rx-ring
 row "TPACKET_V2 transmit ring, 64 a send(2) -> recvmmsg" tx-ring
+row "AF_XDP TX ring, 64 a sendto(2) kick -> recvmmsg" tx-xdp
+row "sendmmsg -> XDP program (driver mode) -> AF_XDP RX ring, poll" rx-xdp
 echo
 echo "Command: \`sudo bench/socket-paths.sh\` (RUNS=$RUNS, SECONDS_EACH=$SECONDS_EACH)."
