@@ -57,6 +57,54 @@ fn a_file_crosses_a_link_losing_a_fifth_of_its_frames_each_way_intact() {
     assert_eq!(receiver.terminate().code(), Some(0));
 }
 
+/// With `--via xdp` frames go out through AF_XDP, past the sender's own
+/// captures (tcpdump on the receiver's side sees them all); without it, or
+/// while another program holds the interface's AF_XDP queue, through the
+/// packet socket (with a warning that says why). Every file arrives intact
+/// either way.
+#[test]
+fn send_via_xdp_goes_through_af_xdp_unless_the_kernel_refuses_it() {
+    require_root!();
+    let lan = Lan::pair();
+    let (scratch, inbox) = (Scratch::new("xdp"), Scratch::new("xdp-inbox"));
+    let mut receiver = start_receiver(&lan, 2, &inbox.0, &["-v", "--via", "xdp"]);
+    assert!(receiver.wait_for_stderr("eth0: sending through AF_XDP", WAIT), "{}", receiver.stderr());
+    let mut files = 0;
+    let mut send = |extra: &[&str]| {
+        files += 1;
+        let name = format!("f{files}.bin");
+        let file = random_file(&scratch.path(&name), 4 << 20);
+        let args = ["send", "-v", "-i", "eth0", "-n", "A", "B", "--file", file.to_str().unwrap()];
+        let sent = lan.host(1).ns.whohas(&[&args[..], extra].concat());
+        assert!(sent.status.success(), "{}{}", text(&sent.stdout), text(&sent.stderr));
+        assert!(receiver.has_or_waits_for_stdout(&format!("received {name} "), WAIT), "{}", receiver.stdout());
+        assert_eq!(sha256(&inbox.path(&name)), sha256(&file), "{name} intact");
+        text(&sent.stderr)
+    };
+    let path = |log: &str| log.lines().find_map(|line| line.split("eth0: sending through ").nth(1)).map(str::to_owned);
+    let mut captured = support::Tcpdump::start(&lan.host(2).ns, scratch.path("h2.pcap"), "ether proto 0x88b5");
+    let mut own = support::Tcpdump::start(&lan.host(1).ns, scratch.path("h1.pcap"), "ether proto 0x88b5");
+    let log = send(&["--via", "xdp"]);
+    assert_eq!(path(&log).as_deref(), Some("AF_XDP"), "{log}");
+    // The sender's segments are all on the wire, and none in its own capture.
+    captured.barrier(&lan.host(1).ns);
+    own.barrier(&lan.host(2).ns);
+    let from_sender = |tcpdump: support::Tcpdump| {
+        let frames = support::capture_frames(&tcpdump.stop());
+        frames.iter().filter(|frame| frame[6..12] == support::host_mac(1).0).count()
+    };
+    assert!(from_sender(captured) > 2800, "4 MiB are 2900 segments at least, seen at the receiver");
+    assert_eq!(from_sender(own), 0, "AF_XDP frames pass captures on the sending host by");
+    assert_eq!(path(&send(&[])).as_deref(), Some("packet socket"), "the default");
+    let mut holder = lan.host(1).ns.spawn_whohas(&["respond", "-v", "--via", "xdp", "-i", "eth0", "-n", "H"]);
+    assert!(holder.wait_for_stderr("eth0: sending through AF_XDP", WAIT), "{}", holder.stderr());
+    let log = send(&["--via", "xdp"]);
+    assert_eq!(path(&log).as_deref(), Some("packet socket"), "another program holds queue 0's AF_XDP socket");
+    assert!(log.contains("eth0: no AF_XDP socket (Device or resource busy)"), "{log}");
+    holder.terminate();
+    receiver.terminate();
+}
+
 #[test]
 fn five_senders_at_once_all_arrive_and_the_slowest_takes_at_most_twice_the_fastest() {
     require_root!();

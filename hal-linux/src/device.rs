@@ -25,6 +25,12 @@ pub struct Options {
     /// Send straight to the driver, bypassing the kernel's qdisc
     /// (`PACKET_QDISC_BYPASS`): faster injection, no traffic control.
     pub bypass_qdisc: bool,
+    /// Send through an AF_XDP socket ([`TransmitPath::Xdp`]) if the kernel
+    /// gives one, else through the packet socket. Frames sent so go
+    /// straight to the driver: past the qdisc and the egress hooks (tc,
+    /// nftables), and unseen by captures on this host (tcpdump sees them
+    /// on the peer's side only), as with `bypass_qdisc`.
+    pub xdp: bool,
     /// Refuse interfaces whose MTU is below this.
     pub min_mtu: usize,
     /// The socket buffers, each way, in bytes: room for bursts of a large
@@ -33,9 +39,38 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// The ethertypes whohas speaks (name-ARP, data, ARP), qdisc kept, any MTU.
+    /// The ethertypes whohas speaks (name-ARP, data, ARP), qdisc kept, no
+    /// AF_XDP, any MTU.
     fn default() -> Self {
-        Options { ethertypes: Some(EtherType::WHOHAS.to_vec()), bypass_qdisc: false, min_mtu: 0, buffer: 4 << 20 }
+        Options {
+            ethertypes: Some(EtherType::WHOHAS.to_vec()),
+            bypass_qdisc: false,
+            xdp: false,
+            min_mtu: 0,
+            buffer: 4 << 20,
+        }
+    }
+}
+
+/// How an [`AfPacketDevice`] sends its frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransmitPath {
+    /// `sendmmsg(2)` batches (`send(2)` for one frame) on the packet
+    /// socket, through the interface's qdisc.
+    Socket,
+    /// An AF_XDP socket in copy mode on the interface's queue 0 (see
+    /// [`Options::xdp`]): frames copied into memory shared with the kernel
+    /// and handed over with one `sendto(2)` per 32, straight to the
+    /// driver, without a message header per frame.
+    Xdp,
+}
+
+impl std::fmt::Display for TransmitPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TransmitPath::Socket => "packet socket",
+            TransmitPath::Xdp => "AF_XDP",
+        })
     }
 }
 
@@ -80,6 +115,10 @@ pub struct AfPacketDevice {
     /// Boxed: the batches are big (and the device is moved around).
     rx: Box<Batch>,
     tx: Box<Batch>,
+    /// Frames go out through this AF_XDP socket rather than the packet
+    /// socket ([`TransmitPath::Xdp`]). Boxed, as the batches are: most
+    /// devices have none.
+    xdp: Option<Box<sys::xdp::XdpTransmit>>,
 }
 
 /// How many frames a receive asks for after a short batch.
@@ -167,6 +206,19 @@ fn open_error(interface: &str, context: &'static str, errno: Errno) -> Error {
     }
 }
 
+/// The AF_XDP socket frames to `interface` go through, if the kernel
+/// gives one; else `None`, and why is logged: a kernel without AF_XDP,
+/// frames larger than a page, too little lockable memory, or another
+/// AF_XDP socket on the interface's queue 0 (`EBUSY`).
+fn open_xdp(interface: &Interface, options: &Options) -> Option<Box<sys::xdp::XdpTransmit>> {
+    sys::xdp::XdpTransmit::open(interface.index, interface.mtu + HEADER_LEN, options.buffer)
+        .inspect_err(|errno| {
+            log::warn!("{}: no AF_XDP socket ({}): sending through the packet socket", interface.name, errno.desc())
+        })
+        .ok()
+        .map(Box::new)
+}
+
 impl AfPacketDevice {
     /// Opens `interface` with the default [`Options`].
     pub fn open(interface: &str) -> Result<Self, Error> {
@@ -223,8 +275,15 @@ impl AfPacketDevice {
             sys::all_multicast(fd.as_fd(), info.index)
                 .map_err(|errno| Error::io("asking the interface for all multicast frames", errno))?;
         }
-        log::debug!("opened AF_PACKET socket on {} ({}, MTU {})", info.name, info.mac, info.mtu);
         let slot_len = info.mtu + HEADER_LEN;
+        let xdp = if options.xdp { open_xdp(&info, options) } else { None };
+        log::debug!(
+            "opened AF_PACKET socket on {} ({}, MTU {}), sending through {}",
+            info.name,
+            info.mac,
+            info.mtu,
+            if xdp.is_some() { TransmitPath::Xdp } else { TransmitPath::Socket }
+        );
         Ok(AfPacketDevice {
             fd,
             interface: info,
@@ -233,7 +292,17 @@ impl AfPacketDevice {
             receive_timeout: Duration::ZERO,
             rx: Batch::new(slot_len),
             tx: Batch::new(slot_len),
+            xdp,
         })
+    }
+
+    /// How frames are sent: through AF_XDP if [`Options::xdp`] asked for it
+    /// and the kernel gave a socket, else through the packet socket.
+    pub fn transmit_path(&self) -> TransmitPath {
+        match self.xdp {
+            Some(_) => TransmitPath::Xdp,
+            None => TransmitPath::Socket,
+        }
     }
 
     /// The interface the socket is bound to.
@@ -255,9 +324,8 @@ impl AfPacketDevice {
             Err(nb::Error::WouldBlock) => return Ok(0),
             Err(nb::Error::Other(err)) => return Err(err),
         }
-        match self.send_call("sending frames (sendmmsg, send)", || {
-            sys::send_batch(self.fd.as_fd(), frames.len(), |i| frames[i])
-        }) {
+        let Self { fd, xdp, interface, link_down, tx_full, .. } = self;
+        match Self::send(fd.as_fd(), xdp, interface, link_down, tx_full, frames.len(), |i| frames[i]) {
             Ok(sent) => Ok(sent),
             Err(nb::Error::WouldBlock) => Ok(0),
             Err(nb::Error::Other(err)) => Err(err),
@@ -269,12 +337,59 @@ impl AfPacketDevice {
         self.tx_full.get()
     }
 
-    /// Runs a send call, noting whether (and why) the kernel had no room.
-    fn send_call<T>(&self, context: &'static str, call: impl FnMut() -> Result<T, Errno>) -> nb::Result<T, Error> {
+    /// Sends `count` frames, frame `i` being `frame(i)`, through the
+    /// transmit path (`xdp`, else the packet socket `fd`). Returns how many
+    /// the kernel took (a prefix), noting in `tx_full` whether (and why) it
+    /// had no room. Takes the device's fields apart, so the frames may be
+    /// the device's own batch.
+    fn send<'a>(
+        fd: BorrowedFd<'_>,
+        xdp: &mut Option<Box<sys::xdp::XdpTransmit>>,
+        interface: &Interface,
+        link_down: &Cell<bool>,
+        tx_full: &Cell<Option<TxFull>>,
+        count: usize,
+        frame: impl Fn(usize) -> &'a [u8],
+    ) -> nb::Result<usize, Error> {
         let mut refusal = None;
-        let result = Self::call(context, &self.interface, &self.link_down, call, &mut refusal);
-        self.tx_full.set(refusal);
+        let result = match xdp {
+            Some(xdp) => {
+                Self::call("sending frames (AF_XDP)", interface, link_down, || xdp.send(count, &frame), &mut refusal)
+            }
+            None => Self::call(
+                "sending frames (sendmmsg, send)",
+                interface,
+                link_down,
+                || sys::send_batch(fd, count, &frame),
+                &mut refusal,
+            ),
+        };
+        // An AF_XDP descriptor polls writable when its TX ring has room,
+        // not when the kernel gives chunks back, and frames the driver has
+        // not taken yet need another call: either is waited out as a full
+        // queue is.
+        let waiting = xdp.as_ref().is_some_and(|xdp| xdp.pending());
+        tx_full.set(match xdp {
+            Some(_) if refusal.is_some() || waiting => Some(TxFull::Queue),
+            _ => refusal,
+        });
         result
+    }
+
+    /// Hands the kernel again what waits on the AF_XDP socket's TX ring;
+    /// `WouldBlock` while some still waits.
+    fn send_waiting(&mut self) -> nb::Result<(), Error> {
+        let Self { xdp: Some(xdp), interface, link_down, tx_full, .. } = self else { return Ok(()) };
+        if !xdp.pending() {
+            return Ok(());
+        }
+        Self::call("sending frames (AF_XDP)", interface, link_down, || xdp.kick(), &mut None)?;
+        if xdp.pending() {
+            tx_full.set(Some(TxFull::Queue));
+            return Err(nb::Error::WouldBlock);
+        }
+        tx_full.set(None);
+        Ok(())
     }
 
     /// Whether the interface went down and has not been seen up since.
@@ -404,6 +519,14 @@ impl Drop for AfPacketDevice {
     /// closes: a program that transmits and ends loses nothing.
     fn drop(&mut self) {
         let _ = self.flush();
+        // Frames a busy driver left on the AF_XDP ring go with the socket
+        // unless handed over now: a few tries, a millisecond apart.
+        for _ in 0..10 {
+            match self.send_waiting() {
+                Err(nb::Error::WouldBlock) => std::thread::sleep(Duration::from_millis(1)),
+                _ => break,
+            }
+        }
     }
 }
 
@@ -465,12 +588,10 @@ impl LinkDevice for AfPacketDevice {
 
     fn flush(&mut self) -> nb::Result<(), Error> {
         if self.tx.count == 0 {
-            return Ok(());
+            return self.send_waiting();
         }
-        let tx = &self.tx;
-        let sent = self.send_call("sending frames (sendmmsg, send)", || {
-            sys::send_batch(self.fd.as_fd(), tx.count, |i| tx.slot(i))
-        })?;
+        let Self { fd, xdp, interface, link_down, tx_full, tx, .. } = self;
+        let sent = Self::send(fd.as_fd(), xdp, interface, link_down, tx_full, tx.count, |i| tx.slot(i))?;
         let left = self.tx.count - sent;
         if left > 0 {
             // The kernel took a prefix: the rest moves to the front and
@@ -483,6 +604,10 @@ impl LinkDevice for AfPacketDevice {
             return Err(nb::Error::WouldBlock);
         }
         self.tx.count = 0;
-        Ok(())
+        match self.tx_full.get() {
+            // All taken, but the driver has not had all yet (AF_XDP).
+            Some(_) => Err(nb::Error::WouldBlock),
+            None => Ok(()),
+        }
     }
 }

@@ -13,7 +13,8 @@
 //! - [`AfPacketDevice`]: raw socket that `receive` and `transmit` never
 //!   block on, optional kernel BPF filter on ethertypes, outgoing copies
 //!   ignored, batched reception with `recvmmsg(2)` and transmission with
-//!   `sendmmsg(2)`; its descriptor can be polled.
+//!   `sendmmsg(2)`, or, if asked, transmission through an AF_XDP socket
+//!   ([`TransmitPath`]); its descriptor can be polled.
 //! - [`interface`]: list interfaces with MAC, MTU, state and IPv4 networks;
 //!   find the default-route interface.
 //! - [`Wait`](whohas_link::Wait) for the device, so a node on it sleeps
@@ -32,7 +33,7 @@ pub mod interface;
 mod sys;
 mod wait;
 
-pub use device::{AfPacketDevice, Options};
+pub use device::{AfPacketDevice, Options, TransmitPath};
 pub use error::Error;
 pub use interface::{Interface, Ipv4Network};
 pub use wait::{LINK_RECHECK, wait_ready};

@@ -28,6 +28,9 @@ pub struct Args {
     /// one core at 100 %.
     #[arg(long, global = true)]
     pub busy_poll: bool,
+    /// How frames reach the interface.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub via: Via,
 }
 
 /// The two sides.
@@ -201,7 +204,7 @@ pub fn run(global: &Global, args: &Args) -> Result<(), Failure> {
         Side::Ping { size, .. } => size,
         Side::Echo => 0,
     };
-    let device = device::open(&interface, Via::Packet, &Open { min_mtu, ..Open::default() })?;
+    let device = device::open(&interface, args.via, &Open { min_mtu, ..Open::default() })?;
     let pingpong = PingPong { global, args };
     match args.side {
         Side::Echo => pingpong.echo(device, &interface),

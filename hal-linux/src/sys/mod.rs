@@ -7,6 +7,8 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 use nix::errno::Errno;
 use nix::sys::socket::{LinkAddr, SockaddrLike};
 
+pub(crate) mod xdp;
+
 /// A `sockaddr_ll` for `bind(2)`: the interface and the ethertype to receive
 /// (`libc::ETH_P_ALL` for everything).
 pub(crate) fn link_addr(ifindex: u32, protocol: u16) -> Result<LinkAddr, Errno> {
