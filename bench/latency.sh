@@ -38,6 +38,7 @@ for _ in $(seq "$ROUNDS"); do
     pair whohas "${whohas_echo[@]}" -- "${whohas_ping[@]}"
     pair c "${c_echo[@]}" -- "${c_ping[@]}"
     pair c-to-whohas "${whohas_echo[@]}" -- "${c_ping[@]}"
+    pair xdp "${whohas_echo[@]}" --via xdp -- "${whohas_ping[@]}" --via xdp
     # Spinning, each side needs a core of its own.
     pair busy taskset -c 1 "${whohas_echo[@]:3}" --busy-poll -- "${whohas_ping[@]}" --busy-poll
 done
@@ -89,6 +90,7 @@ instructions() {
 whohas_instructions=$(instructions "${whohas_echo[@]:3}")
 c_instructions=$(instructions "${c_echo[@]:3}")
 whohas_calls=$(calls whohas-strace "${whohas_echo[@]:3}" -- "${whohas_ping[@]:3:5}" --count 2000)
+xdp_calls=$(calls xdp-strace "${whohas_echo[@]:3}" --via xdp -- "${whohas_ping[@]:3:5}" --count 2000 --via xdp)
 c_calls=$(calls c-strace "${c_echo[@]:3}" -- "${c_ping[@]:3:4}" 2000 64)
 
 echo "## Latency: data frame round trip over veth"
@@ -107,11 +109,12 @@ echo
 echo "| ping -> echo | median us | ratio to C | rounds (median us each) |"
 echo "|---|---:|---:|---|"
 c_median=$(med c)
-for name in whohas c c-to-whohas busy; do
+for name in whohas c c-to-whohas xdp busy; do
     case $name in
         whohas) label="whohas -> whohas, blocking" ;;
         c) label="C -> C, blocking" ;;
         c-to-whohas) label="C -> whohas echo, blocking" ;;
+        xdp) label="whohas -> whohas, blocking, both --via xdp (sending through AF_XDP)" ;;
         busy) label="whohas -> whohas, busy-poll" ;;
     esac
     printf '| %s | %.1f | %.2f | %s |\n' "$label" "$(med "$name")" "$(echo "$(med "$name") / $c_median" | bc -l)" "$(spread "$name")"
@@ -124,6 +127,7 @@ echo "System calls per round trip (blocking, strace -c over 2000 round trips;"
 echo "only the calls made about once per frame, not start-up):"
 echo
 echo "- whohas: $whohas_calls"
+echo "- whohas --via xdp: $xdp_calls"
 echo "- C: $c_calls"
 echo
 echo "whohas makes the same two calls per frame as the C peer: its AF_PACKET"

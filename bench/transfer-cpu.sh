@@ -40,6 +40,7 @@ measure() {
 }
 for _ in $(seq "$RUNS"); do
     measure whohas "$bin/whohas" send -i eth0 -n A B --file "$file" -q
+    measure xdp "$bin/whohas" send -i eth0 -n A B --file "$file" -q --via xdp
     measure tcp iperf3 -c 198.18.0.2 -n "${SIZE_MB}M" -F "$file"
 done
 kill "$receiver" "$iperf" 2>/dev/null || true
@@ -62,15 +63,19 @@ echo "alternating runs; CPU seconds per GB received on the wire."
 echo
 echo "| | MB/s | cores busy (of $(nproc)) | CPU s/GB | of which user space | of which kernel |"
 echo "|---|---:|---:|---:|---:|---:|"
-for name in whohas tcp; do
-    label=$([[ $name == whohas ]] && echo whohas || echo "TCP, file to file")
+for name in whohas xdp tcp; do
+    case $name in
+        whohas) label=whohas ;;
+        xdp) label="whohas, sending through AF_XDP (--via xdp)" ;;
+        tcp) label="TCP, file to file" ;;
+    esac
     printf '| %s | %.0f | %.2f | %.2f | %.2f | %.2f |\n' "$label" \
         "$(column "$name" 1)" "$(column "$name" 2)" "$(column "$name" 3)" "$(column "$name" 4)" "$(column "$name" 5)"
 done
 echo
 echo "Runs (MB/s, cores busy, CPU s/GB, user, kernel):"
 echo
-for name in whohas tcp; do
+for name in whohas xdp tcp; do
     echo "- $name: $(paste -sd';' "$work/$name" | sed 's/;/; /g')"
 done
 echo

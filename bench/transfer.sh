@@ -51,6 +51,12 @@ tcp_rate() {
     return 1
 }
 
+# `send_file ARGS...`: one `whohas send --file` from h1 to h2; prints its
+# closing JSON event.
+send_file() {
+    in_ns h1 "$bin/whohas" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json "$@" | tail -1
+}
+
 # One table of LINK; appends "link loss whohas tcp" lines to points.tsv.
 measure() {
     local link=$1
@@ -67,33 +73,36 @@ measure() {
     local label=$([[ $link == pair ]] && echo "direct veth pair" || echo "Linux bridge (two veth pairs)")
     echo "### $label"
     echo
-    echo "| loss each way | whohas MB/s | TCP MB/s (min-max) | whohas / TCP | TCP into a file MB/s | whohas / TCP into a file | whohas at p / ((1-p) x whohas at 0 %) | whohas segments sent again per segment |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| loss each way | whohas MB/s | TCP MB/s (min-max) | whohas / TCP | TCP into a file MB/s | whohas / TCP into a file | whohas at p / ((1-p) x whohas at 0 %) | whohas segments sent again per segment | whohas --via xdp MB/s | whohas --via xdp / TCP |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     local base=""
     for loss in $LOSSES; do
         set_loss "$loss"
-        local ours=() theirs=() filed=() again=()
+        local ours=() xdp=() theirs=() filed=() again=()
         for _ in $(seq "$RUNS"); do
             local json
-            json=$(in_ns h1 "$bin/whohas" send -i eth0 -n A B --attempts 20 --interval-ms 200 --file "$file" --json | tail -1)
+            json=$(send_file)
             ours+=("$(echo "$json" | json_field '["mb_per_s"]')")
             again+=("$(echo "$json" | json_field "['retransmits'] / $segments")")
+            rm -f "$inbox"/*
+            xdp+=("$(send_file --via xdp | json_field '["mb_per_s"]')")
             rm -f "$inbox"/*
             theirs+=("$(tcp_rate 5201)")
             filed+=("$(tcp_rate 5202)")
             rm -f "$inbox"/*
         done
-        local o t f a tmin tmax
+        local o x t f a tmin tmax
         o=$(printf '%s\n' "${ours[@]}" | median)
+        x=$(printf '%s\n' "${xdp[@]}" | median)
         t=$(printf '%s\n' "${theirs[@]}" | median)
         f=$(printf '%s\n' "${filed[@]}" | median)
         a=$(printf '%s\n' "${again[@]}" | median)
         tmin=$(printf '%s\n' "${theirs[@]}" | sort -g | head -1)
         tmax=$(printf '%s\n' "${theirs[@]}" | sort -g | tail -1)
         [[ -z $base ]] && base=$o
-        printf '| %s %% | %.0f | %.0f (%.0f-%.0f) | %.2f | %.0f | %.2f | %.2f | %.4f |\n' "$loss" "$o" "$t" "$tmin" "$tmax" \
+        printf '| %s %% | %.0f | %.0f (%.0f-%.0f) | %.2f | %.0f | %.2f | %.2f | %.4f | %.0f | %.2f |\n' "$loss" "$o" "$t" "$tmin" "$tmax" \
             "$(echo "$o / $t" | bc -l)" "$f" "$(echo "$o / $f" | bc -l)" \
-            "$(echo "$o / ((1 - $loss / 100) * $base)" | bc -l)" "$a"
+            "$(echo "$o / ((1 - $loss / 100) * $base)" | bc -l)" "$a" "$x" "$(echo "$x / $t" | bc -l)"
         echo "$link $loss $o $t" >>"$work/points.tsv"
     done
     echo
@@ -114,7 +123,8 @@ echo "receiver rate ($algorithm, the kernel's default here), discarding what it 
 echo "iperf3 does, and again writing it into a tmpfs file (\`iperf3 -s -F\`) as whohas'"
 echo "receiver does. Median of $RUNS alternating runs,"
 echo "TCP's spread beside it; MB = 10^6 bytes. The column \"whohas at p / ...\" is"
-echo "what loss costs beyond the frames lost (1.00: only those)."
+echo "what loss costs beyond the frames lost (1.00: only those). \"--via xdp\": the"
+echo "sender sends through AF_XDP (copy mode) instead of its packet socket."
 echo
 for link in $LINKS; do
     measure "$link"
