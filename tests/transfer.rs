@@ -289,10 +289,11 @@ fn a_peer_that_dies_mid_transfer_ends_the_other_side_cleanly() {
     assert!(killed.elapsed() < Duration::from_secs(5), "gave up after {:?}", killed.elapsed());
 }
 
-/// Runs `send --file` of `size` bytes from host 1 to a receiver on host 2
-/// of a veth pair whose ends have MTUs `mtus`, capturing on the receiver;
-/// returns the sender's JSON summary and every frame that crossed.
-fn transfer_across(mtus: [&str; 2], size: usize, label: &str) -> (serde_json::Value, Vec<Vec<u8>>) {
+/// Runs `send --file` of `size` bytes (with `extra` arguments) from host 1
+/// to a receiver on host 2 of a veth pair whose ends have MTUs `mtus`,
+/// capturing on the receiver; returns the sender's JSON summary, every
+/// frame that crossed and what the sender wrote to stderr.
+fn transfer_across(mtus: [&str; 2], size: usize, label: &str, extra: &[&str]) -> Transferred {
     let lan = Lan::pair();
     let (scratch, inbox) = (Scratch::new(label), Scratch::new(&format!("{label}-inbox")));
     for (host, mtu) in [1, 2].into_iter().zip(mtus) {
@@ -301,8 +302,8 @@ fn transfer_across(mtus: [&str; 2], size: usize, label: &str) -> (serde_json::Va
     let mut capture = support::Tcpdump::start(&lan.host(2).ns, scratch.path("frames.pcap"), "ether proto 0x88b5");
     let mut receiver = start_receiver(&lan, 2, &inbox.0, &[]);
     let file = random_file(&scratch.path("big.bin"), size);
-    let sent =
-        lan.host(1).ns.whohas(&["send", "-i", "eth0", "-n", "A", "B", "--file", file.to_str().unwrap(), "--json"]);
+    let args = ["send", "-i", "eth0", "-n", "A", "B", "--file", file.to_str().unwrap(), "--json"];
+    let sent = lan.host(1).ns.whohas(&[&args[..], extra].concat());
     assert!(sent.status.success(), "{}{}", text(&sent.stdout), text(&sent.stderr));
     let summary: serde_json::Value = serde_json::from_str(text(&sent.stdout).lines().last().unwrap()).unwrap();
     assert!(receiver.wait_for_stdout("received big.bin from A", WAIT), "{}", receiver.stdout());
@@ -316,7 +317,14 @@ fn transfer_across(mtus: [&str; 2], size: usize, label: &str) -> (serde_json::Va
     }
     let mut frames = support::capture_frames(&capture);
     frames.pop(); // the barrier's marker
-    (summary, frames)
+    Transferred { summary, frames, stderr: text(&sent.stderr).to_owned() }
+}
+
+/// What [`transfer_across`] saw.
+struct Transferred {
+    summary: serde_json::Value,
+    frames: Vec<Vec<u8>>,
+    stderr: String,
 }
 
 /// On an MTU 9000 link the transfer's frames carry trains of segments up to
@@ -324,7 +332,7 @@ fn transfer_across(mtus: [&str; 2], size: usize, label: &str) -> (serde_json::Va
 #[test]
 fn a_jumbo_link_carries_trains_of_segments() {
     require_root!();
-    let (summary, frames) = transfer_across(["9000", "9000"], 20 << 20, "jumbo");
+    let Transferred { summary, frames, .. } = transfer_across(["9000", "9000"], 20 << 20, "jumbo", &[]);
     let longest = frames.iter().map(Vec::len).max().unwrap();
     assert!(longest > 8000 && longest <= 9014, "frames fill the 9000-byte MTU: the longest is {longest}");
     assert!(frames.len() < 4000, "20 MiB in {} frames (SYN to FIN-ACK, both ways)", frames.len());
@@ -336,7 +344,7 @@ fn a_jumbo_link_carries_trains_of_segments() {
 #[test]
 fn decode_shows_trains_as_tshark_does() {
     require_root!();
-    let (_, frames) = transfer_across(["9000", "9000"], 300_000, "jumbo-decode");
+    let frames = transfer_across(["9000", "9000"], 300_000, "jumbo-decode", &[]).frames;
     assert!(frames.iter().any(|frame| frame.len() > 8000), "the capture holds trains");
 }
 
@@ -345,7 +353,24 @@ fn decode_shows_trains_as_tshark_does() {
 #[test]
 fn a_sender_on_a_jumbo_link_sends_single_segments_to_a_1500_byte_receiver() {
     require_root!();
-    let (_, frames) = transfer_across(["9000", "1500"], 2 << 20, "jumbo-1500");
+    let frames = transfer_across(["9000", "1500"], 2 << 20, "jumbo-1500", &[]).frames;
     let longest = frames.iter().map(Vec::len).max().unwrap();
     assert_eq!(longest, 1514, "no train for a receiver that did not offer");
+}
+
+/// AF_XDP's chunks are a page at most: a sender on a jumbo link asked to
+/// send through it says why it cannot and sends through its packet socket.
+#[test]
+fn a_jumbo_sender_asked_for_af_xdp_says_why_and_uses_the_packet_socket() {
+    require_root!();
+    let sent = transfer_across(["9000", "9000"], 2 << 20, "jumbo-xdp", &["-v", "--via", "xdp"]);
+    assert!(
+        sent.stderr.contains(
+            "eth0: no AF_XDP socket (its frames of 9014 bytes are larger than a page): sending through the packet socket"
+        ),
+        "{}",
+        sent.stderr
+    );
+    assert!(sent.stderr.contains("eth0: sending through packet socket"), "{}", sent.stderr);
+    assert!(sent.frames.iter().any(|frame| frame.len() > 8000), "trains still fill the MTU");
 }

@@ -211,9 +211,14 @@ fn open_error(interface: &str, context: &'static str, errno: Errno) -> Error {
 /// frames larger than a page, too little lockable memory, or another
 /// AF_XDP socket on the interface's queue 0 (`EBUSY`).
 fn open_xdp(interface: &Interface, options: &Options) -> Option<Box<sys::xdp::XdpTransmit>> {
-    sys::xdp::XdpTransmit::open(interface.index, interface.mtu + HEADER_LEN, options.buffer)
+    let max_frame = interface.mtu + HEADER_LEN;
+    sys::xdp::XdpTransmit::open(interface.index, max_frame, options.buffer)
         .inspect_err(|errno| {
-            log::warn!("{}: no AF_XDP socket ({}): sending through the packet socket", interface.name, errno.desc())
+            let why = match errno {
+                Errno::EMSGSIZE => format!("its frames of {max_frame} bytes are larger than a page"),
+                errno => errno.desc().to_owned(),
+            };
+            log::warn!("{}: no AF_XDP socket ({why}): sending through the packet socket", interface.name)
         })
         .ok()
         .map(Box::new)
