@@ -209,7 +209,7 @@ fn errors_say_what_to_do() {
     );
 
     ns.ip(&["link", "set", "eth0", "down"]);
-    for via in ["packet", "pcap"] {
+    for via in ["packet", "pcap", "xdp"] {
         check(
             &["respond", "-i", "eth0", "-n", "VM2", "--via", via],
             2,

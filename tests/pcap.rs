@@ -447,9 +447,12 @@ fn inject_and_capture(capture: &Path, inject_args: &[&str]) -> (Vec<Vec<u8>>, St
 fn injected_frames_arrive_intact_on_the_other_end() {
     require_root!();
     let original = capture_frames(&repo("tests/captures/seed004-arp.pcap"));
-    for args in
-        [&["--topspeed", "--loop", "3"][..], &["--pps", "500", "--loop", "3", "--via", "pcap"], &["--multiplier", "50"]]
-    {
+    for args in [
+        &["--topspeed", "--loop", "3"][..],
+        &["--topspeed", "--loop", "3", "--via", "xdp"],
+        &["--pps", "500", "--loop", "3", "--via", "pcap"],
+        &["--multiplier", "50"],
+    ] {
         let (received, stats) = inject_and_capture(&repo("tests/captures/seed004-arp.pcap"), args);
         let loops = if args.contains(&"--loop") { 3 } else { 1 };
         let expected: Vec<Vec<u8>> = (0..loops).flat_map(|_| original.clone()).collect();
