@@ -2,8 +2,9 @@
 # A shared bottleneck: hosts h1..h5 send to h6 across a Linux bridge whose
 # port towards h6 is a token bucket (tbf, RATE, 32 kB burst, a queue of
 # QUEUE_MS): one whohas transfer against one TCP flow (iperf3) alone, the
-# two at once, and five whohas transfers at once, RUNS times each. Prints
-# the BENCHMARKS.md section.
+# two at once, two TCP flows at once (the reference for sharing), and five
+# whohas transfers at once, RUNS times each. Prints the BENCHMARKS.md
+# section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -48,6 +49,8 @@ receive_into() {
 receive_into "$inbox/alone"
 bg_in_ns h6 iperf3 -s -B 198.18.0.6 >/dev/null 2>&1
 iperf=$BG_PID
+bg_in_ns h6 iperf3 -s -B 198.18.0.6 -p 5202 >/dev/null 2>&1
+iperf2=$BG_PID
 sleep 0.5
 # Bytes of each file arriving in the inbox ("path size" lines).
 arriving() { find "$inbox" -type f -printf '%p %s\n' | sort; }
@@ -88,6 +91,15 @@ for _ in $(seq "$RUNS"); do
     echo "$(echo "$out" | json_field '["end"]["sum_received"]["bits_per_second"] / 8e6') $(echo "$out" | json_field "['end']['sum_sent']['retransmits'] / ($SIZE_MB * 1048576 / 1448)") $(($(drops) - before)) $(grep -oP 'time=\K[0-9.]+' "$work/ping" | median)" >>"$work/tcp"
 done
 column() { awk -v c="$2" '{ print $c }' "$work/$1" | median; }
+# `tcp_rate JSON START`: the MB/s of iperf3's intervals in START to START +
+# WINDOW_S s.
+tcp_rate() {
+    python3 -c "
+import json
+d = json.load(open('$1'))
+ivals = [i['sum'] for i in d['intervals'] if $2 <= i['sum']['start'] < $2 + $WINDOW_S]
+print(sum(i['bytes'] for i in ivals) / sum(i['seconds'] for i in ivals) / 1e6 if ivals else 0)"
+}
 
 # 2. One whohas transfer and one TCP flow at once, RUNS times for each of
 # ALGORITHMS: the bytes each delivers between 3 s and 3 + WINDOW_S s after
@@ -105,15 +117,20 @@ for algorithm in $ALGORITHMS; do
         wait "$tcp_pid" || true
         kill "$sender" 2>/dev/null || true
         wait "$sender" 2>/dev/null || true
-        python3 -c "
-import json
-d = json.load(open('$work/both.json'))
-def tcp(start):
-    ivals = [i['sum'] for i in d['intervals'] if start <= i['sum']['start'] < start + $WINDOW_S]
-    return sum(i['bytes'] for i in ivals) / sum(i['seconds'] for i in ivals) / 1e6
-ours = [float(r) for r in '${ours:-0 0}'.split()]
-print(ours[0], tcp(3), ours[1], tcp(3 + $WINDOW_S))" >>"$work/both-$algorithm"
+        ours=${ours:-0 0}
+        echo "${ours% *} $(tcp_rate "$work/both.json" 3) ${ours#* } $(tcp_rate "$work/both.json" $((3 + WINDOW_S)))" >>"$work/both-$algorithm"
     done
+done
+
+# 2b. The reference: two TCP flows of the default algorithm at once, the
+# second (h2) 0.2 s after the first (h1), over the same windows.
+for run in $(seq "$RUNS"); do
+    in_ns h1 iperf3 -c 198.18.0.6 -t "$((2 * WINDOW_S + 5))" -i 1 -J >"$work/first.json" &
+    first_pid=$!
+    sleep 0.2
+    in_ns h2 iperf3 -c 198.18.0.6 -p 5202 -t "$((2 * WINDOW_S + 5))" -i 1 -J >"$work/second.json" || true
+    wait "$first_pid" || true
+    echo "$(tcp_rate "$work/first.json" 3) $(tcp_rate "$work/second.json" 3) $(tcp_rate "$work/first.json" $((3 + WINDOW_S))) $(tcp_rate "$work/second.json" $((3 + WINDOW_S)))" >>"$work/tcp-pair"
 done
 
 # 3. Five whohas transfers at once, h1..h5 to h6, RUNS times.
@@ -133,8 +150,8 @@ rates += [0.0] * (5 - len(rates))
 jain = sum(rates) ** 2 / (len(rates) * sum(r * r for r in rates)) if any(rates) else 0
 print('%.3f' % jain, '%.2f' % sum(rates), ' '.join('%.2f' % r for r in sorted(rates)))" >>"$work/five"
 done
-kill "$receiver" "$iperf" 2>/dev/null || true
-wait "$receiver" "$iperf" 2>/dev/null || true
+kill "$receiver" "$iperf" "$iperf2" 2>/dev/null || true
+wait "$receiver" "$iperf" "$iperf2" 2>/dev/null || true
 
 link_mb=$(python3 -c "r = '$RATE'; n = float(r.rstrip('mbitkg')); print(n * {'k': 1e3, 'm': 1e6, 'g': 1e9}[r.rstrip('bit')[-1]] / 8e6)")
 echo "## Shared bottleneck: tbf $RATE"
@@ -157,21 +174,36 @@ for tool in whohas tcp; do
         "$(column "$tool" 3)" "$(column "$tool" 4)"
 done
 echo
+# `shares FILE A B`: the table of two flows' rates in FILE ("a b a2 b2"
+# lines: each window's MB/s) and shares of the link, and how many windows
+# had both flows within 35-65 % of it.
+shares() {
+    echo "| run | $2 MB/s | $3 MB/s | $2 share | $3 share | $2 MB/s, then | $3 MB/s, then | $2 share, then | $3 share, then |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    python3 -c "
+within = windows = 0
+for run, line in enumerate(open('$1'), 1):
+    rates = [float(r) for r in line.split()]
+    share = [100 * r / $link_mb for r in rates]
+    for a, b in (share[0:2], share[2:4]):
+        windows += 1
+        within += 35 <= a <= 65 and 35 <= b <= 65
+    print('| %d | %.2f | %.2f | %.0f %% | %.0f %% | %.2f | %.2f | %.0f %% | %.0f %% |' % (run, *rates[0:2], *share[0:2], *rates[2:4], *share[2:4]))
+print()
+print('Both within 35-65 %% of the link: %d windows of %d.' % (within, windows))"
+}
 for algorithm in $ALGORITHMS; do
     echo "At once with TCP ($algorithm), over two windows of ${WINDOW_S} s (from 3 s after both"
     echo "started, and the ${WINDOW_S} s after), $RUNS runs; each flow's share of the link:"
     echo
-    echo "| run | whohas MB/s | TCP MB/s | whohas share | TCP share | whohas MB/s, then | TCP MB/s, then | whohas share, then | TCP share, then |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    run=0
-    while read -r ours tcp ours2 tcp2; do
-        run=$((run + 1))
-        printf '| %s | %.2f | %.2f | %.0f %% | %.0f %% | %.2f | %.2f | %.0f %% | %.0f %% |\n' "$run" "$ours" "$tcp" \
-            "$(echo "100 * $ours / $link_mb" | bc -l)" "$(echo "100 * $tcp / $link_mb" | bc -l)" "$ours2" "$tcp2" \
-            "$(echo "100 * $ours2 / $link_mb" | bc -l)" "$(echo "100 * $tcp2 / $link_mb" | bc -l)"
-    done <"$work/both-$algorithm"
+    shares "$work/both-$algorithm" whohas TCP
     echo
 done
+echo "The reference: two TCP flows ($default_algorithm) at once, the second 0.2 s after the"
+echo "first, over the same windows, $RUNS runs:"
+echo
+shares "$work/tcp-pair" "first TCP" "second TCP"
+echo
 echo "Five whohas transfers at once (h1..h5 to h6), over ${WINDOW_S} s, $RUNS runs; Jain's"
 echo "fairness index (1 = equal shares), median $(awk '{ print $1 }' "$work/five" | median):"
 echo
