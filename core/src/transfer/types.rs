@@ -237,10 +237,12 @@ pub struct TransferConfig {
     /// both ends allow them: the receiver offers its length in the
     /// SYN-ACK.
     pub max_payload: usize,
-    /// The queueing delay a sender keeps a bottleneck at: its congestion
-    /// window shrinks when round trips grow longer than the shortest seen
-    /// by more than this, and grows while they stay below it (see
-    /// `docs/PROTOCOL.md`, congestion control).
+    /// The most queueing delay a sender keeps a bottleneck at: its
+    /// congestion window shrinks when round trips grow longer than the
+    /// shortest seen by more than its aim, and grows while they stay
+    /// below it. The aim is between half of this and all of it: the less
+    /// of the link the sender has, the longer (see `docs/PROTOCOL.md`,
+    /// congestion control).
     pub queue_target: Duration,
 }
 
