@@ -14,15 +14,16 @@
 //!
 //! - **Slow start:** the window grows by every segment delivered (doubling
 //!   each round trip) until the queueing delay reaches half the target.
-//! - **The aim:** the queueing delay at which the sender's own segments in
-//!   the queue (its rate times the delay, as TCP Vegas counts them) are
-//!   [`OWN_QUEUE`]: the window times the queueing delay over the round trip.
-//!   It is held within half the target and all of it. A FIFO queue shares
-//!   a link as its senders share the queue, so a sender that keeps a fixed
-//!   part of it gets as much as another that keeps as much, and the more it
-//!   gets, the less delay it aims at. A fixed target
-//!   would take most of the link beside a sender that keeps a shorter
-//!   queue of its own, as TCP BBR does (`BENCHMARKS.md`).
+//! - **The aim:** the queueing delay at which [`OWN_QUEUE`] of the
+//!   sender's own segments are queued, held within half the target and all
+//!   of it. A sender has its rate times the queueing delay in the queue
+//!   (as TCP Vegas counts them): the window times the queueing delay over
+//!   the round trip. A FIFO queue shares a link as its senders share the
+//!   queue, so a sender that keeps a fixed part of it gets as much as
+//!   another that keeps as much, and the more of the link it has, the less
+//!   delay it aims at. A fixed target would take most of the link beside a
+//!   sender that keeps a shorter queue of its own, as TCP BBR does
+//!   (`BENCHMARKS.md`).
 //! - **Below the aim:** it grows by at most one segment per round trip,
 //!   in proportion to how far below the aim the delay is (LEDBAT's
 //!   controller).
@@ -104,8 +105,8 @@ const COMPETE_AFTER: Duration = Duration::from_secs(1);
 
 /// Segments of its own a sender aims to keep queued at a bottleneck. Beside
 /// TCP BBR behind a 100 Mbit/s queue, 32 gave both flows 35-65 % of the
-/// link in 7 windows of 12, 20 in 4 (BBR took more), a fixed target none
-/// (`BENCHMARKS.md`, shared bottleneck).
+/// link in 14 windows of 22, 20 in 4 of 12 (BBR took more), a fixed
+/// target in 2 of 16 (`BENCHMARKS.md`, shared bottleneck).
 const OWN_QUEUE: u32 = 32;
 
 /// No round trip measured.
