@@ -195,8 +195,14 @@ impl Congestion {
     /// How much longer than the base delay round trips are now: the queue.
     fn queueing_delay(&self) -> Option<Duration> {
         let base = Some(self.base.least()).filter(|&least| least != NONE)?;
-        let current = self.recent.iter().min().filter(|&&least| least != NONE)?;
+        let current = self.current()?;
         Some(Duration::from_micros(u64::from(current.saturating_sub(base))))
+    }
+
+    /// The current round trip, in microseconds: the least of the last
+    /// [`CURRENT_SAMPLES`].
+    fn current(&self) -> Option<u32> {
+        self.recent.iter().copied().min().filter(|&least| least != NONE)
     }
 
     /// An acknowledgement at `now` measured `rtt` and told of `delivered`
@@ -266,7 +272,6 @@ impl Congestion {
         let target_us = target.total_micros().max(1);
         let queueing_us = queueing.total_micros();
         let at_floor = self.window <= 2 * u64::from(MIN_WINDOW) * ONE && queueing_us * 2 >= target_us;
-        let aim_us = self.aim(target_us);
         if !at_floor {
             self.floor_since = None;
         } else if !self.competing && now >= *self.floor_since.get_or_insert(now) + COMPETE_AFTER {
@@ -287,16 +292,16 @@ impl Congestion {
             self.window += delivered * ONE / segments;
         } else if self.slow_start && queueing_us * 2 < target_us {
             self.window += delivered * ONE;
-        } else if queueing_us < aim_us {
-            self.end_slow_start(now, srtt);
-            // One segment per window's worth delivered, scaled by how far
-            // below the aim the queue is.
-            self.window += delivered * ONE * (aim_us - queueing_us) / aim_us / segments;
         } else {
             self.end_slow_start(now, srtt);
-            // Not while the round trips fall: the queue is shrinking
-            // already (and a decrease now would keep it from joining).
-            if !self.was_low && self.last_decrease.is_none_or(|at| now >= at + srtt) {
+            let aim_us = self.aim(target_us);
+            if queueing_us < aim_us {
+                // One segment per window's worth delivered, scaled by how
+                // far below the aim the queue is.
+                self.window += delivered * ONE * (aim_us - queueing_us) / aim_us / segments;
+            } else if !self.was_low && self.last_decrease.is_none_or(|at| now >= at + srtt) {
+                // Not while the round trips fall: the queue is shrinking
+                // already (and a decrease now would keep it from joining).
                 self.window -= self.window / 8;
                 self.last_decrease = Some(now);
             }
@@ -309,11 +314,12 @@ impl Congestion {
     /// The queueing delay to keep, in microseconds, of a target of
     /// `target_us`: the delay at which [`OWN_QUEUE`] of this sender's
     /// segments are queued (the window over the current round trip is its
-    /// rate), but at least half the target and at most all of it. Called
-    /// once a round trip has been measured.
+    /// rate), but at least half the target and at most all of it (all of
+    /// it before a round trip is measured).
     fn aim(&self, target_us: u64) -> u64 {
-        let current = self.recent.iter().copied().min().unwrap_or(NONE);
-        let aim = u64::from(current) * u64::from(OWN_QUEUE) * ONE / self.window.max(1);
+        let aim = self
+            .current()
+            .map_or(target_us, |current| u64::from(current) * u64::from(OWN_QUEUE) * ONE / self.window.max(1));
         aim.clamp(target_us.div_ceil(2), target_us)
     }
 
