@@ -41,6 +41,8 @@ cargo build -q --release --bins --examples
     echo
     bench/bottleneck.sh
     echo
+    bench/bottleneck-trace.sh
+    echo
     bench/jumbo.sh
     echo
     bench/overlay.sh
