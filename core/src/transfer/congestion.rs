@@ -256,8 +256,8 @@ impl Congestion {
                     // Not its own decrease, which the queue shows falling too.
                     && self.last_decrease.is_none_or(|at| now >= at + srtt.saturating_mul(2)) =>
             {
-                let own = self.next_drain.is_some_and(|at| now >= at);
-                debug!("congestion: draining at {:?} ({}), window {}", now, if own { "due" } else { "joining" }, self.window());
+                let why = if self.next_drain.is_some_and(|at| now >= at) { "due" } else { "joining" };
+                debug!("congestion: draining at {:?} ({}), window {}", now, why, self.window());
                 self.slow_start = false;
                 self.floor_since = None;
                 self.drain = Some((now + srtt.saturating_mul(2), self.window));
