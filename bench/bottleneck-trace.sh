@@ -13,8 +13,6 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 RUNS=${RUNS:-3}
 SECONDS_EACH=${SECONDS_EACH:-40}
-RATE=${RATE:-100mbit}
-QUEUE_MS=${QUEUE_MS:-50}
 ALGORITHM=${ALGORITHM:-$(tcp_algorithm)}
 PLOT=${PLOT-docs/bottleneck-trace.png}
 bin=${WHOHAS_BIN:-$PWD/target/release}
@@ -25,11 +23,7 @@ big=$(mktemp /dev/shm/whohas-bench-big.XXXXXX)
 scratch "$big"
 head -c "$(((SECONDS_EACH + 10) * 13 << 20))" /dev/urandom >"$big"
 
-lan_up 3
-for i in 1 2 3; do
-    offloads_off "h$i" "sw:p$i"
-done
-ip netns exec "$(ns sw)" tc qdisc add dev p3 root tbf rate "$RATE" burst 32kb latency "${QUEUE_MS}ms"
+bottleneck_up 3
 bg_in_ns h3 iperf3 -s -B 198.18.0.3 >/dev/null 2>&1
 sleep 0.3
 

@@ -10,8 +10,6 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 RUNS=${RUNS:-3}
 SIZE_MB=${SIZE_MB:-40}
-RATE=${RATE:-100mbit}
-QUEUE_MS=${QUEUE_MS:-50}
 WINDOW_S=${WINDOW_S:-10}
 # TCP's congestion control alone: the kernel's default; side by side with
 # whohas: the default and Cubic, the loss-based one most machines default
@@ -28,11 +26,7 @@ big=$(mktemp /dev/shm/whohas-bench-big.XXXXXX)
 scratch "$big"
 head -c "$((400 << 20))" /dev/urandom >"$big"
 
-lan_up 6
-for i in $(seq 6); do
-    offloads_off "h$i" "sw:p$i"
-done
-ip netns exec "$(ns sw)" tc qdisc add dev p6 root tbf rate "$RATE" burst 32kb latency "${QUEUE_MS}ms"
+bottleneck_up 6
 drops() { ip netns exec "$(ns sw)" tc -s qdisc show dev p6 | grep -oP 'dropped \K[0-9]+'; }
 # `receive_into DIR`: (re)starts the whohas receiver on h6, keeping files in
 # DIR (a fresh one per phase: a transfer stopped midway leaves its part).

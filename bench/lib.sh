@@ -169,6 +169,21 @@ offloads_off() {
     done
 }
 
+# `bottleneck_up N`: `lan_up N` with offloads off everywhere and the
+# switch port towards hN a token bucket (tbf, RATE, 32 kB burst, a queue
+# of QUEUE_MS ms): a queue that drops what does not fit, like a switch
+# port to a slower link.
+RATE=${RATE:-100mbit}
+QUEUE_MS=${QUEUE_MS:-50}
+bottleneck_up() {
+    local i
+    lan_up "$1"
+    for i in $(seq "$1"); do
+        offloads_off "h$i" "sw:p$i"
+    done
+    ip netns exec "$(ns sw)" tc qdisc add dev "p$1" root tbf rate "$RATE" burst 32kb latency "${QUEUE_MS}ms"
+}
+
 # `tcp_algorithm`: the congestion control TCP uses unless told otherwise,
 # as iperf3's `-C` names it: the kernel's default (BBR on some machines,
 # Cubic on most), which a new namespace takes from the host's.
