@@ -17,7 +17,9 @@ ALGORITHM=${ALGORITHM:-$(tcp_algorithm)}
 PLOT=${PLOT-docs/bottleneck-trace.png}
 bin=${WHOHAS_BIN:-$PWD/target/release}
 scratch_dir
-transfer_files 0
+# What the receiver writes, on tmpfs as in bench/bottleneck.sh.
+inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
+scratch "$inbox"
 # Outlasts the run at the link's rate.
 big=$(mktemp /dev/shm/whohas-bench-big.XXXXXX)
 scratch "$big"
@@ -65,6 +67,7 @@ for run in $(seq "$RUNS"); do
     wait "$tcp" || true
     kill "$sender" "$receiver" 2>/dev/null || true
     wait "$sender" "$receiver" 2>/dev/null || true
+    rm -rf "${inbox:?}/$run"
     python3 - "$run" "$started" "$work/samples$run" "$work/log$run" >>"$work/points.tsv" <<'EOF'
 import re, sys
 run, started, samples, log = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
