@@ -17,13 +17,9 @@ ALGORITHM=${ALGORITHM:-$(tcp_algorithm)}
 PLOT=${PLOT-docs/bottleneck-trace.png}
 bin=${WHOHAS_BIN:-$PWD/target/release}
 scratch_dir
-# What the receiver writes, on tmpfs as in bench/bottleneck.sh.
-inbox=$(mktemp -d /dev/shm/whohas-bench.XXXXXX)
-scratch "$inbox"
-# Outlasts the run at the link's rate.
-big=$(mktemp /dev/shm/whohas-bench-big.XXXXXX)
-scratch "$big"
-head -c "$(((SECONDS_EACH + 10) * 13 << 20))" /dev/urandom >"$big"
+# $inbox for the receiver, and a $file that outlasts the run at the
+# link's rate.
+transfer_files "$(((SECONDS_EACH + 10) * 13))"
 
 bottleneck_up 3
 bg_in_ns h3 iperf3 -s -B 198.18.0.3 >/dev/null 2>&1
@@ -54,7 +50,7 @@ for run in $(seq "$RUNS"); do
     sleep 0.3
     # The sender's clock starts with it: its log's times are from here.
     bg_in_ns h1 env RUST_LOG=whohas_core::transfer::congestion=debug "$bin/whohas" send -i eth0 -n h1 sink \
-        --file "$big" >/dev/null 2>"$work/log$run"
+        --file "$file" >/dev/null 2>"$work/log$run"
     sender=$BG_PID
     started=$(date +%s.%N)
     in_ns h2 iperf3 -c 198.18.0.3 -C "$ALGORITHM" -t "$SECONDS_EACH" >/dev/null &
