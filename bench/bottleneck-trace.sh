@@ -124,7 +124,7 @@ fi
 echo
 echo "Command: \`sudo bench/bottleneck-trace.sh\` (RUNS=$RUNS, SECONDS_EACH=$SECONDS_EACH, RATE=$RATE, QUEUE_MS=$QUEUE_MS, ALGORITHM=$ALGORITHM)."
 if [[ -n $PLOT ]] && command -v gnuplot >/dev/null; then
-    gnuplot -e "points='$work/points.tsv'; output='$PLOT'; tcp='$ALGORITHM'; runs=$RUNS" bench/bottleneck-trace.gp
+    gnuplot -e "points='$work/points.tsv'; output='$PLOT'; tcp='$ALGORITHM'; rate='$RATE'; runs=$RUNS" bench/bottleneck-trace.gp
     echo
     echo "![whohas and TCP through one queue, second by second]($PLOT)"
 fi
